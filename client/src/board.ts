@@ -1,0 +1,4 @@
+export {};
+
+const app = document.querySelector<HTMLElement>('#app');
+if (app) app.textContent = 'Lockstep board';
