@@ -15,6 +15,7 @@ export const CreateMissionBody = z
     path: ['vehicles'],
   });
 export type CreateMissionBody = z.input<typeof CreateMissionBody>;
+export type CreateMission = z.output<typeof CreateMissionBody>;
 
 export const AddMemberBody = z.strictObject({ callsign: Callsign, role: Role, vehicleId: VehicleId.optional() });
 export type AddMemberBody = z.infer<typeof AddMemberBody>;

@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import { newToken } from './auth/tokens.ts';
+import type { StoreConfig } from './app.ts';
+
+const Env = z.object({
+  PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+  LOCKSTEP_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  LOCKSTEP_DEMO: z.enum(['0', '1']).optional(),
+  LOCKSTEP_ALLOWED_ORIGINS: z.string().optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface ServerConfig {
+  port: number;
+  host: string;
+  store: StoreConfig;
+  adminToken: string;
+  adminTokenGenerated: boolean;
+  demo: boolean;
+  allowedOrigins: string[] | undefined;
+  logLevel: string;
+}
+
+/** PROTOCOL.md "Operating the server": the environment, validated once, with a clear message for a bad value. */
+export function loadConfig(env: NodeJS.ProcessEnv): { ok: true; config: ServerConfig } | { ok: false; problems: string[] } {
+  const parsed = Env.safeParse(env);
+  if (!parsed.success) {
+    return { ok: false, problems: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`) };
+  }
+  const e = parsed.data;
+  const store: StoreConfig = e.REDIS_URL ? { kind: 'redis', url: e.REDIS_URL } : { kind: 'memory' };
+  const origins = e.LOCKSTEP_ALLOWED_ORIGINS?.split(',').map((o) => o.trim()).filter(Boolean);
+  return {
+    ok: true,
+    config: {
+      port: e.PORT,
+      host: e.HOST,
+      store,
+      adminToken: e.LOCKSTEP_ADMIN_TOKEN ?? newToken(),
+      adminTokenGenerated: e.LOCKSTEP_ADMIN_TOKEN === undefined,
+      demo: e.LOCKSTEP_DEMO ? e.LOCKSTEP_DEMO === '1' : store.kind === 'memory',
+      allowedOrigins: origins?.length ? origins : undefined,
+      logLevel: e.LOG_LEVEL,
+    },
+  };
+}

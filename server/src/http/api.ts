@@ -1,0 +1,150 @@
+import { AddMemberBody, CreateMissionBody, HTTP_STATUS, PlanInput, StartMissionBody, type ErrorCode } from '@lockstep/shared';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { bearerToken, hashToken, sameToken } from '../auth/tokens.ts';
+import type { Clock } from '../clock.ts';
+import { logAsCsv, refusalDraft } from '../log/mission-log.ts';
+import type { Metrics } from '../metrics.ts';
+import type { Missions } from '../missions/missions.ts';
+import { invalidPayload, refuse, type Refusal, type Result } from '../refusal.ts';
+import { mayOnMission, type HttpActor } from '../rules/authority.ts';
+import type { Store } from '../store/store.ts';
+
+export interface ApiDeps {
+  store: Store;
+  missions: Missions;
+  clock: Clock;
+  metrics: Metrics;
+  adminToken: string;
+}
+
+const MissionParams = z.object({ id: z.string().min(1).max(64) });
+const MemberParams = MissionParams.extend({ memberId: z.string().min(1).max(64) });
+const LogQuery = z.object({ format: z.enum(['json', 'csv']).default('json') });
+
+/** PROTOCOL.md §6. Every refusal answers `{ error: { code, message, issues? } }` and, within a mission, is logged. */
+export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
+  const fail = async (reply: FastifyReply, refusal: Refusal, missionId?: string, actor?: HttpActor, request?: FastifyRequest) => {
+    deps.metrics.refusals.inc({ code: refusal.code });
+    if (missionId && request && (await deps.store.getMission(missionId))) {
+      const memberId = actor?.kind === 'member' ? actor.member.memberId : undefined;
+      await deps.store.appendLog(missionId, [refusalDraft(deps.clock.now(), memberId, `${request.method} ${request.routeOptions.url ?? request.url}`, refusal.code, refusal.message)]);
+    }
+    return reply.code(HTTP_STATUS[refusal.code]).send({ error: refusal });
+  };
+
+  const actorOf = async (request: FastifyRequest): Promise<HttpActor | undefined> => {
+    const token = bearerToken(request.headers.authorization);
+    if (!token) return undefined;
+    if (sameToken(token, deps.adminToken)) return { kind: 'admin' };
+    const ref = await deps.store.findCredential(hashToken(token));
+    const mission = ref && (await deps.store.getMission(ref.missionId));
+    const member = mission?.members.find((m) => m.memberId === ref?.memberId);
+    return ref && member ? { kind: 'member', missionId: ref.missionId, member } : undefined;
+  };
+
+  /** Authenticates, checks the right on the mission, parses params and body, in the order of §4. */
+  const guarded = <P extends z.ZodType, B extends z.ZodType>(
+    right: 'admin' | 'commands' | 'readsLog' | 'reads',
+    params: P,
+    body: B | undefined,
+    handle: (input: { params: z.output<P>; body: z.output<B>; actor: HttpActor; request: FastifyRequest; reply: FastifyReply }) => Promise<unknown>,
+  ) =>
+    async (request: FastifyRequest, reply: FastifyReply) => {
+      const actor = await actorOf(request);
+      const parsedParams = params.safeParse(request.params);
+      const missionId = parsedParams.success ? (parsedParams.data as { id?: string }).id : undefined;
+      if (!actor) return fail(reply, refuse('unauthorized', 'a valid bearer token is required').refusal);
+      const allowed = right === 'admin' ? actor.kind === 'admin' : missionId !== undefined && mayOnMission(actor, missionId, right);
+      if (!allowed) return fail(reply, refuse('forbidden', 'this token has no right to do that').refusal, actor.kind === 'member' ? actor.missionId : undefined, actor, request);
+      if (!parsedParams.success) return fail(reply, invalidPayload(parsedParams.error).refusal);
+      const parsedBody = body ? body.safeParse(request.body ?? {}) : { success: true as const, data: undefined };
+      if (!parsedBody.success) return fail(reply, invalidPayload(parsedBody.error).refusal, missionId, actor, request);
+      return handle({ params: parsedParams.data, body: parsedBody.data as z.output<B>, actor, request, reply });
+    };
+
+  const by = (actor: HttpActor) => (actor.kind === 'admin' ? 'admin' : actor.member.memberId);
+
+  const answer = async <T>(reply: FastifyReply, result: Result<T>, missionId: string, actor: HttpActor, request: FastifyRequest, status = 200, shape: (value: T) => unknown = (v) => v) => {
+    if (!result.ok) return fail(reply, result.refusal, missionId, actor, request);
+    return reply.code(status).send(shape(result.value));
+  };
+
+  app.post(
+    '/api/missions',
+    guarded('admin', z.object({}), CreateMissionBody, async ({ body, reply }) => reply.code(201).send(await deps.missions.create(body))),
+  );
+
+  app.post(
+    '/api/missions/:id/members',
+    guarded('admin', MissionParams, AddMemberBody, async ({ params, body, actor, request, reply }) => {
+      if (!(await deps.missions.get(params.id))) return fail(reply, refuse('not_found', 'no such mission').refusal);
+      return answer(reply, await deps.missions.addMember(params.id, body), params.id, actor, request, 201);
+    }),
+  );
+
+  app.delete(
+    '/api/missions/:id/members/:memberId',
+    guarded('commands', MemberParams, undefined, async ({ params, actor, request, reply }) => {
+      const revoked = await deps.missions.revokeMember(params.id, params.memberId, by(actor));
+      if (!revoked.ok) return fail(reply, revoked.refusal, params.id, actor, request);
+      return reply.code(204).send();
+    }),
+  );
+
+  app.put(
+    '/api/missions/:id/plan',
+    guarded('commands', MissionParams, PlanInput, async ({ params, body, actor, request, reply }) =>
+      answer(reply, await deps.missions.putPlan(params.id, body, by(actor)), params.id, actor, request, 200, (m) => ({ version: m.plan.version })),
+    ),
+  );
+
+  app.post(
+    '/api/missions/:id/start',
+    guarded('commands', MissionParams, StartMissionBody, async ({ params, body, actor, request, reply }) =>
+      answer(reply, await deps.missions.start(params.id, body.force ?? false, by(actor)), params.id, actor, request),
+    ),
+  );
+
+  app.post(
+    '/api/missions/:id/end',
+    guarded('commands', MissionParams, undefined, async ({ params, actor, request, reply }) =>
+      answer(reply, await deps.missions.end(params.id, by(actor)), params.id, actor, request),
+    ),
+  );
+
+  app.get(
+    '/api/missions/:id',
+    guarded('reads', MissionParams, undefined, async ({ params, reply }) => {
+      const mission = await deps.missions.get(params.id);
+      return mission ? reply.send(mission) : fail(reply, refuse('not_found', 'no such mission').refusal);
+    }),
+  );
+
+  app.get(
+    '/api/missions/:id/log',
+    guarded('readsLog', MissionParams, undefined, async ({ params, request, reply }) => {
+      const query = LogQuery.safeParse(request.query);
+      if (!query.success) return fail(reply, invalidPayload(query.error).refusal);
+      if (!(await deps.missions.get(params.id))) return fail(reply, refuse('not_found', 'no such mission').refusal);
+      const events = await deps.store.readLog(params.id);
+      if (query.data.format === 'csv') return reply.type('text/csv; charset=utf-8').send(logAsCsv(events));
+      return reply.send({ events });
+    }),
+  );
+}
+
+/** Fastify's own errors (malformed JSON, oversized body, unknown route) in the protocol's shape, never with internals. */
+export function registerErrorShape(app: FastifyInstance): void {
+  const body = (code: ErrorCode, message: string) => ({ error: { code, message } });
+  app.setNotFoundHandler((_request, reply) => reply.code(404).send(body('not_found', 'no such route')));
+  app.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, request, reply) => {
+    const status = error.statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      const code: ErrorCode = status === 404 ? 'not_found' : status === 429 ? 'rate_limited' : 'invalid_payload';
+      return reply.code(code === 'invalid_payload' ? 400 : status).send(body(code, error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'the body is too large' : 'the request could not be read'));
+    }
+    request.log.error({ err: error }, 'request failed');
+    return reply.code(500).send(body('internal', 'the server could not process this request'));
+  });
+}

@@ -1,0 +1,31 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance } from 'fastify';
+
+export const SCREENS = ['driver', 'cpo', 'board'] as const;
+
+/** Serves the built clients: /driver, /cpo and /board, with their hashed assets cached for good. */
+export async function registerClients(app: FastifyInstance, clientDir: string): Promise<void> {
+  if (!existsSync(join(clientDir, 'driver', 'index.html'))) {
+    app.log.warn({ clientDir }, 'the clients are not built (npm run build -w @lockstep/client): /driver, /cpo and /board answer 503');
+    for (const screen of SCREENS) {
+      app.get(`/${screen}`, (_request, reply) => reply.code(503).send({ error: { code: 'internal', message: 'the clients are not built' } }));
+    }
+    return;
+  }
+  await app.register(fastifyStatic, {
+    root: clientDir,
+    prefix: '/',
+    index: false,
+    wildcard: false,
+    setHeaders: (res, path) => {
+      res.header('cache-control', path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache');
+    },
+  });
+  app.get('/assets/*', (request, reply) => reply.sendFile(`assets/${(request.params as { '*': string })['*']}`));
+  for (const screen of SCREENS) {
+    app.get(`/${screen}`, (_request, reply) => reply.sendFile(`${screen}/index.html`));
+  }
+  app.get('/', (_request, reply) => reply.redirect('/board'));
+}

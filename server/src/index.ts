@@ -1,0 +1,15 @@
+export { buildApp, type AppConfig, type LockstepApp, type StoreConfig } from './app.ts';
+export { loadConfig, type ServerConfig } from './config.ts';
+export { createDemoMission } from './demo.ts';
+export { MemoryStore } from './store/memory-store.ts';
+export { RedisStore, connectRedis } from './store/redis-store.ts';
+export type { Store, LogDraft } from './store/store.ts';
+export type { TriggerRecord, RecipientRecord } from './rules/trigger-record.ts';
+export { newTriggerRecord, triggerState, triggerCue } from './rules/triggers.ts';
+export * as timing from './rules/timing.ts';
+export { presenceState } from './presence/presence.ts';
+export { percentile } from './rules/latency.ts';
+export { takeToken, fullBucket, BURST, RATE_PER_SECOND } from './rules/rate-limit.ts';
+export { logAsCsv } from './log/mission-log.ts';
+export { originAllowed } from './relay/socket-server.ts';
+export { systemClock, type Clock } from './clock.ts';

@@ -1,0 +1,62 @@
+import { networkInterfaces } from 'node:os';
+import { pino } from 'pino';
+import { buildApp } from './app.ts';
+import { loadConfig } from './config.ts';
+import { createDemoMission, type DemoLinks } from './demo.ts';
+
+/** How long a SIGTERM may take before the process exits anyway. */
+const SHUTDOWN_DEADLINE_MS = 10_000;
+
+const loaded = loadConfig(process.env);
+if (!loaded.ok) {
+  process.stderr.write(`Lockstep cannot start: bad configuration\n${loaded.problems.map((p) => `  - ${p}`).join('\n')}\n`);
+  process.exit(1);
+}
+const config = loaded.config;
+const logger = pino({ level: config.logLevel, base: { service: 'lockstep' } });
+
+const app = await buildApp({ store: config.store, adminToken: config.adminToken, allowedOrigins: config.allowedOrigins, logger });
+const url = await app.listen(config.port, config.host);
+logger.info({ url, store: config.store.kind }, 'lockstep listening');
+if (config.store.kind === 'memory') {
+  logger.warn('no REDIS_URL: using the embedded in-memory store — one node only, nothing survives a restart');
+}
+
+const lanAddress = () =>
+  Object.values(networkInterfaces())
+    .flat()
+    .find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
+
+/** The banner is for the person at the terminal, on stdout, not in the logs: it carries tokens. */
+function banner(links: DemoLinks | undefined) {
+  const bases = [`http://localhost:${config.port}`, ...(config.host === '0.0.0.0' && lanAddress() ? [`http://${lanAddress()}:${config.port}`] : [])];
+  const lines = ['', `Lockstep is running (${config.store.kind} store).`];
+  if (config.adminTokenGenerated) lines.push(`Admin token (generated): ${config.adminToken}`);
+  if (links) {
+    for (const base of bases) {
+      lines.push('', `Demo mission on ${base}:`, `  Lead CPO:  ${base}${links.lead}`);
+      for (const driver of links.drivers) lines.push(`  ${driver.callsign.padEnd(10)} ${base}${driver.path}`);
+      lines.push(`  Board:     ${base}${links.board}`);
+    }
+  }
+  process.stdout.write(`${lines.join('\n')}\n\n`);
+}
+
+banner(config.demo ? await createDemoMission(app.missions) : undefined);
+
+let stopping = false;
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    setTimeout(() => process.exit(1), SHUTDOWN_DEADLINE_MS).unref();
+    app.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  });
+}

@@ -1,0 +1,174 @@
+import { randomUUID } from 'node:crypto';
+import {
+  ROLE_AUTHORITY,
+  type AddMemberBody,
+  type AddMemberReply,
+  type CreateMission,
+  type Member,
+  type Mission,
+  type MissionSettings,
+  type Observation,
+  type ObservationPost,
+  type PlanInput,
+  type Snapshot,
+} from '@lockstep/shared';
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.ts';
+import type { Fanout } from '../fanout.ts';
+import { hashToken, newToken } from '../auth/tokens.ts';
+import type { Relay } from '../relay/relay.ts';
+import { accept, refuse, type Result } from '../refusal.ts';
+import { isOpen } from '../rules/timing.ts';
+import { triggerState } from '../rules/triggers.ts';
+import type { Change, Store } from '../store/store.ts';
+
+/** How many closed triggers a snapshot carries besides the open ones (PROTOCOL.md §5). */
+const CLOSED_IN_SNAPSHOT = 50;
+/** How far back a snapshot looks for triggers and observations. */
+const SNAPSHOT_WINDOW = 500;
+const OBSERVATIONS_IN_SNAPSHOT = 100;
+
+/** Missions, their roster, plan and lifecycle, and what a member sees on connect. */
+export class Missions {
+  constructor(
+    private readonly store: Store,
+    private readonly fanout: Fanout,
+    private readonly relay: Relay,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+  ) {}
+
+  async create(body: CreateMission): Promise<Mission> {
+    const now = this.clock.now();
+    const mission: Mission = {
+      id: randomUUID(),
+      name: body.name,
+      status: 'planning',
+      vehicles: body.vehicles,
+      members: [],
+      plan: { version: 0, routes: [] },
+      planAcks: {},
+      settings: body.settings satisfies MissionSettings,
+      createdAt: now,
+    };
+    await this.store.createMission(mission, [{ at: now, kind: 'mission.created', data: { name: mission.name, vehicles: mission.vehicles, settings: mission.settings } }]);
+    this.logger.info({ missionId: mission.id }, 'mission created');
+    return mission;
+  }
+
+  get(missionId: string): Promise<Mission | undefined> {
+    return this.store.getMission(missionId);
+  }
+
+  /** Adds a member and issues its token; the token is returned once and only its hash is kept. */
+  async addMember(missionId: string, body: AddMemberBody): Promise<Result<AddMemberReply>> {
+    if (ROLE_AUTHORITY[body.role].needsVehicle && !body.vehicleId) {
+      return refuse('invalid_payload', `a ${body.role} needs a vehicleId`, { issues: [{ code: 'custom', path: ['vehicleId'], message: `required for ${body.role}` }] });
+    }
+    const member: Member = { memberId: randomUUID(), callsign: body.callsign, role: body.role, ...(body.vehicleId ? { vehicleId: body.vehicleId } : {}) };
+    const changed = await this.#change(missionId, (mission, now) => {
+      if (member.vehicleId && !mission.vehicles.some((v) => v.id === member.vehicleId)) return refuse('not_found', `no vehicle ${member.vehicleId} in this mission`);
+      if (member.role === 'driver' && mission.members.some((m) => m.role === 'driver' && m.vehicleId === member.vehicleId)) {
+        return refuse('conflict', `vehicle ${member.vehicleId} already has a driver`);
+      }
+      return accept({ next: { ...mission, members: [...mission.members, member] }, log: [{ at: now, kind: 'member.added', memberId: member.memberId, data: { ...member } }] });
+    });
+    if (!changed.ok) return changed;
+    const token = newToken();
+    await this.store.saveCredential(hashToken(token), { missionId, memberId: member.memberId });
+    return accept({ memberId: member.memberId, token });
+  }
+
+  /** Revokes the member's token, takes it off the roster and closes its sockets. */
+  async revokeMember(missionId: string, memberId: string, by: string): Promise<Result<Mission>> {
+    const changed = await this.#change(missionId, (mission, now) => {
+      if (!mission.members.some((m) => m.memberId === memberId)) return refuse('not_found', 'no such member in this mission');
+      return accept({ next: { ...mission, members: mission.members.filter((m) => m.memberId !== memberId) }, log: [{ at: now, kind: 'member.revoked', memberId, data: { by } }] });
+    });
+    if (!changed.ok) return changed;
+    await this.store.revokeCredential(memberId);
+    this.fanout.disconnectMember(memberId);
+    return changed;
+  }
+
+  /** A new briefing: bumps the version; every member must ack it again. */
+  async putPlan(missionId: string, plan: PlanInput, by: string): Promise<Result<Mission>> {
+    return this.#change(missionId, (mission, now) => {
+      if (mission.status === 'ended') return refuse('conflict', 'the mission has ended');
+      const version = mission.plan.version + 1;
+      return accept({ next: { ...mission, plan: { ...plan, version } }, log: [{ at: now, kind: 'plan.changed', memberId: by, data: { version, routes: plan.routes.map((r) => r.id) } }] });
+    });
+  }
+
+  /** `plan:ack`: version 0 is a no-op; any version but the current one is a conflict. */
+  async ackPlan(member: Member, missionId: string, version: number): Promise<Result<Mission | undefined>> {
+    if (version === 0) return accept(undefined);
+    return this.#change(missionId, (mission, now) => {
+      if (version !== mission.plan.version) return refuse('conflict', `the current plan is version ${mission.plan.version}`);
+      if (mission.planAcks[member.memberId] === version) return accept({ next: mission, log: [] });
+      return accept({ next: { ...mission, planAcks: { ...mission.planAcks, [member.memberId]: version } }, log: [{ at: now, kind: 'plan.acked', memberId: member.memberId, data: { version } }] });
+    });
+  }
+
+  /** Drivers who have not acked the plan in force. */
+  unackedDrivers(mission: Mission): string[] {
+    if (mission.plan.version < 1) return [];
+    return mission.members.filter((m) => m.role === 'driver' && mission.planAcks[m.memberId] !== mission.plan.version).map((m) => m.memberId);
+  }
+
+  async start(missionId: string, force: boolean, by: string): Promise<Result<Mission>> {
+    return this.#change(missionId, (mission, now) => {
+      if (mission.status !== 'planning') return refuse('conflict', `the mission is ${mission.status}`);
+      const missing = this.unackedDrivers(mission);
+      if (missing.length && !force) return refuse('plan_not_acknowledged', 'some drivers have not acknowledged the current plan', { missing });
+      return accept({ next: { ...mission, status: 'active', startedAt: now }, log: [{ at: now, kind: 'mission.started', memberId: by, data: { force, unacked: missing } }] });
+    });
+  }
+
+  async end(missionId: string, by: string): Promise<Result<Mission>> {
+    return this.#change(missionId, (mission, now) => {
+      if (mission.status === 'ended') return refuse('conflict', 'the mission has already ended');
+      return accept({ next: { ...mission, status: 'ended', endedAt: now }, log: [{ at: now, kind: 'mission.ended', memberId: by, data: {} }] });
+    });
+  }
+
+  /** `observation:post`: idempotent by id; the same id with another content is a conflict. */
+  async postObservation(member: Member, missionId: string, post: ObservationPost): Promise<Result<Observation>> {
+    const mission = await this.store.getMission(missionId);
+    if (!mission) return refuse('not_found', 'no such mission');
+    if (mission.status === 'ended') return refuse('mission_not_active', 'the mission has ended');
+    const now = this.clock.now();
+    const fingerprint = JSON.stringify([missionId, member.memberId, post.category, post.severity, post.text ?? null]);
+    const observation = { ...post, memberId: member.memberId, callsign: member.callsign, at: now, missionId, fingerprint };
+    const posted = await this.store.postObservation(observation, { at: now, kind: 'observation', memberId: member.memberId, data: { id: post.id, category: post.category, severity: post.severity, text: post.text } });
+    if (posted.observation.fingerprint !== fingerprint) return refuse('conflict', 'this observation id was already used for another observation');
+    const { missionId: _missionId, fingerprint: _fingerprint, ...published } = posted.observation;
+    if (posted.created) this.fanout.toMission(missionId, 'observation', published);
+    return accept(published);
+  }
+
+  /** `mission:snapshot`: watchers see everything; a driver its own open cues and the public state. */
+  async snapshot(member: Member, missionId: string): Promise<Result<Snapshot>> {
+    const mission = await this.store.getMission(missionId);
+    if (!mission) return refuse('not_found', 'no such mission');
+    const observations = (await this.store.recentObservations(missionId, OBSERVATIONS_IN_SNAPSHOT)).map(({ missionId: _m, fingerprint: _f, ...o }) => o);
+    if (!ROLE_AUTHORITY[member.role].watches) {
+      const triggers = ROLE_AUTHORITY[member.role].receivesCues ? await this.relay.cuesToReplay(member.memberId, undefined) : [];
+      return accept({ mission, triggers, presence: [], alerts: [], observations });
+    }
+    const recent = await this.store.recentTriggers(missionId, SNAPSHOT_WINDOW);
+    const open = recent.filter((t) => t.recipients.some((r) => isOpen(r.state)));
+    const closed = recent.filter((t) => !t.recipients.some((r) => isOpen(r.state))).slice(-CLOSED_IN_SNAPSHOT);
+    const triggers = [...closed, ...open].sort((a, b) => a.issuedAt - b.issuedAt).map(triggerState);
+    const [presence, alerts] = await Promise.all([this.store.missionPresence(missionId), this.store.missionAlerts(missionId)]);
+    return accept({ mission, triggers, presence, alerts: alerts.filter((a) => a.resolvedAt === undefined), observations });
+  }
+
+  /** Changes the mission through the store and announces the new public state to every member. */
+  async #change(missionId: string, change: (mission: Mission, now: number) => ReturnType<Change<Mission>>): Promise<Result<Mission>> {
+    const now = this.clock.now();
+    const changed = await this.store.changeMission(missionId, (mission) => change(mission, now));
+    if (changed.ok) this.fanout.toMission(missionId, 'mission', changed.value);
+    return changed;
+  }
+}

@@ -1,0 +1,100 @@
+import type { Member, Mission, TriggerCue, TriggerIssue, TriggerState } from '@lockstep/shared';
+import type { Logger } from 'pino';
+import { alertId, type Alerts } from '../alerts.ts';
+import type { Clock } from '../clock.ts';
+import type { Fanout } from '../fanout.ts';
+import type { ResponseGapTracker } from '../gaps/response-gaps.ts';
+import type { Metrics } from '../metrics.ts';
+import { accept, refuse, type Result } from '../refusal.ts';
+import { checkRoute, checkTarget } from '../rules/authority.ts';
+import { issueFingerprint, targetVehicleIds, type TriggerRecord } from '../rules/trigger-record.ts';
+import { newTriggerRecord, triggerCue, triggerState } from '../rules/triggers.ts';
+import type { Store } from '../store/store.ts';
+
+/**
+ * The relay: authorise → validate (done at the socket boundary) → log → emit to the target
+ * drivers → the receipt and the answer go to the response-gap tracker.
+ */
+export class Relay {
+  constructor(
+    private readonly store: Store,
+    private readonly fanout: Fanout,
+    private readonly gaps: ResponseGapTracker,
+    private readonly alerts: Alerts,
+    private readonly clock: Clock,
+    private readonly metrics: Metrics,
+    private readonly logger: Logger,
+  ) {}
+
+  /** `trigger:issue`, after the role and payload checks: authority, existence, state, then the durable write and the emit. */
+  async issue(issuer: Member, missionId: string, issue: TriggerIssue, receivedAt: number): Promise<Result<TriggerState>> {
+    const mission = await this.store.getMission(missionId);
+    if (!mission) return refuse('not_found', 'no such mission');
+    const target = checkTarget(issuer, mission, issue);
+    if (!target.ok) return target;
+
+    const fingerprint = issueFingerprint(issuer.memberId, missionId, issue);
+    const existing = await this.store.getTrigger(issue.id);
+    if (existing) return this.#retried(existing, fingerprint);
+    if (mission.status !== 'active') return refuse('mission_not_active', `the mission is ${mission.status}; triggers are accepted only while it is active`);
+    const route = checkRoute(mission, issue);
+    if (!route.ok) return route;
+
+    const now = this.clock.now();
+    const record = newTriggerRecord(mission, issuer, issue, now);
+    const { created, trigger } = await this.store.issueTrigger(record, {
+      at: now,
+      kind: 'trigger.issued',
+      memberId: issuer.memberId,
+      triggerId: record.id,
+      data: { type: record.type, params: record.params, target: record.target, recipients: record.recipients.map((r) => r.memberId), thresholdMs: record.thresholdMs, staleAt: record.staleAt },
+    });
+    if (!created) return this.#retried(trigger, fingerprint);
+
+    for (const r of trigger.recipients) this.fanout.deliverCue(r.memberId, triggerCue(trigger, r, now));
+    this.fanout.toWatchers(missionId, 'trigger:state', triggerState(trigger));
+    this.metrics.relaySeconds.observe((this.clock.monotonic() - receivedAt) / 1000);
+    this.gaps.track(trigger);
+    await this.#noDriver(trigger, mission);
+    this.logger.debug({ missionId, triggerId: trigger.id, type: trigger.type }, 'trigger relayed');
+    return accept(triggerState(trigger));
+  }
+
+  /**
+   * The cues a device must get on connect (PROTOCOL.md §5): after `lastSeq`, in seq order,
+   * stale ones flagged; without `lastSeq`, every cue still open. Answered cues never come back.
+   */
+  async cuesToReplay(memberId: string, lastSeq: number | undefined): Promise<TriggerCue[]> {
+    const now = this.clock.now();
+    const records = await this.store.cuesAfter(memberId, lastSeq ?? 0);
+    return records
+      .flatMap((trigger) => {
+        const recipient = trigger.recipients.find((r) => r.memberId === memberId);
+        if (!recipient || recipient.state === 'answered') return [];
+        const cue = triggerCue(trigger, recipient, now);
+        return lastSeq === undefined && cue.expired ? [] : [cue];
+      })
+      .sort((a, b) => a.seq - b.seq);
+  }
+
+  /** The same id again: the same request gets the trigger's current state, anything else is a conflict. */
+  #retried(existing: TriggerRecord, fingerprint: string): Result<TriggerState> {
+    if (existing.fingerprint !== fingerprint) return refuse('conflict', 'this trigger id was already used for another request');
+    return accept(triggerState(existing));
+  }
+
+  /** A targeted vehicle without a driver cannot receive the cue: the CPO must know at once to use voice. */
+  async #noDriver(trigger: TriggerRecord, mission: Mission) {
+    const reached = new Set(trigger.recipients.map((r) => r.vehicleId));
+    for (const vehicleId of targetVehicleIds(mission, trigger).filter((id) => !reached.has(id))) {
+      await this.alerts.raise(alertId('undelivered', trigger.id, vehicleId), {
+        kind: 'undelivered',
+        missionId: mission.id,
+        vehicleId,
+        triggerId: trigger.id,
+        valueMs: 0,
+        thresholdMs: trigger.thresholdMs,
+      });
+    }
+  }
+}

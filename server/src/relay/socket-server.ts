@@ -1,0 +1,289 @@
+import type { Server as HttpServer } from 'node:http';
+import {
+  AlertResolve,
+  HandshakeAuth,
+  ObservationPost,
+  PlanAck,
+  Receipt,
+  ROLE_AUTHORITY,
+  SnapshotRequest,
+  TriggerIssue,
+  TriggerRespond,
+  type ClientEventName,
+  type ClientToServerEvents,
+  type Member,
+  type Reply,
+  type ServerToClientEvents,
+  type TriggerCue,
+} from '@lockstep/shared';
+import type { Logger } from 'pino';
+import { Server, type Socket } from 'socket.io';
+import type { z } from 'zod';
+import type { Alerts } from '../alerts.ts';
+import { hashToken } from '../auth/tokens.ts';
+import type { Clock } from '../clock.ts';
+import type { Fanout } from '../fanout.ts';
+import type { ResponseGapTracker } from '../gaps/response-gaps.ts';
+import { refusalDraft } from '../log/mission-log.ts';
+import type { Metrics } from '../metrics.ts';
+import type { Missions } from '../missions/missions.ts';
+import type { PresenceTracker } from '../presence/presence.ts';
+import { invalidPayload, refuse, type Result } from '../refusal.ts';
+import { maySend } from '../rules/authority.ts';
+import { fullBucket, takeToken, type TokenBucket } from '../rules/rate-limit.ts';
+import type { Store } from '../store/store.ts';
+import type { Relay } from './relay.ts';
+
+/** PROTOCOL.md §4: payloads over 64 kB are refused by the transport. */
+export const MAX_PAYLOAD_BYTES = 64 * 1024;
+
+export interface SocketData {
+  member: Member;
+  missionId: string;
+  lastSeq: number | undefined;
+  /** Cues reach this socket in order: the replay first, then each live cue after it. */
+  cueChain: Promise<void>;
+  lastSentSeq: number;
+  bucket: TokenBucket;
+  rateLimitedSince: number;
+  rateLimitedCount: number;
+}
+
+type InterServerEvents = Record<string, never>;
+export type LockstepIo = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+type LockstepSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+
+export const rooms = {
+  mission: (missionId: string) => `mission:${missionId}`,
+  watchers: (missionId: string) => `watch:${missionId}`,
+  member: (memberId: string) => `member:${memberId}`,
+};
+
+export interface SocketDeps {
+  store: Store;
+  clock: Clock;
+  metrics: Metrics;
+  logger: Logger;
+  /** Origins allowed to open a socket from a browser; undefined = the server's own origin. */
+  allowedOrigins: readonly string[] | undefined;
+}
+
+/** A browser's `Origin` must be allowed; native clients that send none rely on the token alone (§4). CORS does not cover WebSocket. */
+export function originAllowed(origin: string | undefined, host: string | undefined, allowed: readonly string[] | undefined): boolean {
+  if (!origin) return true;
+  if (allowed) return allowed.includes(origin);
+  return host !== undefined && (origin === `http://${host}` || origin === `https://${host}`);
+}
+
+export function createIo(httpServer: HttpServer, deps: SocketDeps): LockstepIo {
+  return new Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>(httpServer, {
+    path: '/socket.io',
+    transports: ['websocket'],
+    maxHttpBufferSize: MAX_PAYLOAD_BYTES,
+    serveClient: false,
+    allowRequest: (req, callback) => callback(null, originAllowed(req.headers.origin, req.headers.host, deps.allowedOrigins)),
+  });
+}
+
+/** The socket side of `Fanout`: rooms for broadcasts, per-socket emits with a receipt for cues. */
+export class SocketFanout implements Fanout {
+  constructor(
+    private readonly io: LockstepIo,
+    private readonly onReceipt: (socket: LockstepSocket, cue: TriggerCue, receipt: Receipt) => void,
+    private readonly ackTimeoutMs: (cue: TriggerCue) => number,
+  ) {}
+
+  toWatchers: Fanout['toWatchers'] = (missionId, event, payload) => {
+    // Typed per event by the Fanout signature; socket.io's emit overloads cannot see through the generic.
+    (this.io.to(rooms.watchers(missionId)).emit as (event: string, payload: unknown) => boolean)(event, payload);
+  };
+
+  toMission: Fanout['toMission'] = (missionId, event, payload) => {
+    (this.io.to(rooms.mission(missionId)).emit as (event: string, payload: unknown) => boolean)(event, payload);
+  };
+
+  toMember: Fanout['toMember'] = (memberId, event, payload) => {
+    (this.io.to(rooms.member(memberId)).emit as (event: string, payload: unknown) => boolean)(event, payload);
+  };
+
+  deliverCue(memberId: string, cue: TriggerCue): void {
+    for (const socketId of this.io.sockets.adapter.rooms.get(rooms.member(memberId)) ?? []) {
+      const socket = this.io.sockets.sockets.get(socketId);
+      if (socket) this.queueCue(socket, cue);
+    }
+  }
+
+  /** Queues a cue behind whatever this socket is still being sent; a seq it already has is skipped. */
+  queueCue(socket: LockstepSocket, cue: TriggerCue): void {
+    socket.data.cueChain = socket.data.cueChain.then(() => {
+      if (cue.seq <= socket.data.lastSentSeq) return;
+      socket.data.lastSentSeq = cue.seq;
+      socket.timeout(this.ackTimeoutMs(cue)).emit('trigger', cue, (error, receipt) => {
+        if (error) return;
+        const parsed = Receipt.safeParse(receipt);
+        // A malformed receipt still proves the cue arrived: it counts, without a device time.
+        this.onReceipt(socket, cue, parsed.success ? parsed.data : {});
+      });
+    });
+  }
+
+  disconnectMember(memberId: string): void {
+    this.io.in(rooms.member(memberId)).disconnectSockets(true);
+  }
+}
+
+export interface SessionDeps extends SocketDeps {
+  relay: Relay;
+  gaps: ResponseGapTracker;
+  missions: Missions;
+  alerts: Alerts;
+  presence: PresenceTracker;
+  fanout: SocketFanout;
+}
+
+/** Handshake: the token names exactly one member of one mission; rooms come from that, never from the client. */
+export function authenticate(io: LockstepIo, deps: SocketDeps): void {
+  io.use((socket, next) => {
+    const auth = HandshakeAuth.safeParse(socket.handshake.auth);
+    if (!auth.success) return next(new Error('unauthorized'));
+    void (async () => {
+      const ref = await deps.store.findCredential(hashToken(auth.data.token));
+      const mission = ref && (await deps.store.getMission(ref.missionId));
+      const member = mission?.members.find((m) => m.memberId === ref?.memberId);
+      if (!ref || !member) {
+        deps.logger.info({ address: socket.handshake.address }, 'socket refused: unknown or revoked token');
+        return next(new Error('unauthorized'));
+      }
+      socket.data = {
+        member,
+        missionId: ref.missionId,
+        lastSeq: auth.data.lastSeq,
+        cueChain: Promise.resolve(),
+        lastSentSeq: auth.data.lastSeq ?? 0,
+        bucket: fullBucket(deps.clock.monotonic()),
+        rateLimitedSince: -Infinity,
+        rateLimitedCount: 0,
+      };
+      next();
+    })().catch((error: unknown) => {
+      deps.logger.error({ err: error }, 'socket authentication failed');
+      next(new Error('internal'));
+    });
+  });
+}
+
+/** Everything one connected device does: replay, probes, and its events. */
+export function serveSessions(io: LockstepIo, deps: SessionDeps): void {
+  io.on('connection', (socket) => {
+    const { member, missionId } = socket.data;
+    const logger = deps.logger.child({ missionId, memberId: member.memberId, socketId: socket.id });
+    deps.metrics.connectedDevices.inc({ role: member.role });
+
+    if (ROLE_AUTHORITY[member.role].receivesCues) {
+      socket.data.cueChain = deps.relay
+        .cuesToReplay(member.memberId, socket.data.lastSeq)
+        .then((cues) => {
+          for (const cue of cues) deps.fanout.queueCue(socket, cue);
+        })
+        .catch((error: unknown) => logger.error({ err: error }, 'replay failed'));
+    }
+    socket.join([rooms.mission(missionId), rooms.member(member.memberId), ...(ROLE_AUTHORITY[member.role].watches ? [rooms.watchers(missionId)] : [])]);
+
+    deps.presence.attach(member, missionId, {
+      id: socket.id,
+      probe: (timeoutMs) =>
+        new Promise((resolve) => {
+          const sentAt = deps.clock.monotonic();
+          socket.timeout(timeoutMs).emit('probe', { serverAt: deps.clock.now() }, (error) => resolve(error ? undefined : deps.clock.monotonic() - sentAt));
+        }),
+    });
+
+    const on = eventHandler(socket, deps, logger);
+    on('trigger:issue', TriggerIssue, (issue, receivedAt) => deps.relay.issue(member, missionId, issue, receivedAt), (trigger) => ({ trigger }));
+    on('trigger:respond', TriggerRespond, (answer) => deps.gaps.answer(member, missionId, answer), (reply) => reply);
+    on('observation:post', ObservationPost, (post) => deps.missions.postObservation(member, missionId, post), (observation) => ({ observation }));
+    on('alert:resolve', AlertResolve, (request) => deps.alerts.resolve(missionId, member, request), (alert) => ({ alert }));
+    on('plan:ack', PlanAck, (ack) => deps.missions.ackPlan(member, missionId, ack.version), () => ({}));
+    on('mission:snapshot', SnapshotRequest, () => deps.missions.snapshot(member, missionId), (snapshot) => snapshot);
+
+    socket.on('disconnect', () => {
+      deps.metrics.connectedDevices.dec({ role: member.role });
+      deps.presence.detach(member.memberId, socket.id);
+    });
+  });
+}
+
+type Answer = (reply: Reply<object>) => void;
+
+/**
+ * The one wrapper every client event goes through, in the order of PROTOCOL.md §4:
+ * rate limit → the role may send it → the payload parses → the handler's own checks.
+ * Every event is answered when it carries a callback; every refusal is counted and logged.
+ */
+function eventHandler(socket: LockstepSocket, deps: SessionDeps, logger: Logger) {
+  const { member, missionId } = socket.data;
+
+  const refused = (event: ClientEventName, result: { ok: false; refusal: { code: Parameters<typeof refusalDraft>[3]; message: string } }) => {
+    deps.metrics.refusals.inc({ code: result.refusal.code });
+    void deps.store
+      .appendLog(missionId, [refusalDraft(deps.clock.now(), member.memberId, event, result.refusal.code, result.refusal.message)])
+      .catch((error: unknown) => logger.warn({ err: error }, 'refusal not logged'));
+  };
+
+  const rateLimited = (event: ClientEventName): boolean => {
+    const now = deps.clock.monotonic();
+    if (takeToken(socket.data.bucket, now)) return false;
+    deps.metrics.refusals.inc({ code: 'rate_limited' });
+    socket.data.rateLimitedCount += 1;
+    // A flood is logged at most once per socket per second, with how many it refused.
+    if (now - socket.data.rateLimitedSince >= 1000) {
+      socket.data.rateLimitedSince = now;
+      const count = socket.data.rateLimitedCount;
+      socket.data.rateLimitedCount = 0;
+      logger.warn({ event, refused: count }, 'rate limited');
+      void deps.store
+        .appendLog(missionId, [refusalDraft(deps.clock.now(), member.memberId, event, 'rate_limited', 'too many events', { refused: count })])
+        .catch((error: unknown) => logger.warn({ err: error }, 'refusal not logged'));
+    }
+    return true;
+  };
+
+  return <E extends ClientEventName, S extends z.ZodType, T>(
+    event: E,
+    schema: S,
+    handle: (payload: z.output<S>, receivedAt: number) => Promise<Result<T>>,
+    reply: (value: T) => object,
+  ) => {
+    const listener = (...args: unknown[]) => {
+      const receivedAt = deps.clock.monotonic();
+      const answer = typeof args.at(-1) === 'function' ? (args.pop() as Answer) : undefined;
+      const send = (result: Result<T>) => {
+        if (result.ok) answer?.({ ok: true, ...reply(result.value) });
+        else answer?.({ ok: false, error: result.refusal });
+      };
+      if (rateLimited(event)) return answer?.({ ok: false, error: { code: 'rate_limited', message: 'too many events: at most 20 per second, bursts of 40' } });
+      if (!maySend(member.role, event)) {
+        const result = refuse('forbidden', `a ${member.role} may not send ${event}`);
+        refused(event, result);
+        return send(result);
+      }
+      const parsed = schema.safeParse(args[0]);
+      if (!parsed.success) {
+        const result = invalidPayload(parsed.error);
+        refused(event, result);
+        return send(result);
+      }
+      handle(parsed.data, receivedAt)
+        .then((result) => {
+          if (!result.ok) refused(event, result);
+          send(result);
+        })
+        .catch((error: unknown) => {
+          logger.error({ err: error, event }, 'event failed');
+          send(refuse('internal', 'the server could not process this event'));
+        });
+    };
+    // The listener validates its own arguments, so it registers untyped: the payload is `unknown` until parsed.
+    (socket.on.bind(socket) as (event: string, listener: (...args: unknown[]) => void) => void)(event, listener);
+  };
+}

@@ -1,0 +1,57 @@
+import { ROLE_AUTHORITY, type ClientEventName, type Member, type Mission, type Role, type TriggerIssue } from '@lockstep/shared';
+import { accept, refuse, type Result } from '../refusal.ts';
+
+/** First check of PROTOCOL.md §4: may this role send this event at all? */
+export function maySend(role: Role, event: ClientEventName): boolean {
+  const authority = ROLE_AUTHORITY[role];
+  switch (event) {
+    case 'trigger:issue':
+      return authority.issues !== 'none';
+    case 'trigger:respond':
+      return authority.receivesCues;
+    case 'alert:resolve':
+      return authority.resolvesAlerts;
+    case 'observation:post':
+    case 'plan:ack':
+    case 'mission:snapshot':
+      return true;
+  }
+}
+
+/**
+ * Third and fourth checks of §4 for `trigger:issue`: the target lies within the issuer's
+ * authority (a cpo only their own vehicle), then every named vehicle exists.
+ */
+export function checkTarget(issuer: Member, mission: Pick<Mission, 'vehicles'>, issue: TriggerIssue): Result<void> {
+  const scope = ROLE_AUTHORITY[issuer.role].issues;
+  if (scope === 'none') return refuse('forbidden', `a ${issuer.role} may not issue triggers`);
+  if (scope === 'own-vehicle') {
+    const ownOnly = 'vehicleIds' in issue.target && issue.target.vehicleIds.every((id) => id === issuer.vehicleId);
+    if (!ownOnly) return refuse('forbidden', 'a vehicle CPO may only cue their own vehicle');
+  }
+  const known = new Set(mission.vehicles.map((v) => v.id));
+  if ('vehicleIds' in issue.target) {
+    const unknown = issue.target.vehicleIds.filter((id) => !known.has(id));
+    if (unknown.length) return refuse('not_found', `no vehicle ${unknown.join(', ')} in this mission`);
+  }
+  if (issue.type === 'breakdown' && issue.params.toVehicleId && !known.has(issue.params.toVehicleId)) {
+    return refuse('not_found', `no vehicle ${issue.params.toVehicleId} in this mission`);
+  }
+  return accept(undefined);
+}
+
+/** `alt-route` must name a route of the plan when the plan has routes (§2). */
+export function checkRoute(mission: Pick<Mission, 'plan'>, issue: TriggerIssue): Result<void> {
+  if (issue.type !== 'alt-route' || mission.plan.routes.length === 0) return accept(undefined);
+  if (mission.plan.routes.some((r) => r.id === issue.params.routeId)) return accept(undefined);
+  return refuse('unknown_route', `no route ${issue.params.routeId} in plan version ${mission.plan.version}`);
+}
+
+export type HttpActor = { kind: 'admin' } | { kind: 'member'; missionId: string; member: Member };
+
+/** HTTP rights (§6): `commands` for revocation, plan and start/end; `readsLog` for the log. */
+export function mayOnMission(actor: HttpActor, missionId: string, right: 'commands' | 'readsLog' | 'reads'): boolean {
+  if (actor.kind === 'admin') return true;
+  if (actor.missionId !== missionId) return false;
+  return right === 'reads' || ROLE_AUTHORITY[actor.member.role][right];
+}

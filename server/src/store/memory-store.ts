@@ -1,0 +1,200 @@
+import type { Alert, LogEntry, Mission, Presence } from '@lockstep/shared';
+import { refuse, accept, type Result } from '../refusal.ts';
+import { RTT_WINDOW } from '../rules/latency.ts';
+import type { TriggerRecord } from '../rules/trigger-record.ts';
+import type { Change, CredentialRef, IssueOutcome, LogDraft, Store, StoredObservation } from './store.ts';
+
+interface MissionSlot {
+  mission: Mission;
+  log: LogEntry[];
+  triggerIds: string[];
+  alertIds: string[];
+  observationIds: string[];
+  presence: Map<string, Presence>;
+}
+
+/**
+ * The embedded store: one process, nothing survives a restart. Every value crosses
+ * the boundary as a copy, as it would through Redis, so callers cannot alias state.
+ */
+export class MemoryStore implements Store {
+  readonly kind = 'memory';
+  readonly #missions = new Map<string, MissionSlot>();
+  readonly #credentials = new Map<string, CredentialRef>();
+  readonly #tokenOfMember = new Map<string, string>();
+  readonly #triggers = new Map<string, TriggerRecord>();
+  readonly #cues = new Map<string, { seq: number; triggerIds: string[] }>();
+  readonly #alerts = new Map<string, Alert>();
+  readonly #observations = new Map<string, StoredObservation>();
+  readonly #rtts = new Map<string, number[]>();
+
+  async ping() {
+    return true;
+  }
+
+  async close() {}
+
+  #slot(missionId: string): MissionSlot | undefined {
+    return this.#missions.get(missionId);
+  }
+
+  #log(missionId: string, drafts: LogDraft[]) {
+    const slot = this.#slot(missionId);
+    if (!slot) return;
+    for (const draft of drafts) slot.log.push({ seq: slot.log.length + 1, ...structuredClone(draft) });
+  }
+
+  #change<T>(current: T | undefined, what: string, change: Change<T>, write: (next: T, log: LogDraft[]) => void): Result<T> {
+    if (current === undefined) return refuse('not_found', `no such ${what}`);
+    const outcome = change(structuredClone(current));
+    if (!outcome.ok) return outcome;
+    if (outcome.value.next !== current) write(outcome.value.next, outcome.value.log);
+    return accept(structuredClone(outcome.value.next));
+  }
+
+  async createMission(mission: Mission, log: LogDraft[]) {
+    this.#missions.set(mission.id, { mission: structuredClone(mission), log: [], triggerIds: [], alertIds: [], observationIds: [], presence: new Map() });
+    this.#log(mission.id, log);
+  }
+
+  async getMission(missionId: string) {
+    const slot = this.#slot(missionId);
+    return slot && structuredClone(slot.mission);
+  }
+
+  async changeMission(missionId: string, change: Change<Mission>) {
+    const slot = this.#slot(missionId);
+    return this.#change(slot?.mission, 'mission', change, (next, log) => {
+      if (slot) slot.mission = structuredClone(next);
+      this.#log(missionId, log);
+    });
+  }
+
+  async saveCredential(tokenHash: string, ref: CredentialRef) {
+    this.#credentials.set(tokenHash, { ...ref });
+    this.#tokenOfMember.set(ref.memberId, tokenHash);
+  }
+
+  async findCredential(tokenHash: string) {
+    const ref = this.#credentials.get(tokenHash);
+    return ref && { ...ref };
+  }
+
+  async revokeCredential(memberId: string) {
+    const tokenHash = this.#tokenOfMember.get(memberId);
+    if (tokenHash) this.#credentials.delete(tokenHash);
+    this.#tokenOfMember.delete(memberId);
+  }
+
+  async issueTrigger(trigger: TriggerRecord, log: LogDraft): Promise<IssueOutcome> {
+    const existing = this.#triggers.get(trigger.id);
+    if (existing) return { created: false, trigger: structuredClone(existing) };
+    const stored = structuredClone(trigger);
+    for (const recipient of stored.recipients) {
+      const cues = this.#cues.get(recipient.memberId) ?? { seq: 0, triggerIds: [] };
+      cues.seq += 1;
+      cues.triggerIds.push(trigger.id);
+      this.#cues.set(recipient.memberId, cues);
+      recipient.seq = cues.seq;
+    }
+    this.#triggers.set(trigger.id, stored);
+    this.#slot(trigger.missionId)?.triggerIds.push(trigger.id);
+    this.#log(trigger.missionId, [log]);
+    return { created: true, trigger: structuredClone(stored) };
+  }
+
+  async getTrigger(triggerId: string) {
+    const trigger = this.#triggers.get(triggerId);
+    return trigger && structuredClone(trigger);
+  }
+
+  async changeTrigger(triggerId: string, change: Change<TriggerRecord>) {
+    const current = this.#triggers.get(triggerId);
+    return this.#change(current, 'trigger', change, (next, log) => {
+      this.#triggers.set(triggerId, structuredClone(next));
+      if (current) this.#log(current.missionId, log);
+    });
+  }
+
+  async cuesAfter(memberId: string, afterSeq: number) {
+    const cues = this.#cues.get(memberId);
+    if (!cues) return [];
+    // A member's cue seqs are 1, 2, 3... in the order of triggerIds.
+    return cues.triggerIds.slice(afterSeq).flatMap((id) => {
+      const trigger = this.#triggers.get(id);
+      return trigger ? [structuredClone(trigger)] : [];
+    });
+  }
+
+  async recentTriggers(missionId: string, limit: number) {
+    const ids = this.#slot(missionId)?.triggerIds.slice(-limit) ?? [];
+    return ids.flatMap((id) => {
+      const trigger = this.#triggers.get(id);
+      return trigger ? [structuredClone(trigger)] : [];
+    });
+  }
+
+  async raiseAlert(alert: Alert, log: LogDraft) {
+    if (this.#alerts.has(alert.id)) return false;
+    this.#alerts.set(alert.id, structuredClone(alert));
+    this.#slot(alert.missionId)?.alertIds.push(alert.id);
+    this.#log(alert.missionId, [log]);
+    return true;
+  }
+
+  async changeAlert(alertId: string, change: Change<Alert>) {
+    const current = this.#alerts.get(alertId);
+    return this.#change(current, 'alert', change, (next, log) => {
+      this.#alerts.set(alertId, structuredClone(next));
+      this.#log(next.missionId, log);
+    });
+  }
+
+  async missionAlerts(missionId: string) {
+    const ids = this.#slot(missionId)?.alertIds ?? [];
+    return ids.flatMap((id) => {
+      const alert = this.#alerts.get(id);
+      return alert ? [structuredClone(alert)] : [];
+    });
+  }
+
+  async postObservation(observation: StoredObservation, log: LogDraft) {
+    const existing = this.#observations.get(observation.id);
+    if (existing) return { created: false, observation: structuredClone(existing) };
+    this.#observations.set(observation.id, structuredClone(observation));
+    this.#slot(observation.missionId)?.observationIds.push(observation.id);
+    this.#log(observation.missionId, [log]);
+    return { created: true, observation: structuredClone(observation) };
+  }
+
+  async recentObservations(missionId: string, limit: number) {
+    const ids = this.#slot(missionId)?.observationIds.slice(-limit) ?? [];
+    return ids.flatMap((id) => {
+      const observation = this.#observations.get(id);
+      return observation ? [structuredClone(observation)] : [];
+    });
+  }
+
+  async recordRtt(memberId: string, rttMs: number) {
+    const window = [rttMs, ...(this.#rtts.get(memberId) ?? [])].slice(0, RTT_WINDOW);
+    this.#rtts.set(memberId, window);
+    return [...window];
+  }
+
+  async savePresence(missionId: string, presence: Presence, log: LogDraft[]) {
+    this.#slot(missionId)?.presence.set(presence.memberId, structuredClone(presence));
+    this.#log(missionId, log);
+  }
+
+  async missionPresence(missionId: string) {
+    return [...(this.#slot(missionId)?.presence.values() ?? [])].map((p) => structuredClone(p));
+  }
+
+  async appendLog(missionId: string, log: LogDraft[]) {
+    this.#log(missionId, log);
+  }
+
+  async readLog(missionId: string) {
+    return structuredClone(this.#slot(missionId)?.log ?? []);
+  }
+}

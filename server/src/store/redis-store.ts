@@ -1,0 +1,263 @@
+import type { Alert, LogEntry, Mission, Presence } from '@lockstep/shared';
+import { Redis } from 'ioredis';
+import { accept, refuse, type Result } from '../refusal.ts';
+import { RTT_WINDOW } from '../rules/latency.ts';
+import type { TriggerRecord } from '../rules/trigger-record.ts';
+import { APPEND, COMPARE_AND_SET, CREATE, ISSUE_TRIGGER, Script } from './redis-scripts.ts';
+import type { Change, CredentialRef, IssueOutcome, LogDraft, Store, StoredObservation } from './store.ts';
+
+const scripts = {
+  create: new Script(CREATE),
+  compareAndSet: new Script(COMPARE_AND_SET),
+  issueTrigger: new Script(ISSUE_TRIGGER),
+  append: new Script(APPEND),
+};
+
+/** How often a change is retried when another writer (another node) changed the record first. */
+const MAX_CHANGE_ATTEMPTS = 16;
+
+/** Connects to Redis with the settings Lockstep relies on. RESP2 is pinned: every reply shape here was written and tested against it. */
+export function connectRedis(url: string, onError: (error: Error) => void): Redis {
+  const redis = new Redis(url, { protocol: 2, maxRetriesPerRequest: 3, lazyConnect: false });
+  redis.on('error', onError);
+  return redis;
+}
+
+interface Stored<T> {
+  rev: number;
+  doc: T;
+  fields: Record<string, string>;
+}
+
+/**
+ * The Redis store. Every record is a hash {rev, doc}; changes are compare-and-set on
+ * `rev` in Lua, so several nodes may write the same record and none is lost.
+ */
+export class RedisStore implements Store {
+  readonly kind = 'redis';
+  readonly #redis: Redis;
+  readonly #prefix: string;
+
+  /** `prefix` keeps several deployments (or test runs) apart on one Redis. */
+  constructor(redis: Redis, prefix = 'lockstep:') {
+    this.#redis = redis;
+    this.#prefix = prefix;
+  }
+
+  readonly #keys = {
+    mission: (id: string) => `${this.#prefix}m:${id}`,
+    missionIndex: () => `${this.#prefix}missions`,
+    log: (id: string) => `${this.#prefix}m:${id}:log`,
+    logSeq: (id: string) => `${this.#prefix}m:${id}:logseq`,
+    missionTriggers: (id: string) => `${this.#prefix}m:${id}:triggers`,
+    missionAlerts: (id: string) => `${this.#prefix}m:${id}:alerts`,
+    missionObservations: (id: string) => `${this.#prefix}m:${id}:observations`,
+    presence: (id: string) => `${this.#prefix}m:${id}:presence`,
+    trigger: (id: string) => `${this.#prefix}t:${id}`,
+    alert: (id: string) => `${this.#prefix}a:${id}`,
+    observation: (id: string) => `${this.#prefix}o:${id}`,
+    cueSeq: (memberId: string) => `${this.#prefix}u:${memberId}:cueseq`,
+    cues: (memberId: string) => `${this.#prefix}u:${memberId}:cues`,
+    rtt: (memberId: string) => `${this.#prefix}u:${memberId}:rtt`,
+    tokenOf: (memberId: string) => `${this.#prefix}u:${memberId}:token`,
+    credential: (tokenHash: string) => `${this.#prefix}cred:${tokenHash}`,
+  };
+
+  async ping() {
+    try {
+      return (await this.#redis.ping()) === 'PONG';
+    } catch {
+      return false;
+    }
+  }
+
+  async close() {
+    await this.#redis.quit().catch(() => this.#redis.disconnect());
+  }
+
+  #drafts(log: LogDraft[]): string[] {
+    return log.map((draft) => JSON.stringify(draft));
+  }
+
+  async #read<T>(key: string): Promise<Stored<T> | undefined> {
+    const fields = await this.#redis.hgetall(key);
+    if (!fields.doc || !fields.rev) return undefined;
+    return { rev: Number(fields.rev), doc: JSON.parse(fields.doc) as T, fields };
+  }
+
+  async #readMany<T>(keys: string[]): Promise<T[]> {
+    if (keys.length === 0) return [];
+    const pipeline = this.#redis.pipeline();
+    for (const key of keys) pipeline.hget(key, 'doc');
+    const replies = (await pipeline.exec()) ?? [];
+    return replies.flatMap(([error, doc]) => (error || typeof doc !== 'string' ? [] : [JSON.parse(doc) as T]));
+  }
+
+  async #create(key: string, missionId: string, indexKey: string, id: string, doc: unknown, fingerprint: string, log: LogDraft[]) {
+    const created = await scripts.create.run(
+      this.#redis,
+      [key, this.#keys.log(missionId), this.#keys.logSeq(missionId), indexKey],
+      [id, JSON.stringify(doc), fingerprint, ...this.#drafts(log)],
+    );
+    return created === 1;
+  }
+
+  async #change<T>(key: string, missionIdOf: (doc: T) => string, what: string, change: Change<T>, decode: (stored: Stored<T>) => T = (s) => s.doc): Promise<Result<T>> {
+    for (let attempt = 0; attempt < MAX_CHANGE_ATTEMPTS; attempt++) {
+      const stored = await this.#read<T>(key);
+      if (!stored) return refuse('not_found', `no such ${what}`);
+      const current = decode(stored);
+      const outcome = change(current);
+      if (!outcome.ok) return outcome;
+      const { next, log } = outcome.value;
+      if (next === current) return accept(next);
+      const missionId = missionIdOf(next);
+      const rev = await scripts.compareAndSet.run(
+        this.#redis,
+        [key, this.#keys.log(missionId), this.#keys.logSeq(missionId)],
+        [stored.rev, JSON.stringify(next), ...this.#drafts(log)],
+      );
+      if (rev !== -1) return accept(next);
+    }
+    return refuse('internal', `the ${what} kept changing under this write`);
+  }
+
+  async createMission(mission: Mission, log: LogDraft[]) {
+    await this.#create(this.#keys.mission(mission.id), mission.id, this.#keys.missionIndex(), mission.id, mission, '', log);
+  }
+
+  async getMission(missionId: string) {
+    return (await this.#read<Mission>(this.#keys.mission(missionId)))?.doc;
+  }
+
+  async changeMission(missionId: string, change: Change<Mission>) {
+    return this.#change(this.#keys.mission(missionId), (m) => m.id, 'mission', change);
+  }
+
+  async saveCredential(tokenHash: string, ref: CredentialRef) {
+    await this.#redis.multi().set(this.#keys.credential(tokenHash), JSON.stringify(ref)).set(this.#keys.tokenOf(ref.memberId), tokenHash).exec();
+  }
+
+  async findCredential(tokenHash: string) {
+    const ref = await this.#redis.get(this.#keys.credential(tokenHash));
+    return ref ? (JSON.parse(ref) as CredentialRef) : undefined;
+  }
+
+  async revokeCredential(memberId: string) {
+    const tokenHash = await this.#redis.get(this.#keys.tokenOf(memberId));
+    const revoke = this.#redis.multi().del(this.#keys.tokenOf(memberId));
+    if (tokenHash) revoke.del(this.#keys.credential(tokenHash));
+    await revoke.exec();
+  }
+
+  /** A trigger's doc carries recipients without their seqs; each seq is its own hash field, set once by ISSUE_TRIGGER. */
+  #decodeTrigger = (stored: Stored<TriggerRecord>): TriggerRecord => ({
+    ...stored.doc,
+    recipients: stored.doc.recipients.map((r) => ({ ...r, seq: Number(stored.fields[`seq:${r.memberId}`] ?? 0) })),
+  });
+
+  async issueTrigger(trigger: TriggerRecord, log: LogDraft): Promise<IssueOutcome> {
+    const memberIds = trigger.recipients.map((r) => r.memberId);
+    const reply = (await scripts.issueTrigger.run(
+      this.#redis,
+      [
+        this.#keys.trigger(trigger.id),
+        this.#keys.log(trigger.missionId),
+        this.#keys.logSeq(trigger.missionId),
+        this.#keys.missionTriggers(trigger.missionId),
+        ...memberIds.flatMap((id) => [this.#keys.cueSeq(id), this.#keys.cues(id)]),
+      ],
+      [trigger.id, JSON.stringify(trigger), trigger.fingerprint, JSON.stringify(log), ...memberIds],
+    )) as number[];
+    if (reply[0] === 0) {
+      const existing = await this.getTrigger(trigger.id);
+      if (existing) return { created: false, trigger: existing };
+    }
+    const seqs = reply.slice(1);
+    return { created: true, trigger: { ...trigger, recipients: trigger.recipients.map((r, i) => ({ ...r, seq: seqs[i] ?? 0 })) } };
+  }
+
+  async getTrigger(triggerId: string) {
+    const stored = await this.#read<TriggerRecord>(this.#keys.trigger(triggerId));
+    return stored && this.#decodeTrigger(stored);
+  }
+
+  async changeTrigger(triggerId: string, change: Change<TriggerRecord>) {
+    return this.#change(this.#keys.trigger(triggerId), (t) => t.missionId, 'trigger', change, this.#decodeTrigger);
+  }
+
+  async #triggersByIds(ids: string[]): Promise<TriggerRecord[]> {
+    if (ids.length === 0) return [];
+    const pipeline = this.#redis.pipeline();
+    for (const id of ids) pipeline.hgetall(this.#keys.trigger(id));
+    const replies = (await pipeline.exec()) ?? [];
+    return replies.flatMap(([error, fields]) => {
+      const hash = fields as Record<string, string> | null;
+      if (error || !hash?.doc) return [];
+      return [this.#decodeTrigger({ rev: Number(hash.rev), doc: JSON.parse(hash.doc) as TriggerRecord, fields: hash })];
+    });
+  }
+
+  async cuesAfter(memberId: string, afterSeq: number) {
+    const ids = await this.#redis.zrangebyscore(this.#keys.cues(memberId), `(${afterSeq}`, '+inf');
+    return this.#triggersByIds(ids);
+  }
+
+  async recentTriggers(missionId: string, limit: number) {
+    const ids = await this.#redis.lrange(this.#keys.missionTriggers(missionId), -limit, -1);
+    return this.#triggersByIds(ids);
+  }
+
+  async raiseAlert(alert: Alert, log: LogDraft) {
+    return this.#create(this.#keys.alert(alert.id), alert.missionId, this.#keys.missionAlerts(alert.missionId), alert.id, alert, '', [log]);
+  }
+
+  async changeAlert(alertId: string, change: Change<Alert>) {
+    return this.#change(this.#keys.alert(alertId), (a) => a.missionId, 'alert', change);
+  }
+
+  async missionAlerts(missionId: string) {
+    const ids = await this.#redis.lrange(this.#keys.missionAlerts(missionId), 0, -1);
+    return this.#readMany<Alert>(ids.map((id) => this.#keys.alert(id)));
+  }
+
+  async postObservation(observation: StoredObservation, log: LogDraft) {
+    const key = this.#keys.observation(observation.id);
+    const created = await this.#create(key, observation.missionId, this.#keys.missionObservations(observation.missionId), observation.id, observation, observation.fingerprint, [log]);
+    if (created) return { created, observation };
+    const existing = await this.#read<StoredObservation>(key);
+    return { created: false, observation: existing?.doc ?? observation };
+  }
+
+  async recentObservations(missionId: string, limit: number) {
+    const ids = await this.#redis.lrange(this.#keys.missionObservations(missionId), -limit, -1);
+    return this.#readMany<StoredObservation>(ids.map((id) => this.#keys.observation(id)));
+  }
+
+  async recordRtt(memberId: string, rttMs: number) {
+    const key = this.#keys.rtt(memberId);
+    const replies = await this.#redis.multi().lpush(key, String(rttMs)).ltrim(key, 0, RTT_WINDOW - 1).lrange(key, 0, -1).exec();
+    const window = replies?.[2]?.[1];
+    return Array.isArray(window) ? window.map(Number) : [rttMs];
+  }
+
+  async savePresence(missionId: string, presence: Presence, log: LogDraft[]) {
+    await this.#redis.hset(this.#keys.presence(missionId), presence.memberId, JSON.stringify(presence));
+    if (log.length) await this.appendLog(missionId, log);
+  }
+
+  async missionPresence(missionId: string) {
+    const all = await this.#redis.hgetall(this.#keys.presence(missionId));
+    return Object.values(all).map((json) => JSON.parse(json) as Presence);
+  }
+
+  async appendLog(missionId: string, log: LogDraft[]) {
+    if (log.length === 0) return;
+    await scripts.append.run(this.#redis, [this.#keys.log(missionId), this.#keys.logSeq(missionId)], this.#drafts(log));
+  }
+
+  async readLog(missionId: string) {
+    const lines = await this.#redis.lrange(this.#keys.log(missionId), 0, -1);
+    return lines.map((line) => JSON.parse(line) as LogEntry);
+  }
+}

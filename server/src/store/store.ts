@@ -1,0 +1,80 @@
+import type { Alert, LogEntry, LogKind, Mission, Observation, Presence } from '@lockstep/shared';
+import type { Result } from '../refusal.ts';
+import type { TriggerRecord } from '../rules/trigger-record.ts';
+
+/** A mission-log entry before the store gives it its `seq`. */
+export interface LogDraft {
+  at: number;
+  kind: LogKind;
+  memberId?: string | undefined;
+  triggerId?: string | undefined;
+  data: Record<string, unknown>;
+}
+
+/**
+ * A change to one stored record: the next value and what to log, written together
+ * (the log can never miss an accepted change). Returning `current` itself writes nothing.
+ * The store may call it more than once when another writer got there first.
+ */
+export type Change<T> = (current: T) => Result<{ next: T; log: LogDraft[] }>;
+
+export interface CredentialRef {
+  missionId: string;
+  memberId: string;
+}
+
+export interface StoredObservation extends Observation {
+  missionId: string;
+  fingerprint: string;
+}
+
+export interface IssueOutcome {
+  /** False when a trigger with this id already existed: `trigger` is then that one, untouched. */
+  created: boolean;
+  trigger: TriggerRecord;
+}
+
+/**
+ * Everything Lockstep keeps, in the domain's words. Two implementations, one contract
+ * (test/store-contract.test.ts): Redis for real operations, memory for a single-node demo.
+ */
+export interface Store {
+  readonly kind: 'redis' | 'memory';
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+
+  createMission(mission: Mission, log: LogDraft[]): Promise<void>;
+  getMission(missionId: string): Promise<Mission | undefined>;
+  changeMission(missionId: string, change: Change<Mission>): Promise<Result<Mission>>;
+
+  /** Tokens are kept only as hashes; one credential per member. */
+  saveCredential(tokenHash: string, ref: CredentialRef): Promise<void>;
+  findCredential(tokenHash: string): Promise<CredentialRef | undefined>;
+  revokeCredential(memberId: string): Promise<void>;
+
+  /** Dedupes by id, gives every recipient its next cue `seq`, and logs: all in one step, before anything is emitted. */
+  issueTrigger(trigger: TriggerRecord, log: LogDraft): Promise<IssueOutcome>;
+  getTrigger(triggerId: string): Promise<TriggerRecord | undefined>;
+  changeTrigger(triggerId: string, change: Change<TriggerRecord>): Promise<Result<TriggerRecord>>;
+  /** The triggers holding this member's cues with `seq > afterSeq`, in seq order. */
+  cuesAfter(memberId: string, afterSeq: number): Promise<TriggerRecord[]>;
+  /** The mission's most recent triggers, oldest first. */
+  recentTriggers(missionId: string, limit: number): Promise<TriggerRecord[]>;
+
+  /** Raises an alert once: false when an alert with this id was raised before. */
+  raiseAlert(alert: Alert, log: LogDraft): Promise<boolean>;
+  changeAlert(alertId: string, change: Change<Alert>): Promise<Result<Alert>>;
+  missionAlerts(missionId: string): Promise<Alert[]>;
+
+  /** Idempotent by id: an existing observation comes back with `created: false` for the caller to compare. */
+  postObservation(observation: StoredObservation, log: LogDraft): Promise<{ created: boolean; observation: StoredObservation }>;
+  recentObservations(missionId: string, limit: number): Promise<StoredObservation[]>;
+
+  /** Adds a round trip to the member's rolling window and returns the window, newest first. */
+  recordRtt(memberId: string, rttMs: number): Promise<number[]>;
+  savePresence(missionId: string, presence: Presence, log: LogDraft[]): Promise<void>;
+  missionPresence(missionId: string): Promise<Presence[]>;
+
+  appendLog(missionId: string, log: LogDraft[]): Promise<void>;
+  readLog(missionId: string): Promise<LogEntry[]>;
+}
