@@ -1,0 +1,185 @@
+import { Writable } from 'node:stream';
+import { randomUUID } from 'node:crypto';
+import { buildApp, type LockstepApp } from '@lockstep/server';
+import type { AddMemberBody, ClientToServerEvents, MissionSettingsInput, PlanInput, Role, ServerToClientEvents } from '@lockstep/shared';
+import { pino } from 'pino';
+import { io, type Socket } from 'socket.io-client';
+import { inject } from 'vitest';
+
+export type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+export interface Hub {
+  app: LockstepApp;
+  url: string;
+  adminToken: string;
+  /** Every log line the node wrote, for assertions such as "no token in the logs". */
+  logLines: string[];
+  api(method: string, path: string, options?: { body?: unknown; token?: string }): Promise<{ status: number; body: any }>;
+  close(): Promise<void>;
+}
+
+export interface HubOptions {
+  store?: 'redis' | 'memory';
+  /** Redis key prefix; two nodes given the same prefix form one hub. */
+  prefix?: string;
+  presence?: { probeIntervalMs: number; offlineAfterMs: number };
+  allowedOrigins?: string[];
+}
+
+/** One real Lockstep node on 127.0.0.1, port 0, on the run's spawned Redis under its own key prefix. */
+export async function startHub(options: HubOptions = {}): Promise<Hub> {
+  const logLines: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logLines.push(chunk.toString());
+      done();
+    },
+  });
+  const adminToken = `admin-${randomUUID()}`;
+  const app = await buildApp({
+    store: options.store === 'memory' ? { kind: 'memory' } : { kind: 'redis', url: inject('redisUrl'), prefix: options.prefix ?? `test:${randomUUID()}:` },
+    adminToken,
+    logger: pino({ level: 'debug' }, sink),
+    ...(options.presence ? { presence: options.presence } : {}),
+    ...(options.allowedOrigins ? { allowedOrigins: options.allowedOrigins } : {}),
+  });
+  const url = await app.listen(0, '127.0.0.1');
+  const api: Hub['api'] = async (method, path, { body, token = adminToken } = {}) => {
+    const response = await fetch(`${url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      // CSV and other text bodies stay text.
+    }
+    return { status: response.status, body: parsed };
+  };
+  return { app, url, adminToken, logLines, api, close: () => app.close() };
+}
+
+export interface MissionSpec {
+  vehicles?: { id: string; callsign: string }[];
+  settings?: MissionSettingsInput;
+  members: (AddMemberBody & { role: Role })[];
+  plan?: PlanInput;
+  start?: boolean;
+}
+
+export interface TestMission {
+  id: string;
+  /** memberId and token by callsign. */
+  members: Record<string, { memberId: string; token: string }>;
+}
+
+export const TWO_VEHICLES = [
+  { id: 'v1', callsign: 'ALPHA' },
+  { id: 'v2', callsign: 'BRAVO' },
+];
+
+/** Creates a mission through the HTTP API, as an operator would. */
+export async function createMission(hub: Hub, spec: MissionSpec): Promise<TestMission> {
+  const created = await hub.api('POST', '/api/missions', { body: { name: 'Test detail', vehicles: spec.vehicles ?? TWO_VEHICLES, ...(spec.settings ? { settings: spec.settings } : {}) } });
+  if (created.status !== 201) throw new Error(`mission not created: ${JSON.stringify(created.body)}`);
+  const id = created.body.id as string;
+  const members: TestMission['members'] = {};
+  for (const member of spec.members) {
+    const added = await hub.api('POST', `/api/missions/${id}/members`, { body: member });
+    if (added.status !== 201) throw new Error(`member not added: ${JSON.stringify(added.body)}`);
+    members[member.callsign] = added.body;
+  }
+  if (spec.plan) await hub.api('PUT', `/api/missions/${id}/plan`, { body: spec.plan });
+  if (spec.start ?? true) {
+    const started = await hub.api('POST', `/api/missions/${id}/start`, { body: { force: true } });
+    if (started.status !== 200) throw new Error(`mission not started: ${JSON.stringify(started.body)}`);
+  }
+  return { id, members };
+}
+
+/** The standard detail: a lead, a cpo in v1, a driver per vehicle, an ops board. */
+export const STANDARD_MEMBERS: MissionSpec['members'] = [
+  { callsign: 'LEAD', role: 'lead' },
+  { callsign: 'CPO-1', role: 'cpo', vehicleId: 'v1' },
+  { callsign: 'DRV-1', role: 'driver', vehicleId: 'v1' },
+  { callsign: 'DRV-2', role: 'driver', vehicleId: 'v2' },
+  { callsign: 'OPS', role: 'ops' },
+];
+
+export interface ConnectOptions {
+  lastSeq?: number;
+  /** Answer `probe` at once, as every Lockstep client must (default true). */
+  answerProbes?: boolean;
+  origin?: string;
+}
+
+const openSockets = new Set<Client>();
+
+/** A real Socket.IO client over WebSocket; resolves once connected, rejects with the connect_error message. */
+export function connect(hub: Hub, token: string, options: ConnectOptions = {}): Promise<Client> {
+  const socket: Client = io(hub.url, {
+    transports: ['websocket'],
+    auth: { token, ...(options.lastSeq === undefined ? {} : { lastSeq: options.lastSeq }) },
+    reconnection: false,
+    forceNew: true,
+    ...(options.origin ? { extraHeaders: { origin: options.origin } } : {}),
+  });
+  openSockets.add(socket);
+  if (options.answerProbes ?? true) socket.on('probe', (_probe, answer) => answer({ deviceAt: performance.timeOrigin + performance.now() }));
+  return new Promise((resolve, reject) => {
+    socket.once('connect', () => resolve(socket));
+    socket.once('connect_error', (error) => {
+      socket.close();
+      reject(error);
+    });
+  });
+}
+
+export function closeAllSockets() {
+  for (const socket of openSockets) socket.close();
+  openSockets.clear();
+}
+
+type EventArgs<E extends keyof ServerToClientEvents> = Parameters<ServerToClientEvents[E]>;
+
+/** Resolves with the next `event` (matching `predicate`); fails after `timeoutMs` instead of sleeping. */
+export function nextEvent<E extends keyof ServerToClientEvents>(
+  socket: Client,
+  event: E,
+  predicate: (...args: EventArgs<E>) => boolean = () => true,
+  timeoutMs = 5000,
+): Promise<EventArgs<E>> {
+  return new Promise((resolve, reject) => {
+    const listener = (...args: EventArgs<E>) => {
+      if (!predicate(...args)) return;
+      clearTimeout(timer);
+      (socket.off as (event: string, listener: unknown) => void)(event, listener);
+      resolve(args);
+    };
+    const timer = setTimeout(() => {
+      (socket.off as (event: string, listener: unknown) => void)(event, listener);
+      reject(new Error(`no ${event} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    (socket.on as (event: string, listener: unknown) => void)(event, listener);
+  });
+}
+
+/** Collects every event of a kind as it arrives, to assert on order and count. */
+export function collect<E extends keyof ServerToClientEvents>(socket: Client, event: E): EventArgs<E>[0][] {
+  const seen: EventArgs<E>[0][] = [];
+  (socket.on as (event: string, listener: (...args: unknown[]) => void) => void)(event, (first) => seen.push(first as EventArgs<E>[0]));
+  return seen;
+}
+
+/** Emits with an acknowledgement and resolves with the server's reply. */
+export function request<E extends keyof ClientToServerEvents>(socket: Client, event: E, payload: unknown): Promise<any> {
+  return (socket.timeout(5000).emitWithAck as (event: string, payload: unknown) => Promise<unknown>)(event, payload);
+}
+
+/** Device time as a tablet takes it: monotonic, anchored at the time origin. */
+export const deviceNow = () => performance.timeOrigin + performance.now();
+
+export const newId = () => randomUUID();
