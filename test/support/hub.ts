@@ -114,6 +114,8 @@ export interface ConnectOptions {
   /** Answer `probe` at once, as every Lockstep client must (default true). */
   answerProbes?: boolean;
   origin?: string;
+  /** Attaches listeners before the handshake, so nothing replayed on connect can slip past them. */
+  before?: (socket: Client) => void;
 }
 
 const openSockets = new Set<Client>();
@@ -125,9 +127,11 @@ export function connect(hub: Hub, token: string, options: ConnectOptions = {}): 
     auth: { token, ...(options.lastSeq === undefined ? {} : { lastSeq: options.lastSeq }) },
     reconnection: false,
     forceNew: true,
+    autoConnect: false,
     ...(options.origin ? { extraHeaders: { origin: options.origin } } : {}),
   });
   openSockets.add(socket);
+  options.before?.(socket);
   if (options.answerProbes ?? true) socket.on('probe', (_probe, answer) => answer({ deviceAt: performance.timeOrigin + performance.now() }));
   return new Promise((resolve, reject) => {
     socket.once('connect', () => resolve(socket));
@@ -135,6 +139,7 @@ export function connect(hub: Hub, token: string, options: ConnectOptions = {}): 
       socket.close();
       reject(error);
     });
+    socket.connect();
   });
 }
 

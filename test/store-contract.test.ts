@@ -1,0 +1,157 @@
+import { randomUUID } from 'node:crypto';
+import { MemoryStore, RedisStore, connectRedis, type Store, type TriggerRecord } from '@lockstep/server';
+import type { Alert, Mission } from '@lockstep/shared';
+import { afterAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+
+/** One behavioural contract; every Store implementation must pass all of it. */
+function storeContract(name: string, open: () => Store) {
+  describe(`store contract: ${name}`, () => {
+    const store = open();
+    afterAll(() => store.close());
+
+    const mission = (): Mission => ({
+      id: randomUUID(),
+      name: 'Contract',
+      status: 'planning',
+      vehicles: [{ id: 'v1', callsign: 'ALPHA' }],
+      members: [],
+      plan: { version: 0, routes: [] },
+      planAcks: {},
+      settings: { thresholds: { default: 2000 }, staleMs: { default: 30_000 }, offlineGraceMs: 3000, overload: { count: 4, windowMs: 10_000 }, silenceMs: 5000 },
+      createdAt: 1,
+    });
+
+    const trigger = (missionId: string, recipients: string[]): TriggerRecord => ({
+      id: randomUUID(),
+      missionId,
+      type: 'hold',
+      label: 'HOLD',
+      params: {},
+      target: { convoy: true },
+      issuedBy: { memberId: 'lead', callsign: 'LEAD' },
+      issuedAt: 10,
+      staleAt: 30_010,
+      thresholdMs: 2000,
+      fingerprint: 'fp',
+      recipients: recipients.map((memberId) => ({ memberId, callsign: memberId, vehicleId: 'v1', state: 'pending', hesitation: false, seq: 0 })),
+    });
+
+    it('keeps a mission and writes each change together with its log lines, in order', async () => {
+      const m = mission();
+      await store.createMission(m, [{ at: 1, kind: 'mission.created', data: {} }]);
+      expect(await store.getMission(m.id)).toEqual(m);
+      const started = await store.changeMission(m.id, (current) => ({ ok: true, value: { next: { ...current, status: 'active' }, log: [{ at: 2, kind: 'mission.started', data: { force: true } }] } }));
+      expect(started.ok && started.value.status).toBe('active');
+      expect((await store.getMission(m.id))?.status).toBe('active');
+      const log = await store.readLog(m.id);
+      expect(log.map((e) => [e.seq, e.kind])).toEqual([[1, 'mission.created'], [2, 'mission.started']]);
+    });
+
+    it('changes nothing when the change refuses, and answers not_found for a missing record', async () => {
+      const m = mission();
+      await store.createMission(m, []);
+      const refused = await store.changeMission(m.id, () => ({ ok: false, refusal: { code: 'conflict', message: 'no' } }));
+      expect(!refused.ok && refused.refusal.code).toBe('conflict');
+      expect(await store.getMission(m.id)).toEqual(m);
+      expect(await store.readLog(m.id)).toEqual([]);
+      const missing = await store.changeMission(randomUUID(), (current) => ({ ok: true, value: { next: current, log: [] } }));
+      expect(!missing.ok && missing.refusal.code).toBe('not_found');
+    });
+
+    it('applies concurrent changes to one record without losing any', async () => {
+      const m = mission();
+      await store.createMission(m, []);
+      await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          store.changeMission(m.id, (current) => ({ ok: true, value: { next: { ...current, planAcks: { ...current.planAcks, [`member-${i}`]: 1 } }, log: [{ at: 3, kind: 'plan.acked', data: { i } }] } })),
+        ),
+      );
+      expect(Object.keys((await store.getMission(m.id))?.planAcks ?? {})).toHaveLength(10);
+      expect(await store.readLog(m.id)).toHaveLength(10);
+    });
+
+    it('finds a credential by its hash and forgets it on revocation', async () => {
+      const memberId = randomUUID();
+      await store.saveCredential(`hash-${memberId}`, { missionId: 'm', memberId });
+      expect(await store.findCredential(`hash-${memberId}`)).toEqual({ missionId: 'm', memberId });
+      await store.revokeCredential(memberId);
+      expect(await store.findCredential(`hash-${memberId}`)).toBeUndefined();
+    });
+
+    it('gives each recipient its next cue seq, dedupes by id, and replays by seq', async () => {
+      const m = mission();
+      await store.createMission(m, []);
+      const [d1, d2] = [randomUUID(), randomUUID()];
+      const first = await store.issueTrigger(trigger(m.id, [d1]), { at: 10, kind: 'trigger.issued', data: {} });
+      const second = await store.issueTrigger(trigger(m.id, [d1, d2]), { at: 11, kind: 'trigger.issued', data: {} });
+      expect(first.created && second.created).toBe(true);
+      expect(first.trigger.recipients.map((r) => r.seq)).toEqual([1]);
+      expect(second.trigger.recipients.map((r) => r.seq)).toEqual([2, 1]);
+
+      const retry = await store.issueTrigger({ ...first.trigger, label: 'changed' }, { at: 12, kind: 'trigger.issued', data: {} });
+      expect(retry.created).toBe(false);
+      expect(retry.trigger).toEqual(first.trigger);
+
+      expect((await store.cuesAfter(d1, 0)).map((t) => t.id)).toEqual([first.trigger.id, second.trigger.id]);
+      expect((await store.cuesAfter(d1, 1)).map((t) => t.id)).toEqual([second.trigger.id]);
+      expect(await store.cuesAfter(d1, 2)).toEqual([]);
+      expect((await store.recentTriggers(m.id, 1)).map((t) => t.id)).toEqual([second.trigger.id]);
+      expect((await store.readLog(m.id)).map((e) => e.kind)).toEqual(['trigger.issued', 'trigger.issued']);
+    });
+
+    it('keeps cue seqs through later changes of the trigger', async () => {
+      const m = mission();
+      await store.createMission(m, []);
+      const d1 = randomUUID();
+      const { trigger: issued } = await store.issueTrigger(trigger(m.id, [d1]), { at: 10, kind: 'trigger.issued', data: {} });
+      const changed = await store.changeTrigger(issued.id, (t) => ({
+        ok: true,
+        value: { next: { ...t, recipients: t.recipients.map((r) => ({ ...r, state: 'delivered' as const, deliveredAt: 20 })) }, log: [{ at: 20, kind: 'trigger.receipt', triggerId: t.id, data: {} }] },
+      }));
+      expect(changed.ok).toBe(true);
+      expect((await store.getTrigger(issued.id))?.recipients[0]).toMatchObject({ state: 'delivered', deliveredAt: 20, seq: 1 });
+    });
+
+    it('raises an alert once, and resolves it', async () => {
+      const m = mission();
+      await store.createMission(m, []);
+      const alert: Alert = { id: `hesitation:${randomUUID()}:d1`, kind: 'hesitation', missionId: m.id, memberId: 'd1', at: 5 };
+      expect(await store.raiseAlert(alert, { at: 5, kind: 'alert.raised', data: {} })).toBe(true);
+      expect(await store.raiseAlert({ ...alert, at: 6 }, { at: 6, kind: 'alert.raised', data: {} })).toBe(false);
+      expect(await store.missionAlerts(m.id)).toEqual([alert]);
+      const resolved = await store.changeAlert(alert.id, (a) => ({ ok: true, value: { next: { ...a, resolvedAt: 9, resolvedBy: 'ops' }, log: [{ at: 9, kind: 'alert.resolved', data: {} }] } }));
+      expect(resolved.ok && resolved.value.resolvedAt).toBe(9);
+      expect((await store.readLog(m.id)).map((e) => e.kind)).toEqual(['alert.raised', 'alert.resolved']);
+    });
+
+    it('posts an observation once by id', async () => {
+      const m = mission();
+      await store.createMission(m, []);
+      const observation = { id: randomUUID(), category: 'vehicle' as const, severity: 'threat' as const, memberId: 'a', callsign: 'ADV', at: 5, missionId: m.id, fingerprint: 'x' };
+      expect((await store.postObservation(observation, { at: 5, kind: 'observation', data: {} })).created).toBe(true);
+      const again = await store.postObservation({ ...observation, fingerprint: 'y' }, { at: 6, kind: 'observation', data: {} });
+      expect(again).toEqual({ created: false, observation });
+      expect(await store.recentObservations(m.id, 10)).toEqual([observation]);
+      expect(await store.readLog(m.id)).toHaveLength(1);
+    });
+
+    it('keeps a rolling window of 20 round trips, newest first, and the latest presence per member', async () => {
+      const m = mission();
+      await store.createMission(m, []);
+      const memberId = randomUUID();
+      let window: number[] = [];
+      for (let rtt = 1; rtt <= 25; rtt++) window = await store.recordRtt(memberId, rtt);
+      expect(window).toHaveLength(20);
+      expect(window[0]).toBe(25);
+      const presence = { memberId, callsign: 'DRV', role: 'driver' as const, state: 'online' as const, rttMs: 25, lastSeenAt: 7 };
+      await store.savePresence(m.id, presence, [{ at: 7, kind: 'presence', memberId, data: { state: 'online' } }]);
+      await store.savePresence(m.id, { ...presence, state: 'stale' }, []);
+      expect(await store.missionPresence(m.id)).toEqual([{ ...presence, state: 'stale' }]);
+      expect(await store.readLog(m.id)).toHaveLength(1);
+    });
+  });
+}
+
+storeContract('memory', () => new MemoryStore());
+storeContract('redis', () => new RedisStore(connectRedis(inject('redisUrl'), () => {}), `contract:${randomUUID()}:`));

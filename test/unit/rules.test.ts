@@ -1,0 +1,57 @@
+import { BURST, fullBucket, logAsCsv, originAllowed, percentile, presenceState, takeToken } from '@lockstep/server';
+import { describe, expect, it } from 'vitest';
+
+describe('rate limit (PROTOCOL.md §4: 20/s sustained, bursts of 40)', () => {
+  it('allows a burst of 40 and refuses the 41st at the same instant', () => {
+    const bucket = fullBucket(0);
+    const allowed = Array.from({ length: BURST + 1 }, () => takeToken(bucket, 0));
+    expect(allowed.filter(Boolean)).toHaveLength(40);
+    expect(allowed.at(-1)).toBe(false);
+  });
+
+  it('refills at 20 per second', () => {
+    const bucket = fullBucket(0);
+    for (let i = 0; i < BURST; i++) takeToken(bucket, 0);
+    expect(takeToken(bucket, 49)).toBe(false);
+    expect(takeToken(bucket, 50)).toBe(true);
+    const oneSecondLater = Array.from({ length: 25 }, () => takeToken(bucket, 1050)).filter(Boolean);
+    expect(oneSecondLater).toHaveLength(20);
+  });
+});
+
+describe('latency statistics', () => {
+  it('takes the nearest-rank p95 of the RTT window', () => {
+    const window = Array.from({ length: 20 }, (_, i) => i + 1);
+    expect(percentile(window, 95)).toBe(19);
+    expect(percentile([42], 95)).toBe(42);
+    expect(percentile([], 95)).toBeUndefined();
+  });
+});
+
+describe('presence state (PROTOCOL.md §5)', () => {
+  const timing = { probeIntervalMs: 3000, offlineAfterMs: 10_000 };
+  it('is online while any device answers, stale after 2 missed probes, offline after 10 s of silence or with no device', () => {
+    expect(presenceState([{ missed: 1, lastAnswerAt: 0 }], 3000, timing)).toBe('online');
+    expect(presenceState([{ missed: 2, lastAnswerAt: 0 }, { missed: 0, lastAnswerAt: 5000 }], 6000, timing)).toBe('online');
+    expect(presenceState([{ missed: 2, lastAnswerAt: 0 }], 6000, timing)).toBe('stale');
+    expect(presenceState([{ missed: 3, lastAnswerAt: 0 }], 10_000, timing)).toBe('offline');
+    expect(presenceState([], 0, timing)).toBe('offline');
+  });
+});
+
+describe('socket origin check', () => {
+  it('accepts native clients without Origin, the server own origin by default, and the configured list otherwise', () => {
+    expect(originAllowed(undefined, 'hub:8080', undefined)).toBe(true);
+    expect(originAllowed('http://hub:8080', 'hub:8080', undefined)).toBe(true);
+    expect(originAllowed('http://evil.example', 'hub:8080', undefined)).toBe(false);
+    expect(originAllowed('https://ops.example', 'hub:8080', ['https://ops.example'])).toBe(true);
+    expect(originAllowed('http://hub:8080', 'hub:8080', ['https://ops.example'])).toBe(false);
+  });
+});
+
+describe('mission log as CSV', () => {
+  it('has the columns of PROTOCOL.md §6 and quotes the JSON data', () => {
+    const csv = logAsCsv([{ seq: 1, at: 5, kind: 'refused', memberId: 'm1', data: { code: 'forbidden', message: 'a, "b"' } }]);
+    expect(csv.split('\r\n')).toEqual(['seq,at,kind,memberId,triggerId,data', '1,5,refused,m1,,"{""code"":""forbidden"",""message"":""a, \\""b\\""""}"', '']);
+  });
+});
