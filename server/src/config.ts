@@ -8,8 +8,7 @@ const Env = z.object({
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
-    .optional()
-    .or(z.literal('').transform(() => undefined)),
+    .optional(),
   LOCKSTEP_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   LOCKSTEP_DEMO: z.enum(['0', '1']).optional(),
   LOCKSTEP_ALLOWED_ORIGINS: z.string().optional(),
@@ -29,7 +28,8 @@ export interface ServerConfig {
 
 /** PROTOCOL.md "Operating the server": the environment, validated once, with a clear message for a bad value. */
 export function loadConfig(env: NodeJS.ProcessEnv): { ok: true; config: ServerConfig } | { ok: false; problems: string[] } {
-  const parsed = Env.safeParse(env);
+  // An empty variable (as docker compose passes for an unset one) means unset.
+  const parsed = Env.safeParse(Object.fromEntries(Object.entries(env).filter(([, value]) => value !== '')));
   if (!parsed.success) {
     return { ok: false, problems: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`) };
   }

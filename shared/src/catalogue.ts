@@ -74,5 +74,5 @@ export type TriggerParams = z.infer<typeof TriggerParams>;
 export function cueLabel(type: TriggerType, params: TriggerParams, routeName?: string): string {
   const label = TRIGGER_CATALOGUE[type].label;
   if (type !== 'alt-route') return label;
-  return label.replace('{route}', (routeName ?? params.routeId ?? '').toUpperCase());
+  return label.replace('{route}', routeName ?? params.routeId ?? '');
 }

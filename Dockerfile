@@ -1,0 +1,18 @@
+# One Lockstep node. The server runs its TypeScript through tsx; the clients are built at image build time.
+FROM node:20-bookworm-slim
+WORKDIR /app
+COPY package.json package-lock.json tsconfig.base.json ./
+COPY shared/package.json shared/
+COPY server/package.json server/
+COPY client/package.json client/
+COPY test/package.json test/
+COPY bench/package.json bench/
+RUN npm ci --no-audit --no-fund
+COPY shared shared
+COPY server server
+COPY client client
+RUN npm run build -w @lockstep/client
+ENV NODE_ENV=production
+EXPOSE 8080
+USER node
+CMD ["node", "--import", "tsx", "server/src/main.ts"]
