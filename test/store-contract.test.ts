@@ -83,13 +83,13 @@ function storeContract(name: string, open: () => Store) {
       const m = mission();
       await store.createMission(m, []);
       const [d1, d2] = [randomUUID(), randomUUID()];
-      const first = await store.issueTrigger(trigger(m.id, [d1]), { at: 10, kind: 'trigger.issued', data: {} });
-      const second = await store.issueTrigger(trigger(m.id, [d1, d2]), { at: 11, kind: 'trigger.issued', data: {} });
+      const first = await store.issueTrigger(trigger(m.id, [d1]), { at: 10, kind: 'trigger.issued', data: {} }, []);
+      const second = await store.issueTrigger(trigger(m.id, [d1, d2]), { at: 11, kind: 'trigger.issued', data: {} }, []);
       expect(first.created && second.created).toBe(true);
       expect(first.trigger.recipients.map((r) => r.seq)).toEqual([1]);
       expect(second.trigger.recipients.map((r) => r.seq)).toEqual([2, 1]);
 
-      const retry = await store.issueTrigger({ ...first.trigger, label: 'changed' }, { at: 12, kind: 'trigger.issued', data: {} });
+      const retry = await store.issueTrigger({ ...first.trigger, label: 'changed' }, { at: 12, kind: 'trigger.issued', data: {} }, []);
       expect(retry.created).toBe(false);
       expect(retry.trigger).toEqual(first.trigger);
 
@@ -104,7 +104,7 @@ function storeContract(name: string, open: () => Store) {
       const m = mission();
       await store.createMission(m, []);
       const d1 = randomUUID();
-      const { trigger: issued } = await store.issueTrigger(trigger(m.id, [d1]), { at: 10, kind: 'trigger.issued', data: {} });
+      const { trigger: issued } = await store.issueTrigger(trigger(m.id, [d1]), { at: 10, kind: 'trigger.issued', data: {} }, []);
       const changed = await store.changeTrigger(issued.id, (t) => ({
         ok: true,
         value: { next: { ...t, recipients: t.recipients.map((r) => ({ ...r, state: 'delivered' as const, deliveredAt: 20 })) }, log: [{ at: 20, kind: 'trigger.receipt', triggerId: t.id, data: {} }] },
@@ -145,10 +145,53 @@ function storeContract(name: string, open: () => Store) {
       expect(window).toHaveLength(20);
       expect(window[0]).toBe(25);
       const presence = { memberId, callsign: 'DRV', role: 'driver' as const, state: 'online' as const, rttMs: 25, lastSeenAt: 7 };
-      await store.savePresence(m.id, presence, [{ at: 7, kind: 'presence', memberId, data: { state: 'online' } }]);
-      await store.savePresence(m.id, { ...presence, state: 'stale' }, []);
+      expect(await store.savePresence(m.id, presence, [{ at: 7, kind: 'presence', memberId, data: { state: 'online' } }], { id: 'socket-a', onlyIfOwner: false })).toBe(true);
+      expect(await store.savePresence(m.id, { ...presence, state: 'stale' }, [], { id: 'socket-a', onlyIfOwner: true })).toBe(true);
       expect(await store.missionPresence(m.id)).toEqual([{ ...presence, state: 'stale' }]);
+      expect(await store.getPresence(m.id, memberId)).toEqual({ ...presence, state: 'stale' });
       expect(await store.readLog(m.id)).toHaveLength(1);
+    });
+
+    it('does not let a device that no longer speaks for a member mark it offline', async () => {
+      const m = mission();
+      await store.createMission(m, []);
+      const memberId = randomUUID();
+      const online = { memberId, callsign: 'DRV', role: 'driver' as const, state: 'online' as const, lastSeenAt: 7 };
+      await store.savePresence(m.id, online, [], { id: 'old-socket', onlyIfOwner: false });
+      // The tablet reconnected to another node before this node noticed the old socket die.
+      await store.savePresence(m.id, { ...online, lastSeenAt: 8 }, [], { id: 'new-socket', onlyIfOwner: false });
+      expect(await store.savePresence(m.id, { ...online, state: 'offline' }, [{ at: 9, kind: 'presence', data: {} }], { id: 'old-socket', onlyIfOwner: true })).toBe(false);
+      expect(await store.getPresence(m.id, memberId)).toMatchObject({ state: 'online', lastSeenAt: 8 });
+      expect(await store.readLog(m.id)).toEqual([]);
+    });
+
+    it('leases due deadlines to one claimer at a time and gives an uncompleted one back after its lease', async () => {
+      const key = (name: string) => `test|${randomUUID()}|${name}`;
+      const [early, late, never] = [key('early'), key('late'), key('never')];
+      await store.scheduleDeadline(late, 2000);
+      await store.scheduleDeadline(early, 1000);
+      await store.scheduleDeadline(never, 9_000_000_000_000);
+      const claimed = (await store.claimDeadlines(2000, 500, 1000)).filter((k) => [early, late, never].includes(k));
+      expect(claimed).toEqual([early, late]);
+      expect((await store.claimDeadlines(2100, 500, 1000)).filter((k) => [early, late].includes(k))).toEqual([]);
+      await store.completeDeadline(early);
+      // The claimer of `late` died: after its lease another claimer gets it, once.
+      expect((await store.claimDeadlines(2500, 500, 1000)).filter((k) => [early, late].includes(k))).toEqual([late]);
+      await store.completeDeadline(late);
+    });
+
+    it('sets and clears deadlines in the same step as the write that makes them due', async () => {
+      const m = mission();
+      await store.createMission(m, []);
+      const d1 = randomUUID();
+      const issuedKey = `undelivered|${randomUUID()}|${d1}`;
+      const { trigger: issued } = await store.issueTrigger(trigger(m.id, [d1]), { at: 10, kind: 'trigger.issued', data: {} }, [{ key: issuedKey, at: 500 }]);
+      const hesitationKey = `hesitation|${issued.id}|${d1}`;
+      await store.changeTrigger(issued.id, (t) => ({ ok: true, value: { next: { ...t, thresholdMs: 1999 }, log: [], deadlines: { schedule: [{ key: hesitationKey, at: 600 }], complete: [issuedKey] } } }));
+      const due = await store.claimDeadlines(700, 100, 1000);
+      expect(due).toContain(hesitationKey);
+      expect(due).not.toContain(issuedKey);
+      await store.completeDeadline(hesitationKey);
     });
   });
 }

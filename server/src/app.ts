@@ -1,9 +1,11 @@
 import { fileURLToPath } from 'node:url';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { createAdapter } from '@socket.io/redis-adapter';
 import { Alerts } from './alerts.ts';
 import { withoutToken } from './auth/tokens.ts';
 import { systemClock, type Clock } from './clock.ts';
+import { Deadlines } from './deadlines.ts';
 import { ResponseGapTracker } from './gaps/response-gaps.ts';
 import { registerApi, registerErrorShape } from './http/api.ts';
 import { registerClients } from './http/clients.ts';
@@ -42,16 +44,18 @@ export interface LockstepApp {
   close(): Promise<void>;
 }
 
+/** How long a shutdown waits for events already being handled. */
+const IN_FLIGHT_GRACE_MS = 5000;
+
 const DEFAULT_CLIENT_DIR = fileURLToPath(new URL('../../client/dist', import.meta.url));
 
 /** Builds one Lockstep node: HTTP API, Socket.IO on the same server, and the store. Listening is the caller's. */
 export async function buildApp(config: AppConfig): Promise<LockstepApp> {
   const clock = config.clock ?? systemClock;
   const logger = config.logger;
-  const store: Store =
-    config.store.kind === 'redis'
-      ? new RedisStore(connectRedis(config.store.url, (error) => logger.warn({ err: error.message }, 'redis connection error')), config.store.prefix)
-      : new MemoryStore();
+  const onRedisError = (error: Error) => logger.warn({ err: error.message }, 'redis connection error');
+  const redis = config.store.kind === 'redis' ? connectRedis(config.store.url, onRedisError) : undefined;
+  const store: Store = redis && config.store.kind === 'redis' ? new RedisStore(redis, config.store.prefix) : new MemoryStore();
   const metrics = new Metrics();
 
   const fastifyLogger: FastifyBaseLogger = logger;
@@ -67,6 +71,16 @@ export async function buildApp(config: AppConfig): Promise<LockstepApp> {
   });
 
   const io = createIo(http.server, { store, clock, metrics, logger, allowedOrigins: config.allowedOrigins });
+  // Nodes on one Redis form one hub: rooms, broadcasts and cues cross nodes over pub/sub.
+  const adapterClients = redis ? [redis.duplicate(), redis.duplicate()] : [];
+  if (redis && config.store.kind === 'redis') {
+    for (const client of adapterClients) client.on('error', onRedisError);
+    io.adapter(createAdapter(adapterClients[0], adapterClients[1], { key: `${config.store.prefix ?? 'lockstep:'}socket.io` }));
+  }
+
+  // The trackers fire each other's deadlines through one queue; the queue needs them, they need it.
+  let fire: (key: string) => Promise<void> = async () => {};
+  const deadlines = new Deadlines(store, clock, logger, (key) => fire(key));
   let gaps: ResponseGapTracker | undefined;
   const fanout = new SocketFanout(
     io,
@@ -74,15 +88,21 @@ export async function buildApp(config: AppConfig): Promise<LockstepApp> {
       gaps?.receipt(cue.id, socket.data.member.memberId, receipt).catch((error: unknown) => logger.error({ err: error, triggerId: cue.id }, 'receipt not recorded'));
     },
     (cue) => Math.max(1000, cue.staleAt - clock.now()),
+    redis !== undefined,
   );
   const alerts = new Alerts(store, fanout, clock, metrics, logger);
-  const presence = new PresenceTracker(store, fanout, alerts, clock, config.presence ?? PROTOCOL_PRESENCE, logger);
-  gaps = new ResponseGapTracker(store, fanout, alerts, clock, metrics, logger, (memberId) => presence.rttOf(memberId));
-  const relay = new Relay(store, fanout, gaps, alerts, clock, metrics, logger);
+  const presence = new PresenceTracker(store, deadlines, fanout, alerts, clock, config.presence ?? PROTOCOL_PRESENCE, logger);
+  const responseGaps = new ResponseGapTracker(store, deadlines, fanout, alerts, clock, metrics, logger, (memberId) => presence.rttOf(memberId));
+  gaps = responseGaps;
+  fire = async (key) => {
+    if (!(await responseGaps.fire(key)) && !(await presence.fire(key))) logger.warn({ deadline: key }, 'unknown deadline dropped');
+  };
+  const relay = new Relay(store, fanout, responseGaps, alerts, clock, metrics, logger);
   const missions = new Missions(store, fanout, relay, clock, logger);
+  const inFlight = new Set<Promise<unknown>>();
 
   authenticate(io, { store, clock, metrics, logger, allowedOrigins: config.allowedOrigins });
-  serveSessions(io, { store, clock, metrics, logger, allowedOrigins: config.allowedOrigins, relay, gaps, missions, alerts, presence, fanout });
+  serveSessions(io, { store, clock, metrics, logger, allowedOrigins: config.allowedOrigins, inFlight, relay, gaps: responseGaps, missions, alerts, presence, fanout });
 
   let ready = false;
   registerErrorShape(http);
@@ -94,18 +114,23 @@ export async function buildApp(config: AppConfig): Promise<LockstepApp> {
   registerApi(http, { store, missions, clock, metrics, adminToken: config.adminToken });
   await registerClients(http, config.clientDir ?? DEFAULT_CLIENT_DIR);
 
-  // Socket.IO closes first so devices see the server go away and reconnect elsewhere.
+  // Shutdown: stop answering health checks, close the sockets so devices reconnect to another
+  // node, let the events already in hand finish, then stop firing deadlines (they stay in the
+  // store for the other nodes) and close the store last.
   http.addHook('preClose', async () => {
     ready = false;
+    presence.close();
     await io.close();
+    await Promise.race([Promise.allSettled([...inFlight]), new Promise((resolve) => setTimeout(resolve, IN_FLIGHT_GRACE_MS))]);
   });
   http.addHook('onClose', async () => {
-    gaps?.close();
-    presence.close();
+    await deadlines.close();
+    await Promise.all(adapterClients.map((client) => client.quit().catch(() => client.disconnect())));
     await store.close();
   });
 
   await http.ready();
+  deadlines.start();
   ready = true;
 
   return {

@@ -2,13 +2,29 @@ import type { Member, Receipt, TriggerRespond } from '@lockstep/shared';
 import type { Logger } from 'pino';
 import { alertId, type Alerts } from '../alerts.ts';
 import type { Clock } from '../clock.ts';
+import type { Deadlines } from '../deadlines.ts';
 import type { Fanout } from '../fanout.ts';
 import type { Metrics } from '../metrics.ts';
 import { accept, refuse, type Result } from '../refusal.ts';
 import { expire, markHesitation, markUndelivered, recordAnswer, recordReceipt, type AnswerOutcome, type Transition } from '../rules/timing.ts';
 import type { RecipientRecord, TriggerRecord } from '../rules/trigger-record.ts';
 import { triggerState } from '../rules/triggers.ts';
-import type { LogDraft, Store } from '../store/store.ts';
+import type { DeadlineChanges, LogDraft, Store } from '../store/store.ts';
+
+/** Deadline keys: what is due, and for whom. */
+export const deadlineKey = {
+  undelivered: (triggerId: string, memberId: string) => `undelivered|${triggerId}|${memberId}`,
+  hesitation: (triggerId: string, memberId: string) => `hesitation|${triggerId}|${memberId}`,
+  expired: (triggerId: string) => `expired|${triggerId}`,
+};
+
+/** The deadlines a new trigger starts with, stored in the same step as the trigger. */
+export function issueDeadlines(trigger: TriggerRecord): { key: string; at: number }[] {
+  return [
+    ...trigger.recipients.map((r) => ({ key: deadlineKey.undelivered(trigger.id, r.memberId), at: trigger.issuedAt + trigger.thresholdMs })),
+    { key: deadlineKey.expired(trigger.id), at: trigger.staleAt },
+  ];
+}
 
 export interface AnswerReply {
   gapMs: number;
@@ -16,16 +32,21 @@ export interface AnswerReply {
   hesitation: boolean;
 }
 
+interface Applied {
+  trigger: TriggerRecord;
+  recipients: RecipientRecord[];
+}
+
 /**
  * Watches every open cue against its deadlines (PROTOCOL.md §3): undelivered at
  * `issuedAt + threshold`, hesitation at `deliveredAt + threshold`, expired at `staleAt`.
- * Alerts are raised when the deadline passes, not when the answer comes.
+ * Alerts are raised when the deadline passes, not when the answer comes, by whichever
+ * node claims the deadline: the one that set it may be gone.
  */
 export class ResponseGapTracker {
-  readonly #timers = new Map<string, NodeJS.Timeout>();
-
   constructor(
     private readonly store: Store,
+    private readonly deadlines: Deadlines,
     private readonly fanout: Fanout,
     private readonly alerts: Alerts,
     private readonly clock: Clock,
@@ -35,12 +56,20 @@ export class ResponseGapTracker {
     private readonly rttOf: (memberId: string) => number | undefined,
   ) {}
 
-  /** Starts the clocks of a freshly issued trigger. */
+  /** Arms the local timers of a freshly issued trigger, whose deadlines the store already holds. */
   track(trigger: TriggerRecord): void {
-    for (const r of trigger.recipients) {
-      this.#at(`undelivered:${trigger.id}:${r.memberId}`, trigger.issuedAt + trigger.thresholdMs, () => this.#undelivered(trigger.id, r.memberId));
-    }
-    this.#at(`expired:${trigger.id}`, trigger.staleAt, () => this.#expire(trigger.id));
+    for (const { key, at } of issueDeadlines(trigger)) this.deadlines.expect(key, at);
+  }
+
+  /** Fires one of this tracker's deadlines; false when the key is not one of them. */
+  async fire(key: string): Promise<boolean> {
+    const [kind, triggerId, memberId] = key.split('|');
+    if (!triggerId) return false;
+    if (kind === 'undelivered' && memberId) await this.#undelivered(triggerId, memberId);
+    else if (kind === 'hesitation' && memberId) await this.#hesitation(triggerId, memberId);
+    else if (kind === 'expired') await this.#expire(triggerId);
+    else return false;
+    return true;
   }
 
   /** The receipt of a cue: the device drew it at `shownAt` (its own clock). */
@@ -48,13 +77,17 @@ export class ResponseGapTracker {
     const now = this.clock.now();
     const rtt = this.rttOf(memberId);
     const networkMs = rtt === undefined ? undefined : Math.round((rtt / 2) * 10) / 10;
-    const changed = await this.#apply(triggerId, (t) => recordReceipt(t, memberId, receipt.shownAt, networkMs, now), (t, recipients) =>
-      recipients.map((r) => ({ at: now, kind: 'trigger.receipt', memberId: r.memberId, triggerId: t.id, data: { shownAt: receipt.shownAt, networkMs } })),
+    const hesitationAt = (t: TriggerRecord) => now + t.thresholdMs;
+    const applied = await this.#apply(
+      triggerId,
+      (t) => recordReceipt(t, memberId, receipt.shownAt, networkMs, now),
+      (t, recipients) => recipients.map((r) => ({ at: now, kind: 'trigger.receipt', memberId: r.memberId, triggerId: t.id, data: { shownAt: receipt.shownAt, networkMs } })),
+      (t) => ({ schedule: [{ key: deadlineKey.hesitation(t.id, memberId), at: hesitationAt(t) }], complete: [deadlineKey.undelivered(t.id, memberId)] }),
     );
-    if (!changed) return;
-    this.#cancel(`undelivered:${triggerId}:${memberId}`);
-    this.metrics.deliverySeconds.observe((now - changed.trigger.issuedAt) / 1000);
-    this.#at(`hesitation:${triggerId}:${memberId}`, now + changed.trigger.thresholdMs, () => this.#hesitation(triggerId, memberId));
+    if (!applied) return;
+    this.metrics.deliverySeconds.observe((now - applied.trigger.issuedAt) / 1000);
+    this.deadlines.forget(deadlineKey.undelivered(triggerId, memberId));
+    this.deadlines.expect(deadlineKey.hesitation(triggerId, memberId), hesitationAt(applied.trigger));
   }
 
   /** `trigger:respond`: checks of §4 after the role and payload, then the gap. */
@@ -65,6 +98,7 @@ export class ResponseGapTracker {
     if (!current || current.missionId !== missionId || !current.recipients.some((r) => r.memberId === driver.memberId)) {
       return refuse('not_found', 'no such cue for this device');
     }
+    const settled = [deadlineKey.hesitation(answer.triggerId, driver.memberId), deadlineKey.undelivered(answer.triggerId, driver.memberId)];
     let outcome: AnswerOutcome | undefined;
     const result = await this.store.changeTrigger(answer.triggerId, (trigger) => {
       const answered = recordAnswer(trigger, driver.memberId, answer, this.rttOf(driver.memberId), now);
@@ -74,66 +108,65 @@ export class ResponseGapTracker {
       return accept({
         next: answered.value.trigger,
         log: [{ at: now, kind: 'trigger.answered', memberId: r.memberId, triggerId: trigger.id, data: { response: r.response, reason: r.reason, gapMs: r.gapMs, gapSource: r.gapSource, hesitation: r.hesitation } }],
+        deadlines: { complete: settled },
       });
     });
     if (!result.ok) {
-      // The cue went stale before its timer fired here: expire it now so everyone sees it.
+      // The cue went stale before its deadline fired anywhere: expire it now so everyone sees it.
       if (result.refusal.code === 'expired') await this.#expire(answer.triggerId);
       return result;
     }
     if (!outcome) return refuse('internal', 'the answer was not recorded');
     const { recipient, hesitationFirstSeen } = outcome;
-    this.#cancel(`hesitation:${answer.triggerId}:${driver.memberId}`, `undelivered:${answer.triggerId}:${driver.memberId}`);
+    this.deadlines.forget(...settled);
     this.fanout.toWatchers(missionId, 'trigger:state', triggerState(result.value));
     this.metrics.responseGapSeconds.observe({ gap_source: recipient.gapSource ?? 'server' }, (recipient.gapMs ?? 0) / 1000);
     if (hesitationFirstSeen) await this.#raiseHesitation(result.value, recipient, recipient.gapMs);
     return accept({ gapMs: recipient.gapMs ?? 0, gapSource: recipient.gapSource ?? 'server', hesitation: recipient.hesitation });
   }
 
-  /** Stops every timer (node shutdown). */
-  close(): void {
-    for (const timer of this.#timers.values()) clearTimeout(timer);
-    this.#timers.clear();
-  }
-
   async #undelivered(triggerId: string, memberId: string) {
     const now = this.clock.now();
-    const changed = await this.#apply(triggerId, (t) => markUndelivered(t, memberId, now), () => []);
-    for (const r of changed?.recipients ?? []) {
+    const applied = await this.#apply(triggerId, (t) => markUndelivered(t, memberId, now));
+    for (const r of applied?.recipients ?? []) {
       await this.alerts.raise(alertId('undelivered', triggerId, r.memberId), {
         kind: 'undelivered',
-        missionId: changed!.trigger.missionId,
+        missionId: applied!.trigger.missionId,
         memberId: r.memberId,
         vehicleId: r.vehicleId,
         triggerId,
-        valueMs: now - changed!.trigger.issuedAt,
-        thresholdMs: changed!.trigger.thresholdMs,
+        valueMs: now - applied!.trigger.issuedAt,
+        thresholdMs: applied!.trigger.thresholdMs,
       });
     }
   }
 
   async #hesitation(triggerId: string, memberId: string) {
     const now = this.clock.now();
-    const changed = await this.#apply(triggerId, (t) => markHesitation(t, memberId, now), () => []);
-    for (const r of changed?.recipients ?? []) await this.#raiseHesitation(changed!.trigger, r, now - (r.deliveredAt ?? now));
+    const applied = await this.#apply(triggerId, (t) => markHesitation(t, memberId, now));
+    for (const r of applied?.recipients ?? []) await this.#raiseHesitation(applied!.trigger, r, now - (r.deliveredAt ?? now));
   }
 
   async #expire(triggerId: string) {
     const now = this.clock.now();
-    const changed = await this.#apply(triggerId, (t) => expire(t, now), (t, recipients) =>
-      recipients.map((r) => ({ at: now, kind: 'trigger.expired', memberId: r.memberId, triggerId: t.id, data: { staleAt: t.staleAt } })),
+    const settledFor = (recipients: RecipientRecord[]) => recipients.flatMap((r) => [deadlineKey.hesitation(triggerId, r.memberId), deadlineKey.undelivered(triggerId, r.memberId)]);
+    const applied = await this.#apply(
+      triggerId,
+      (t) => expire(t, now),
+      (t, recipients) => recipients.map((r) => ({ at: now, kind: 'trigger.expired', memberId: r.memberId, triggerId: t.id, data: { staleAt: t.staleAt } })),
+      (_t, recipients) => ({ complete: settledFor(recipients) }),
     );
-    if (!changed) return;
-    this.#cancel(...changed.recipients.flatMap((r) => [`hesitation:${triggerId}:${r.memberId}`, `undelivered:${triggerId}:${r.memberId}`]));
-    for (const r of changed.recipients) {
+    if (!applied) return;
+    this.deadlines.forget(...settledFor(applied.recipients));
+    for (const r of applied.recipients) {
       this.fanout.toMember(r.memberId, 'trigger:expired', { id: triggerId });
       await this.alerts.raise(alertId('expired', triggerId, r.memberId), {
         kind: 'expired',
-        missionId: changed.trigger.missionId,
+        missionId: applied.trigger.missionId,
         memberId: r.memberId,
         vehicleId: r.vehicleId,
         triggerId,
-        valueMs: now - changed.trigger.issuedAt,
+        valueMs: now - applied.trigger.issuedAt,
       });
     }
   }
@@ -150,37 +183,26 @@ export class ResponseGapTracker {
     });
   }
 
-  /** Applies a timing transition through the store; on a change, logs it and tells the watchers. */
+  /** Applies a timing transition through the store, with its log lines and deadlines; on a change, tells the watchers. */
   async #apply(
     triggerId: string,
     transition: (trigger: TriggerRecord) => Transition,
-    logOf: (trigger: TriggerRecord, changed: RecipientRecord[]) => LogDraft[],
-  ): Promise<{ trigger: TriggerRecord; recipients: RecipientRecord[] } | undefined> {
+    logOf: (trigger: TriggerRecord, changed: RecipientRecord[]) => LogDraft[] = () => [],
+    deadlinesOf: (trigger: TriggerRecord, changed: RecipientRecord[]) => DeadlineChanges = () => ({}),
+  ): Promise<Applied | undefined> {
     let changed: RecipientRecord[] = [];
     const result = await this.store.changeTrigger(triggerId, (trigger) => {
       const moved = transition(trigger);
       changed = moved.changed;
-      return accept({ next: moved.trigger, log: moved.changed.length ? logOf(moved.trigger, moved.changed) : [] });
+      if (!changed.length) return accept({ next: trigger, log: [] });
+      return accept({ next: moved.trigger, log: logOf(moved.trigger, changed), deadlines: deadlinesOf(moved.trigger, changed) });
     });
-    if (!result.ok || changed.length === 0) return undefined;
+    if (!result.ok) {
+      if (result.refusal.code !== 'not_found') this.logger.warn({ triggerId, code: result.refusal.code }, 'timing transition not applied');
+      return undefined;
+    }
+    if (changed.length === 0) return undefined;
     this.fanout.toWatchers(result.value.missionId, 'trigger:state', triggerState(result.value));
     return { trigger: result.value, recipients: changed };
-  }
-
-  #at(key: string, at: number, fire: () => Promise<void>) {
-    clearTimeout(this.#timers.get(key));
-    const timer = setTimeout(() => {
-      this.#timers.delete(key);
-      fire().catch((error: unknown) => this.logger.error({ err: error, deadline: key }, 'deadline handling failed'));
-    }, Math.max(0, at - this.clock.now()));
-    timer.unref();
-    this.#timers.set(key, timer);
-  }
-
-  #cancel(...keys: string[]) {
-    for (const key of keys) {
-      clearTimeout(this.#timers.get(key));
-      this.#timers.delete(key);
-    }
   }
 }

@@ -3,6 +3,7 @@ import { ROLE_AUTHORITY } from '@lockstep/shared';
 import type { Logger } from 'pino';
 import { alertId, type Alerts } from '../alerts.ts';
 import type { Clock } from '../clock.ts';
+import type { Deadlines } from '../deadlines.ts';
 import type { Fanout } from '../fanout.ts';
 import { percentile, round1 } from '../rules/latency.ts';
 import type { Store } from '../store/store.ts';
@@ -38,7 +39,10 @@ interface MemberWatch {
   missionId: string;
   devices: Map<string, DeviceWatch>;
   presence: Presence;
-  offlineTimer?: NodeJS.Timeout | undefined;
+  /** The device whose word the stored presence carries. */
+  speakingDevice: string;
+  /** Presence updates of one member are saved one after another, in order. */
+  saving: Promise<void>;
 }
 
 /** The state of a member from its devices (PROTOCOL.md §5). Pure. */
@@ -49,16 +53,21 @@ export function presenceState(devices: readonly Pick<DeviceWatch, 'missed' | 'la
   return now - lastAnswer >= timing.offlineAfterMs ? 'offline' : 'stale';
 }
 
+const offlineDeadline = (missionId: string, memberId: string, since: number) => `offline|${missionId}|${memberId}|${since}`;
+
 /**
  * Presence and latency of every device: probes each one every few seconds, keeps the
  * member's RTT (latest and rolling p95) in the store, and tells lead, cpo and ops.
+ * A node speaks only for its own sockets: it may not mark offline a member whose
+ * presence another node's socket has spoken for since.
  */
 export class PresenceTracker {
-  /** Every member seen on this node; kept after disconnect so a reconnect resumes its RTT window and cancels its offline alert. */
+  /** Every member seen on this node; kept after disconnect so a reconnect resumes its RTT window. */
   readonly #members = new Map<string, MemberWatch>();
 
   constructor(
     private readonly store: Store,
+    private readonly deadlines: Deadlines,
     private readonly fanout: Fanout,
     private readonly alerts: Alerts,
     private readonly clock: Clock,
@@ -78,11 +87,14 @@ export class PresenceTracker {
       missionId,
       devices: new Map(),
       presence: { memberId: member.memberId, callsign: member.callsign, role: member.role, ...(member.vehicleId ? { vehicleId: member.vehicleId } : {}), state: 'offline', lastSeenAt: now },
+      speakingDevice: device.id,
+      saving: Promise.resolve(),
     };
     this.#members.set(member.memberId, watch);
     const timer = setInterval(() => this.#probe(watch, device.id), this.timing.probeIntervalMs);
     timer.unref();
     watch.devices.set(device.id, { device, missed: 0, lastAnswerAt: now, timer });
+    watch.speakingDevice = device.id;
     this.#probe(watch, device.id);
     this.#update(watch, { lastSeenAt: now });
   }
@@ -96,10 +108,27 @@ export class PresenceTracker {
     this.#update(watch, {});
   }
 
+  /** Fires an `offline|...` deadline: the driver is still gone after the grace. */
+  async fire(key: string): Promise<boolean> {
+    const [kind, missionId, memberId, since] = key.split('|');
+    if (kind !== 'offline' || !missionId || !memberId || !since) return false;
+    const [presence, mission] = await Promise.all([this.store.getPresence(missionId, memberId), this.store.getMission(missionId)]);
+    // Seen again since, from any node: this absence is over.
+    if (!presence || presence.state !== 'offline' || presence.lastSeenAt > Number(since)) return true;
+    if (!mission || mission.status !== 'active') return true;
+    await this.alerts.raise(alertId('offline', memberId, since), {
+      kind: 'offline',
+      missionId,
+      memberId,
+      vehicleId: presence.vehicleId,
+      valueMs: mission.settings.offlineGraceMs,
+    });
+    return true;
+  }
+
   close(): void {
     for (const watch of this.#members.values()) {
       for (const device of watch.devices.values()) clearInterval(device.timer);
-      clearTimeout(watch.offlineTimer);
     }
     this.#members.clear();
   }
@@ -119,6 +148,7 @@ export class PresenceTracker {
         }
         device.missed = 0;
         device.lastAnswerAt = now;
+        watch.speakingDevice = deviceId;
         const window = await this.store.recordRtt(watch.member.memberId, rttMs);
         this.#update(watch, { rttMs: round1(rttMs), rttP95Ms: round1(percentile(window, 95) ?? rttMs), lastSeenAt: now }, true);
       })
@@ -132,40 +162,18 @@ export class PresenceTracker {
     const previous = watch.presence.state;
     watch.presence = { ...watch.presence, ...fresh, state };
     if (state === previous && !freshRtt) return;
-    const changed = state !== previous;
-    const log = changed ? [{ at: now, kind: 'presence' as const, memberId: watch.member.memberId, data: { state, previous, rttMs: watch.presence.rttMs } }] : [];
-    this.store
-      .savePresence(watch.missionId, watch.presence, log)
+    const presence = watch.presence;
+    const log = state !== previous ? [{ at: now, kind: 'presence' as const, memberId: watch.member.memberId, data: { state, previous, rttMs: presence.rttMs } }] : [];
+    const device = { id: watch.speakingDevice, onlyIfOwner: state === 'offline' };
+    watch.saving = watch.saving
+      .then(async () => {
+        if (!(await this.store.savePresence(watch.missionId, presence, log, device))) return;
+        this.fanout.toWatchers(watch.missionId, 'presence', presence);
+        if (state === 'offline' && previous !== 'offline' && ROLE_AUTHORITY[watch.member.role].receivesCues) {
+          const mission = await this.store.getMission(watch.missionId);
+          if (mission?.status === 'active') await this.deadlines.schedule(offlineDeadline(watch.missionId, watch.member.memberId, now), now + mission.settings.offlineGraceMs);
+        }
+      })
       .catch((error: unknown) => this.logger.warn({ err: error, memberId: watch.member.memberId }, 'presence not saved'));
-    this.fanout.toWatchers(watch.missionId, 'presence', watch.presence);
-    if (changed) this.#offlineAlert(watch, state, now);
-  }
-
-  /** A driver's device gone for `offlineGraceMs` in an active mission raises `offline` once per absence. */
-  #offlineAlert(watch: MemberWatch, state: PresenceState, since: number) {
-    if (!ROLE_AUTHORITY[watch.member.role].receivesCues) return;
-    if (state !== 'offline') {
-      clearTimeout(watch.offlineTimer);
-      watch.offlineTimer = undefined;
-      return;
-    }
-    if (watch.offlineTimer) return;
-    void this.store.getMission(watch.missionId).then((mission) => {
-      if (!mission || mission.status !== 'active') return;
-      watch.offlineTimer = setTimeout(() => {
-        watch.offlineTimer = undefined;
-        if (watch.presence.state !== 'offline') return;
-        void this.alerts
-          .raise(alertId('offline', watch.member.memberId, String(since)), {
-            kind: 'offline',
-            missionId: watch.missionId,
-            memberId: watch.member.memberId,
-            vehicleId: watch.member.vehicleId,
-            valueMs: mission.settings.offlineGraceMs,
-          })
-          .catch((error: unknown) => this.logger.warn({ err: error }, 'offline alert not raised'));
-      }, mission.settings.offlineGraceMs);
-      watch.offlineTimer.unref();
-    });
   }
 }

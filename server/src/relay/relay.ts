@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { alertId, type Alerts } from '../alerts.ts';
 import type { Clock } from '../clock.ts';
 import type { Fanout } from '../fanout.ts';
-import type { ResponseGapTracker } from '../gaps/response-gaps.ts';
+import { issueDeadlines, type ResponseGapTracker } from '../gaps/response-gaps.ts';
 import type { Metrics } from '../metrics.ts';
 import { accept, refuse, type Result } from '../refusal.ts';
 import { checkRoute, checkTarget } from '../rules/authority.ts';
@@ -48,7 +48,7 @@ export class Relay {
       memberId: issuer.memberId,
       triggerId: record.id,
       data: { type: record.type, params: record.params, target: record.target, recipients: record.recipients.map((r) => r.memberId), thresholdMs: record.thresholdMs, staleAt: record.staleAt },
-    });
+    }, issueDeadlines(record));
     if (!created) return this.#retried(trigger, fingerprint);
 
     for (const r of trigger.recipients) this.fanout.deliverCue(r.memberId, triggerCue(trigger, r, now));

@@ -49,7 +49,10 @@ export interface SocketData {
   rateLimitedCount: number;
 }
 
-type InterServerEvents = Record<string, never>;
+/** Between nodes: a cue for a member whose socket may be on another node. */
+interface InterServerEvents {
+  cue: (memberId: string, cue: TriggerCue) => void;
+}
 export type LockstepIo = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 type LockstepSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 
@@ -85,13 +88,20 @@ export function createIo(httpServer: HttpServer, deps: SocketDeps): LockstepIo {
   });
 }
 
-/** The socket side of `Fanout`: rooms for broadcasts, per-socket emits with a receipt for cues. */
+/**
+ * The socket side of `Fanout`: rooms for broadcasts (across nodes through the adapter),
+ * per-socket emits with a receipt for cues. A cue goes to this node's sockets of the member
+ * and, in a cluster, to the other nodes, each of which delivers to its own.
+ */
 export class SocketFanout implements Fanout {
   constructor(
     private readonly io: LockstepIo,
     private readonly onReceipt: (socket: LockstepSocket, cue: TriggerCue, receipt: Receipt) => void,
     private readonly ackTimeoutMs: (cue: TriggerCue) => number,
-  ) {}
+    private readonly clustered: boolean,
+  ) {
+    if (clustered) io.on('cue', (memberId, cue) => this.#deliverHere(memberId, cue));
+  }
 
   toWatchers: Fanout['toWatchers'] = (missionId, event, payload) => {
     // Typed per event by the Fanout signature; socket.io's emit overloads cannot see through the generic.
@@ -107,6 +117,11 @@ export class SocketFanout implements Fanout {
   };
 
   deliverCue(memberId: string, cue: TriggerCue): void {
+    this.#deliverHere(memberId, cue);
+    if (this.clustered) this.io.serverSideEmit('cue', memberId, cue);
+  }
+
+  #deliverHere(memberId: string, cue: TriggerCue): void {
     for (const socketId of this.io.sockets.adapter.rooms.get(rooms.member(memberId)) ?? []) {
       const socket = this.io.sockets.sockets.get(socketId);
       if (socket) this.queueCue(socket, cue);
@@ -133,6 +148,8 @@ export class SocketFanout implements Fanout {
 }
 
 export interface SessionDeps extends SocketDeps {
+  /** Events being handled right now, so a shutdown can let them finish. */
+  inFlight: Set<Promise<unknown>>;
   relay: Relay;
   gaps: ResponseGapTracker;
   missions: Missions;
@@ -273,7 +290,7 @@ function eventHandler(socket: LockstepSocket, deps: SessionDeps, logger: Logger)
         refused(event, result);
         return send(result);
       }
-      handle(parsed.data, receivedAt)
+      const handling = handle(parsed.data, receivedAt)
         .then((result) => {
           if (!result.ok) refused(event, result);
           send(result);
@@ -281,7 +298,9 @@ function eventHandler(socket: LockstepSocket, deps: SessionDeps, logger: Logger)
         .catch((error: unknown) => {
           logger.error({ err: error, event }, 'event failed');
           send(refuse('internal', 'the server could not process this event'));
-        });
+        })
+        .finally(() => deps.inFlight.delete(handling));
+      deps.inFlight.add(handling);
     };
     // The listener validates its own arguments, so it registers untyped: the payload is `unknown` until parsed.
     (socket.on.bind(socket) as (event: string, listener: (...args: unknown[]) => void) => void)(event, listener);

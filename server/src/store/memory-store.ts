@@ -2,7 +2,7 @@ import type { Alert, LogEntry, Mission, Presence } from '@lockstep/shared';
 import { refuse, accept, type Result } from '../refusal.ts';
 import { RTT_WINDOW } from '../rules/latency.ts';
 import type { TriggerRecord } from '../rules/trigger-record.ts';
-import type { Change, CredentialRef, IssueOutcome, LogDraft, Store, StoredObservation } from './store.ts';
+import type { Change, CredentialRef, DeadlineChanges, IssueOutcome, LogDraft, Store, StoredObservation } from './store.ts';
 
 interface MissionSlot {
   mission: Mission;
@@ -27,6 +27,8 @@ export class MemoryStore implements Store {
   readonly #alerts = new Map<string, Alert>();
   readonly #observations = new Map<string, StoredObservation>();
   readonly #rtts = new Map<string, number[]>();
+  readonly #presenceOwner = new Map<string, string>();
+  readonly #deadlines = new Map<string, number>();
 
   async ping() {
     return true;
@@ -46,9 +48,13 @@ export class MemoryStore implements Store {
 
   #change<T>(current: T | undefined, what: string, change: Change<T>, write: (next: T, log: LogDraft[]) => void): Result<T> {
     if (current === undefined) return refuse('not_found', `no such ${what}`);
-    const outcome = change(structuredClone(current));
+    const copy = structuredClone(current);
+    const outcome = change(copy);
     if (!outcome.ok) return outcome;
-    if (outcome.value.next !== current) write(outcome.value.next, outcome.value.log);
+    if (outcome.value.next !== copy) {
+      write(outcome.value.next, outcome.value.log);
+      this.#applyDeadlines(outcome.value.deadlines);
+    }
     return accept(structuredClone(outcome.value.next));
   }
 
@@ -86,7 +92,12 @@ export class MemoryStore implements Store {
     this.#tokenOfMember.delete(memberId);
   }
 
-  async issueTrigger(trigger: TriggerRecord, log: LogDraft): Promise<IssueOutcome> {
+  #applyDeadlines(changes: DeadlineChanges | undefined) {
+    for (const { key, at } of changes?.schedule ?? []) this.#deadlines.set(key, at);
+    for (const key of changes?.complete ?? []) this.#deadlines.delete(key);
+  }
+
+  async issueTrigger(trigger: TriggerRecord, log: LogDraft, deadlines: { key: string; at: number }[]): Promise<IssueOutcome> {
     const existing = this.#triggers.get(trigger.id);
     if (existing) return { created: false, trigger: structuredClone(existing) };
     const stored = structuredClone(trigger);
@@ -100,6 +111,7 @@ export class MemoryStore implements Store {
     this.#triggers.set(trigger.id, stored);
     this.#slot(trigger.missionId)?.triggerIds.push(trigger.id);
     this.#log(trigger.missionId, [log]);
+    this.#applyDeadlines({ schedule: deadlines });
     return { created: true, trigger: structuredClone(stored) };
   }
 
@@ -181,13 +193,36 @@ export class MemoryStore implements Store {
     return [...window];
   }
 
-  async savePresence(missionId: string, presence: Presence, log: LogDraft[]) {
+  async savePresence(missionId: string, presence: Presence, log: LogDraft[], device: { id: string; onlyIfOwner: boolean }) {
+    const owner = this.#presenceOwner.get(presence.memberId);
+    if (device.onlyIfOwner && owner !== undefined && owner !== device.id) return false;
+    this.#presenceOwner.set(presence.memberId, device.id);
     this.#slot(missionId)?.presence.set(presence.memberId, structuredClone(presence));
     this.#log(missionId, log);
+    return true;
+  }
+
+  async getPresence(missionId: string, memberId: string) {
+    const presence = this.#slot(missionId)?.presence.get(memberId);
+    return presence && structuredClone(presence);
   }
 
   async missionPresence(missionId: string) {
     return [...(this.#slot(missionId)?.presence.values() ?? [])].map((p) => structuredClone(p));
+  }
+
+  async scheduleDeadline(key: string, at: number) {
+    this.#deadlines.set(key, at);
+  }
+
+  async claimDeadlines(now: number, leaseMs: number, limit: number) {
+    const due = [...this.#deadlines].filter(([, at]) => at <= now).sort(([, a], [, b]) => a - b).slice(0, limit).map(([key]) => key);
+    for (const key of due) this.#deadlines.set(key, now + leaseMs);
+    return due;
+  }
+
+  async completeDeadline(key: string) {
+    this.#deadlines.delete(key);
   }
 
   async appendLog(missionId: string, log: LogDraft[]) {

@@ -23,33 +23,53 @@ append_log(KEYS[2], KEYS[3], 4, #ARGV)
 return 1
 `;
 
-/** KEYS: record, log, log seq. ARGV: expected rev, doc, log drafts... → new rev, or -1 when another writer got there first. */
-export const COMPARE_AND_SET = `${APPEND_LOG}
+/** Sets and clears deadlines from ARGV[first..]: a count of (key, at) pairs, the pairs, then keys to clear. */
+const APPLY_DEADLINES = `
+local function apply_deadlines(deadline_key, first)
+  local scheduled = tonumber(ARGV[first])
+  for i = first + 1, first + scheduled * 2, 2 do
+    redis.call('ZADD', deadline_key, ARGV[i + 1], ARGV[i])
+  end
+  for i = first + 1 + scheduled * 2, #ARGV do
+    redis.call('ZREM', deadline_key, ARGV[i])
+  end
+end
+`;
+
+/**
+ * KEYS: record, log, log seq, deadlines. ARGV: expected rev, doc, log count, log drafts...,
+ * then the deadline changes → new rev, or -1 when another writer got there first.
+ */
+export const COMPARE_AND_SET = `${APPEND_LOG}${APPLY_DEADLINES}
 local rev = tonumber(redis.call('HGET', KEYS[1], 'rev') or '0')
 if rev == 0 or rev ~= tonumber(ARGV[1]) then return -1 end
 redis.call('HSET', KEYS[1], 'rev', rev + 1, 'doc', ARGV[2])
-append_log(KEYS[2], KEYS[3], 3, #ARGV)
+local logged = tonumber(ARGV[3])
+append_log(KEYS[2], KEYS[3], 4, 3 + logged)
+apply_deadlines(KEYS[4], 4 + logged)
 return rev + 1
 `;
 
 /**
- * KEYS: trigger, log, log seq, mission trigger index, then per recipient its cue counter and cue set.
- * ARGV: trigger id, doc, fingerprint, log draft, recipient member ids...
+ * KEYS: trigger, log, log seq, mission trigger index, deadlines, then per recipient its cue counter and cue set.
+ * ARGV: trigger id, doc, fingerprint, log draft, recipient count, recipient member ids..., then the deadline changes.
  * → {0} when the id exists, else {1, seq per recipient...}.
  */
-export const ISSUE_TRIGGER = `${APPEND_LOG}
+export const ISSUE_TRIGGER = `${APPEND_LOG}${APPLY_DEADLINES}
 if redis.call('EXISTS', KEYS[1]) == 1 then return {0} end
 redis.call('HSET', KEYS[1], 'rev', 1, 'doc', ARGV[2], 'fp', ARGV[3])
 local out = {1}
-for i = 5, #ARGV do
-  local k = 5 + (i - 5) * 2
+local recipients = tonumber(ARGV[5])
+for r = 1, recipients do
+  local k = 6 + (r - 1) * 2
   local seq = redis.call('INCR', KEYS[k])
   redis.call('ZADD', KEYS[k + 1], seq, ARGV[1])
-  redis.call('HSET', KEYS[1], 'seq:' .. ARGV[i], seq)
+  redis.call('HSET', KEYS[1], 'seq:' .. ARGV[5 + r], seq)
   out[#out + 1] = seq
 end
 redis.call('RPUSH', KEYS[4], ARGV[1])
 append_log(KEYS[2], KEYS[3], 4, 4)
+apply_deadlines(KEYS[5], 6 + recipients)
 return out
 `;
 
@@ -57,6 +77,29 @@ return out
 export const APPEND = `${APPEND_LOG}
 append_log(KEYS[1], KEYS[2], 1, #ARGV)
 return #ARGV
+`;
+
+/** KEYS: presence hash, owner hash. ARGV: member id, presence json, device id, only-if-owner (1/0) → 1 saved, 0 not the owner. */
+export const SAVE_PRESENCE = `
+local owner = redis.call('HGET', KEYS[2], ARGV[1])
+if ARGV[4] == '1' and owner and owner ~= ARGV[3] then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
+return 1
+`;
+
+/** KEYS: deadline set. ARGV: now, lease until, limit → the due keys, each pushed back to its lease end. */
+export const CLAIM_DEADLINES = `
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+for _, key in ipairs(due) do redis.call('ZADD', KEYS[1], ARGV[2], key) end
+return due
+`;
+
+/** KEYS: rtt list. ARGV: rtt, window size → the window, newest first. */
+export const RECORD_RTT = `
+redis.call('LPUSH', KEYS[1], ARGV[1])
+redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[2]) - 1)
+return redis.call('LRANGE', KEYS[1], 0, -1)
 `;
 
 /** Runs a script by its SHA, loading it on the first NOSCRIPT (a restarted or failed-over Redis). */

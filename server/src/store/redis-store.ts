@@ -3,14 +3,17 @@ import { Redis } from 'ioredis';
 import { accept, refuse, type Result } from '../refusal.ts';
 import { RTT_WINDOW } from '../rules/latency.ts';
 import type { TriggerRecord } from '../rules/trigger-record.ts';
-import { APPEND, COMPARE_AND_SET, CREATE, ISSUE_TRIGGER, Script } from './redis-scripts.ts';
-import type { Change, CredentialRef, IssueOutcome, LogDraft, Store, StoredObservation } from './store.ts';
+import { APPEND, CLAIM_DEADLINES, COMPARE_AND_SET, CREATE, ISSUE_TRIGGER, RECORD_RTT, SAVE_PRESENCE, Script } from './redis-scripts.ts';
+import type { Change, CredentialRef, DeadlineChanges, IssueOutcome, LogDraft, Store, StoredObservation } from './store.ts';
 
 const scripts = {
   create: new Script(CREATE),
   compareAndSet: new Script(COMPARE_AND_SET),
   issueTrigger: new Script(ISSUE_TRIGGER),
   append: new Script(APPEND),
+  savePresence: new Script(SAVE_PRESENCE),
+  claimDeadlines: new Script(CLAIM_DEADLINES),
+  recordRtt: new Script(RECORD_RTT),
 };
 
 /** How often a change is retried when another writer (another node) changed the record first. */
@@ -18,7 +21,8 @@ const MAX_CHANGE_ATTEMPTS = 16;
 
 /** Connects to Redis with the settings Lockstep relies on. RESP2 is pinned: every reply shape here was written and tested against it. */
 export function connectRedis(url: string, onError: (error: Error) => void): Redis {
-  const redis = new Redis(url, { protocol: 2, maxRetriesPerRequest: 3, lazyConnect: false });
+  // A command fails after 2 s rather than hang a handler for the whole of an outage; clients retry by id.
+  const redis = new Redis(url, { protocol: 2, maxRetriesPerRequest: 2, commandTimeout: 2000 });
   redis.on('error', onError);
   return redis;
 }
@@ -53,6 +57,8 @@ export class RedisStore implements Store {
     missionAlerts: (id: string) => `${this.#prefix}m:${id}:alerts`,
     missionObservations: (id: string) => `${this.#prefix}m:${id}:observations`,
     presence: (id: string) => `${this.#prefix}m:${id}:presence`,
+    presenceOwner: (id: string) => `${this.#prefix}m:${id}:presence-owner`,
+    deadlines: () => `${this.#prefix}deadlines`,
     trigger: (id: string) => `${this.#prefix}t:${id}`,
     alert: (id: string) => `${this.#prefix}a:${id}`,
     observation: (id: string) => `${this.#prefix}o:${id}`,
@@ -77,6 +83,12 @@ export class RedisStore implements Store {
 
   #drafts(log: LogDraft[]): string[] {
     return log.map((draft) => JSON.stringify(draft));
+  }
+
+  /** The deadline changes as the Lua scripts read them: a count of pairs, the (key, at) pairs, the keys to clear. */
+  #deadlineArgs(changes: DeadlineChanges | undefined): (string | number)[] {
+    const schedule = changes?.schedule ?? [];
+    return [schedule.length, ...schedule.flatMap(({ key, at }) => [key, at]), ...(changes?.complete ?? [])];
   }
 
   async #read<T>(key: string): Promise<Stored<T> | undefined> {
@@ -109,13 +121,13 @@ export class RedisStore implements Store {
       const current = decode(stored);
       const outcome = change(current);
       if (!outcome.ok) return outcome;
-      const { next, log } = outcome.value;
+      const { next, log, deadlines } = outcome.value;
       if (next === current) return accept(next);
       const missionId = missionIdOf(next);
       const rev = await scripts.compareAndSet.run(
         this.#redis,
-        [key, this.#keys.log(missionId), this.#keys.logSeq(missionId)],
-        [stored.rev, JSON.stringify(next), ...this.#drafts(log)],
+        [key, this.#keys.log(missionId), this.#keys.logSeq(missionId), this.#keys.deadlines()],
+        [stored.rev, JSON.stringify(next), log.length, ...this.#drafts(log), ...this.#deadlineArgs(deadlines)],
       );
       if (rev !== -1) return accept(next);
     }
@@ -156,7 +168,7 @@ export class RedisStore implements Store {
     recipients: stored.doc.recipients.map((r) => ({ ...r, seq: Number(stored.fields[`seq:${r.memberId}`] ?? 0) })),
   });
 
-  async issueTrigger(trigger: TriggerRecord, log: LogDraft): Promise<IssueOutcome> {
+  async issueTrigger(trigger: TriggerRecord, log: LogDraft, deadlines: { key: string; at: number }[]): Promise<IssueOutcome> {
     const memberIds = trigger.recipients.map((r) => r.memberId);
     const reply = (await scripts.issueTrigger.run(
       this.#redis,
@@ -165,9 +177,10 @@ export class RedisStore implements Store {
         this.#keys.log(trigger.missionId),
         this.#keys.logSeq(trigger.missionId),
         this.#keys.missionTriggers(trigger.missionId),
+        this.#keys.deadlines(),
         ...memberIds.flatMap((id) => [this.#keys.cueSeq(id), this.#keys.cues(id)]),
       ],
-      [trigger.id, JSON.stringify(trigger), trigger.fingerprint, JSON.stringify(log), ...memberIds],
+      [trigger.id, JSON.stringify(trigger), trigger.fingerprint, JSON.stringify(log), memberIds.length, ...memberIds, ...this.#deadlineArgs({ schedule: deadlines })],
     )) as number[];
     if (reply[0] === 0) {
       const existing = await this.getTrigger(trigger.id);
@@ -235,20 +248,41 @@ export class RedisStore implements Store {
   }
 
   async recordRtt(memberId: string, rttMs: number) {
-    const key = this.#keys.rtt(memberId);
-    const replies = await this.#redis.multi().lpush(key, String(rttMs)).ltrim(key, 0, RTT_WINDOW - 1).lrange(key, 0, -1).exec();
-    const window = replies?.[2]?.[1];
-    return Array.isArray(window) ? window.map(Number) : [rttMs];
+    const window = (await scripts.recordRtt.run(this.#redis, [this.#keys.rtt(memberId)], [rttMs, RTT_WINDOW])) as string[];
+    return window.map(Number);
   }
 
-  async savePresence(missionId: string, presence: Presence, log: LogDraft[]) {
-    await this.#redis.hset(this.#keys.presence(missionId), presence.memberId, JSON.stringify(presence));
+  async savePresence(missionId: string, presence: Presence, log: LogDraft[], device: { id: string; onlyIfOwner: boolean }) {
+    const saved = await scripts.savePresence.run(
+      this.#redis,
+      [this.#keys.presence(missionId), this.#keys.presenceOwner(missionId)],
+      [presence.memberId, JSON.stringify(presence), device.id, device.onlyIfOwner ? '1' : '0'],
+    );
+    if (saved !== 1) return false;
     if (log.length) await this.appendLog(missionId, log);
+    return true;
+  }
+
+  async getPresence(missionId: string, memberId: string) {
+    const json = await this.#redis.hget(this.#keys.presence(missionId), memberId);
+    return json ? (JSON.parse(json) as Presence) : undefined;
   }
 
   async missionPresence(missionId: string) {
     const all = await this.#redis.hgetall(this.#keys.presence(missionId));
     return Object.values(all).map((json) => JSON.parse(json) as Presence);
+  }
+
+  async scheduleDeadline(key: string, at: number) {
+    await this.#redis.zadd(this.#keys.deadlines(), at, key);
+  }
+
+  async claimDeadlines(now: number, leaseMs: number, limit: number) {
+    return (await scripts.claimDeadlines.run(this.#redis, [this.#keys.deadlines()], [now, now + leaseMs, limit])) as string[];
+  }
+
+  async completeDeadline(key: string) {
+    await this.#redis.zrem(this.#keys.deadlines(), key);
   }
 
   async appendLog(missionId: string, log: LogDraft[]) {

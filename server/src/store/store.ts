@@ -11,12 +11,19 @@ export interface LogDraft {
   data: Record<string, unknown>;
 }
 
+/** Deadlines a write sets or clears, in the same atomic step as the write. */
+export interface DeadlineChanges {
+  schedule?: { key: string; at: number }[];
+  complete?: string[];
+}
+
 /**
- * A change to one stored record: the next value and what to log, written together
- * (the log can never miss an accepted change). Returning `current` itself writes nothing.
+ * A change to one stored record: the next value, what to log and which deadlines it sets
+ * or clears, written together (the log can never miss an accepted change, and a crash can
+ * never leave a state without its deadline). Returning `current` itself writes nothing.
  * The store may call it more than once when another writer got there first.
  */
-export type Change<T> = (current: T) => Result<{ next: T; log: LogDraft[] }>;
+export type Change<T> = (current: T) => Result<{ next: T; log: LogDraft[]; deadlines?: DeadlineChanges }>;
 
 export interface CredentialRef {
   missionId: string;
@@ -52,8 +59,8 @@ export interface Store {
   findCredential(tokenHash: string): Promise<CredentialRef | undefined>;
   revokeCredential(memberId: string): Promise<void>;
 
-  /** Dedupes by id, gives every recipient its next cue `seq`, and logs: all in one step, before anything is emitted. */
-  issueTrigger(trigger: TriggerRecord, log: LogDraft): Promise<IssueOutcome>;
+  /** Dedupes by id, gives every recipient its next cue `seq`, logs and sets its deadlines: all in one step, before anything is emitted. */
+  issueTrigger(trigger: TriggerRecord, log: LogDraft, deadlines: { key: string; at: number }[]): Promise<IssueOutcome>;
   getTrigger(triggerId: string): Promise<TriggerRecord | undefined>;
   changeTrigger(triggerId: string, change: Change<TriggerRecord>): Promise<Result<TriggerRecord>>;
   /** The triggers holding this member's cues with `seq > afterSeq`, in seq order. */
@@ -72,8 +79,20 @@ export interface Store {
 
   /** Adds a round trip to the member's rolling window and returns the window, newest first. */
   recordRtt(memberId: string, rttMs: number): Promise<number[]>;
-  savePresence(missionId: string, presence: Presence, log: LogDraft[]): Promise<void>;
+  /**
+   * Saves a member's presence as seen through one device. With `onlyIfOwner` it is saved only
+   * if that device is still the one that spoke last: a node that lost a socket must not mark
+   * offline a member who has meanwhile reconnected to another node. Returns whether it was saved.
+   */
+  savePresence(missionId: string, presence: Presence, log: LogDraft[], device: { id: string; onlyIfOwner: boolean }): Promise<boolean>;
+  getPresence(missionId: string, memberId: string): Promise<Presence | undefined>;
   missionPresence(missionId: string): Promise<Presence[]>;
+
+  /** Deadlines live in the store, so any node fires them when the one that set them is gone. */
+  scheduleDeadline(key: string, at: number): Promise<void>;
+  /** Leases up to `limit` due deadlines for `leaseMs`; one not completed within its lease is due again. */
+  claimDeadlines(now: number, leaseMs: number, limit: number): Promise<string[]>;
+  completeDeadline(key: string): Promise<void>;
 
   appendLog(missionId: string, log: LogDraft[]): Promise<void>;
   readLog(missionId: string): Promise<LogEntry[]>;
