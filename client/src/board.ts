@@ -1,4 +1,203 @@
-export {};
+import { ROLE_AUTHORITY, cueLabel, type Alert, type Mission, type Presence, type TriggerState } from '@lockstep/shared';
+import './styles/base.css';
+import './styles/board.css';
+import { appRoot, button, frameScheduler, h, svg } from './dom.ts';
+import { ALARM_STATES, clockTime, formatGap, routeName, vehicleCallsign } from './format.ts';
+import { openConnection, type ConnectionState } from './lockstep-client.ts';
+import { MissionWatch } from './watch.ts';
 
-const app = document.querySelector<HTMLElement>('#app');
-if (app) app.textContent = 'Lockstep board';
+/**
+ * The operations board, for a wall screen: every vehicle's driver and link, every trigger and
+ * each recipient's answer, the open alerts, observations and the response gaps over the mission.
+ * Sized to fit a five-vehicle convoy on one screen without scrolling.
+ */
+
+const TRIGGERS_SHOWN = 8;
+const OBSERVATIONS_SHOWN = 5;
+
+const root = appRoot();
+const conn = openConnection();
+let connection: ConnectionState = 'connecting';
+const scheduleRender = frameScheduler(() => render());
+const watch = conn ? new MissionWatch(conn, { changed: scheduleRender }) : undefined;
+conn?.onState((state) => {
+  connection = state;
+  scheduleRender();
+});
+
+const serverNow = () => conn?.serverNow() ?? Date.now();
+
+/** Open triggers count up in tenths without re-rendering the board. */
+setInterval(() => {
+  for (const timer of root.querySelectorAll<HTMLElement>('[data-since]')) timer.textContent = formatGap(Math.max(0, serverNow() - Number(timer.dataset.since)));
+  const clock = root.querySelector('[data-clock]');
+  if (clock) clock.textContent = clockTime(Date.now());
+}, 100);
+
+const mayResolve = () => (watch?.self ? ROLE_AUTHORITY[watch.self.role].resolvesAlerts : true);
+
+function resolve(alert: Alert) {
+  // The server's `alert` event redraws the feed; a refusal (not a lead or ops) leaves the alert open, as it should.
+  conn?.request('alert:resolve', { alertId: alert.id }).catch(() => undefined);
+}
+
+// ---------------------------------------------------------------- screen
+
+function render() {
+  if (!conn || !watch) {
+    root.replaceChildren(h('div', { class: 'banner banner-unauthorized' }, 'NO TOKEN — OPEN THE BOARD LINK YOU WERE GIVEN'));
+    return;
+  }
+  const mission = watch.mission;
+  root.replaceChildren(
+    header(mission),
+    h('div', { class: 'board' }, vehiclesPanel(mission), triggersPanel(mission), h('div', { class: 'side' }, alertsPanel(mission), observationsPanel()), gapChart(mission)),
+  );
+}
+
+function header(mission: Mission | undefined): HTMLElement {
+  const words: Record<ConnectionState, string> = { connecting: 'CONNECTING…', online: 'LIVE', offline: 'OFFLINE — RECONNECTING', unauthorized: 'LINK REFUSED' };
+  return h(
+    'header',
+    { class: 'top' },
+    h('div', { class: 'title' }, mission?.name ?? 'Lockstep'),
+    mission ? h('div', { class: `mission-status status-${mission.status}` }, mission.status.toUpperCase()) : null,
+    mission ? h('div', { class: 'muted' }, `threshold ${formatGap(mission.settings.thresholds.default)}`) : null,
+    h('div', { class: 'spacer' }),
+    h('div', { class: `link link-${connection}`, role: 'status' }, words[connection]),
+    h('div', { class: 'clock', 'data-clock': true }, clockTime(Date.now())),
+  );
+}
+
+function panel(title: string, ...children: (Node | null)[]): HTMLElement {
+  return h('section', { class: `panel`, 'aria-label': title }, h('h2', {}, title), ...children);
+}
+
+function sparkline(history: readonly number[]): SVGSVGElement {
+  const width = 120;
+  const height = 32;
+  const max = Math.max(50, ...history);
+  const points = history.map((rtt, i) => `${history.length === 1 ? width : (i / (history.length - 1)) * width},${height - (rtt / max) * (height - 2) - 1}`).join(' ');
+  return svg('svg', { class: 'spark', viewBox: `0 0 ${width} ${height}`, 'aria-hidden': 'true' }, svg('polyline', { points, fill: 'none', stroke: 'currentColor', 'stroke-width': 2 }));
+}
+
+function vehiclesPanel(mission: Mission | undefined): HTMLElement {
+  const rows = (mission?.vehicles ?? []).map((vehicle) => {
+    const driver = mission?.members.find((m) => m.role === 'driver' && m.vehicleId === vehicle.id);
+    const presence: Presence | undefined = driver && watch?.presence.get(driver.memberId);
+    const state = presence?.state ?? 'offline';
+    const planAcked = !mission || mission.plan.version === 0 || (driver && (mission.planAcks[driver.memberId] ?? 0) >= mission.plan.version);
+    return h(
+      'div',
+      { class: `vehicle presence-${state}`, 'data-vehicle': vehicle.id },
+      h('div', { class: 'vehicle-callsign' }, vehicle.callsign),
+      h('div', { class: 'driver' }, driver ? driver.callsign : 'NO DRIVER', planAcked ? null : h('span', { class: 'plan-missing' }, ' PLAN NOT ACKED')),
+      h('div', { class: 'presence-word' }, state),
+      h('div', { class: 'rtt' }, presence?.rttMs === undefined ? '— ms' : `${Math.round(presence.rttMs)} ms`),
+      driver ? sparkline(watch?.rttHistory.get(driver.memberId) ?? []) : null,
+    );
+  });
+  const team = (mission?.members ?? [])
+    .filter((m) => m.role !== 'driver')
+    .map((m) => h('span', { class: `member presence-${watch?.presence.get(m.memberId)?.state ?? 'offline'}` }, m.callsign));
+  return panel('Vehicles', h('div', { class: 'vehicles' }, ...rows), h('div', { class: 'team' }, ...team));
+}
+
+const isOpen = (t: TriggerState) => t.recipients.some((r) => r.state !== 'answered' && r.state !== 'expired');
+
+function triggersPanel(mission: Mission | undefined): HTMLElement {
+  const rows = (watch?.triggersByRecency() ?? []).slice(0, TRIGGERS_SHOWN).map((t) =>
+    h(
+      'div',
+      { class: `trigger status-${t.status}`, 'data-trigger': t.id },
+      h('div', { class: 'trigger-head' }, h('span', { class: 'trigger-label' }, cueLabel(t.type, t.params, routeName(mission, t.params.routeId))), h('span', { class: 'muted' }, ` ${t.issuedBy.callsign} ${clockTime(t.issuedAt)}`), isOpen(t) ? h('span', { class: 'timer', 'data-since': t.issuedAt }, formatGap(serverNow() - t.issuedAt)) : null),
+      h(
+        'div',
+        { class: 'recipients' },
+        ...t.recipients.map((r) =>
+          h(
+            'span',
+            { class: `recipient state-${r.state}${ALARM_STATES.has(r.state) || r.hesitation ? ' alarmed' : ''}`, 'data-vehicle': r.vehicleId },
+            h('b', {}, vehicleCallsign(mission, r.vehicleId)),
+            ` ${r.state}`,
+            r.response === 'unable' ? ` unable ${r.reason ?? ''}` : '',
+            r.gapMs === undefined ? '' : ` ${formatGap(r.gapMs)}`,
+          ),
+        ),
+        t.recipients.length === 0 ? h('span', { class: 'recipient alarmed' }, 'no driver reached') : null,
+      ),
+    ),
+  );
+  return panel('Triggers', h('div', { class: 'triggers' }, ...rows, rows.length ? null : h('div', { class: 'muted' }, 'No trigger fired yet')));
+}
+
+const ALERT_WORDS: Readonly<Record<Alert['kind'], string>> = {
+  hesitation: 'HESITATION',
+  undelivered: 'UNDELIVERED',
+  expired: 'EXPIRED',
+  offline: 'OFFLINE',
+  overload: 'OVERLOAD',
+  silence: 'SILENCE',
+  'plan-unacked': 'PLAN NOT ACKED',
+};
+
+function alertsPanel(mission: Mission | undefined): HTMLElement {
+  const rows = (watch?.openAlerts() ?? []).map((alert) => {
+    const who = alert.vehicleId ? vehicleCallsign(mission, alert.vehicleId) : (mission?.members.find((m) => m.memberId === alert.memberId)?.callsign ?? '');
+    const trigger = alert.triggerId ? watch?.triggers.get(alert.triggerId) : undefined;
+    const value = alert.valueMs !== undefined && (alert.kind === 'hesitation' || alert.kind === 'undelivered') && alert.valueMs > 0 ? ` ${formatGap(alert.valueMs)}` : '';
+    return h(
+      'div',
+      { class: `alert alert-${alert.kind}`, 'data-alert': alert.id },
+      h('span', { class: 'alert-kind' }, ALERT_WORDS[alert.kind]),
+      ` ${who}`,
+      trigger ? h('span', { class: 'muted' }, ` ${cueLabel(trigger.type, trigger.params, routeName(mission, trigger.params.routeId))}`) : null,
+      value,
+      h('span', { class: 'muted' }, ` ${clockTime(alert.at)}`),
+      mayResolve() ? button('RESOLVE', { class: 'resolve', 'aria-label': `Resolve ${ALERT_WORDS[alert.kind]} ${who}` }, () => resolve(alert)) : null,
+    );
+  });
+  return panel('Alerts', h('div', { class: 'alerts' }, ...rows, rows.length ? null : h('div', { class: 'muted' }, 'No open alert')));
+}
+
+function observationsPanel(): HTMLElement {
+  const rows = (watch?.observations ?? [])
+    .slice(-OBSERVATIONS_SHOWN)
+    .reverse()
+    .map((o) => h('div', { class: `observation severity-${o.severity}` }, h('b', {}, `${o.severity.toUpperCase()} ${o.category}`), ` ${o.callsign}: ${o.text ?? ''}`, h('span', { class: 'muted' }, ` ${clockTime(o.at)}`)));
+  return panel('Observations', h('div', { class: 'observations' }, ...rows, rows.length ? null : h('div', { class: 'muted' }, 'None')));
+}
+
+/** Every answered gap over the mission, against the threshold line; hesitations in red. */
+function gapChart(mission: Mission | undefined): HTMLElement {
+  const width = 1600;
+  const height = 220;
+  const pad = { left: 70, right: 20, top: 14, bottom: 34 };
+  const threshold = mission?.settings.thresholds.default ?? 2000;
+  const points = [...(watch?.triggers.values() ?? [])].flatMap((t) => t.recipients.flatMap((r) => (r.gapMs === undefined ? [] : [{ at: t.issuedAt, gapMs: r.gapMs, hesitation: r.hesitation, who: vehicleCallsign(mission, r.vehicleId) }])));
+  const start = mission?.startedAt ?? Math.min(serverNow(), ...points.map((p) => p.at));
+  const end = Math.max(serverNow(), start + 60_000);
+  const maxGap = Math.max(threshold * 1.5, ...points.map((p) => p.gapMs * 1.1));
+  const x = (at: number) => pad.left + ((at - start) / (end - start)) * (width - pad.left - pad.right);
+  const y = (gapMs: number) => height - pad.bottom - (gapMs / maxGap) * (height - pad.top - pad.bottom);
+  const minutes = Math.floor((end - start) / 60_000);
+  const tickEvery = Math.max(1, Math.ceil(minutes / 10));
+  const ticks = Array.from({ length: Math.floor(minutes / tickEvery) + 1 }, (_, i) => i * tickEvery);
+  return panel(
+    'Response gaps',
+    svg(
+      'svg',
+      { class: 'chart', viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': `Response gaps; threshold ${formatGap(threshold)}` },
+      svg('line', { class: 'axis', x1: pad.left, y1: height - pad.bottom, x2: width - pad.right, y2: height - pad.bottom }),
+      svg('line', { class: 'axis', x1: pad.left, y1: pad.top, x2: pad.left, y2: height - pad.bottom }),
+      ...ticks.map((m) => svg('text', { class: 'tick', x: x(start + m * 60_000), y: height - 8, 'text-anchor': 'middle' }, `${m} min`)),
+      svg('text', { class: 'tick', x: pad.left - 8, y: y(0), 'text-anchor': 'end' }, '0 s'),
+      svg('text', { class: 'tick', x: pad.left - 8, y: y(maxGap) + 14, 'text-anchor': 'end' }, formatGap(maxGap)),
+      svg('line', { class: 'threshold', x1: pad.left, y1: y(threshold), x2: width - pad.right, y2: y(threshold) }),
+      svg('text', { class: 'threshold-label', x: width - pad.right - 4, y: y(threshold) - 6, 'text-anchor': 'end' }, `threshold ${formatGap(threshold)}`),
+      ...points.map((p) => svg('circle', { class: p.hesitation ? 'gap hesitation' : 'gap', cx: x(p.at), cy: y(p.gapMs), r: 7 }, svg('title', {}, `${p.who} ${formatGap(p.gapMs)}`))),
+    ),
+  );
+}
+
+render();

@@ -1,0 +1,61 @@
+/** A few lines of DOM building, so the screens need no UI framework. */
+
+type Child = Node | string | number | null | undefined | false;
+type Attrs = Record<string, string | number | boolean | undefined>;
+
+export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+  const element = document.createElement(tag);
+  setAttrs(element, attrs);
+  append(element, children);
+  return element;
+}
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+export function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Attrs = {}, ...children: Child[]): SVGElementTagNameMap[K] {
+  const element = document.createElementNS(SVG_NS, tag);
+  setAttrs(element, attrs);
+  append(element, children);
+  return element;
+}
+
+/** A button that acts on click (a tap, a key or a switch device alike). */
+export function button(label: Child, attrs: Attrs, onPress: () => void): HTMLButtonElement {
+  const element = h('button', { type: 'button', ...attrs }, label);
+  element.addEventListener('click', onPress);
+  return element;
+}
+
+function setAttrs(element: Element, attrs: Attrs) {
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === undefined || value === false) continue;
+    element.setAttribute(name, value === true ? '' : String(value));
+  }
+}
+
+function append(element: Element, children: Child[]) {
+  for (const child of children) {
+    if (child === null || child === undefined || child === false) continue;
+    element.append(typeof child === 'number' ? String(child) : child);
+  }
+}
+
+/** The screen's root element, from the page shell. */
+export function appRoot(): HTMLElement {
+  const root = document.querySelector<HTMLElement>('#app');
+  if (!root) throw new Error('the page has no #app element');
+  return root;
+}
+
+/** Batches renders to one per animation frame, however many events arrive in it. */
+export function frameScheduler(render: () => void): () => void {
+  let scheduled = false;
+  return () => {
+    if (scheduled) return;
+    scheduled = true;
+    requestAnimationFrame(() => {
+      scheduled = false;
+      render();
+    });
+  };
+}

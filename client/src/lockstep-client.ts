@@ -1,0 +1,174 @@
+import type { ClientToServerEvents, Member, ServerToClientEvents, Snapshot } from '@lockstep/shared';
+import { io, type Socket } from 'socket.io-client';
+
+/**
+ * The one connection module of the three screens. It imports only types from
+ * `@lockstep/shared`, so the driver's bundle carries socket.io-client and no zod.
+ */
+
+export type LockstepSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+export type ConnectionState = 'connecting' | 'online' | 'offline' | 'unauthorized';
+
+type EventName = keyof ClientToServerEvents;
+export type PayloadOf<E extends EventName> = Parameters<ClientToServerEvents[E]>[0];
+export type ReplyOf<E extends EventName> = Parameters<NonNullable<Parameters<ClientToServerEvents[E]>[1]>>[0];
+
+const TOKEN_KEY = 'lockstep.token';
+/** The server probes every 3 s; three missed probes mean the link is dead even if TCP has not noticed. */
+const SILENT_LINK_MS = 9000;
+/** An event not answered within this is treated as lost in transit and retried by its owner. */
+export const REQUEST_TIMEOUT_MS = 4000;
+
+/** Device time as the protocol wants it: monotonic, anchored at the time origin. */
+export const deviceNow = (): number => performance.timeOrigin + performance.now();
+
+/**
+ * Takes `?token=` once: kept in session storage and removed from the address bar, so it is
+ * not bookmarked, shared over a shoulder or left in the history. It is never logged.
+ */
+function takeToken(): string | undefined {
+  const url = new URL(location.href);
+  const fromUrl = url.searchParams.get('token');
+  if (fromUrl) {
+    sessionStorage.setItem(TOKEN_KEY, fromUrl);
+    url.searchParams.delete('token');
+    history.replaceState(history.state, '', `${url.pathname}${url.search}${url.hash}`);
+    return fromUrl;
+  }
+  return sessionStorage.getItem(TOKEN_KEY) ?? undefined;
+}
+
+export interface ConnectionOptions {
+  /** Read at every (re)connect, so the handshake carries the highest cue seq the device holds now. */
+  lastSeq?: () => number | undefined;
+}
+
+export interface SnapshotContext {
+  self: Member | undefined;
+  /** Device time the snapshot was asked for: anything received after it may be newer than the snapshot. */
+  requestedAt: number;
+}
+export type SnapshotListener = (snapshot: Snapshot, context: SnapshotContext) => void;
+
+export interface Connection {
+  readonly socket: LockstepSocket;
+  readonly state: ConnectionState;
+  /** Called with every change of state, and once at once. */
+  onState(listener: (state: ConnectionState) => void): void;
+  /** Called after every connect with the mission snapshot. */
+  onSnapshot(listener: SnapshotListener): void;
+  /** Emits with an acknowledgement; rejects when the server does not answer in time or the socket is down. */
+  request<E extends EventName>(event: E, payload: PayloadOf<E>, timeoutMs?: number): Promise<ReplyOf<E>>;
+  /** The server's clock as best known from its probes, for timers that count from server times. */
+  serverNow(): number;
+}
+
+/**
+ * The member this token belongs to. PROTOCOL.md v1 gives a client no way to learn it; the
+ * snapshot's `self` is the addition requested on issue #3. Until a server sends it, a screen
+ * infers what it can and the server's authority checks do the rest.
+ */
+function selfOf(snapshot: Snapshot): Member | undefined {
+  const self: unknown = (snapshot as Snapshot & { self?: unknown }).self;
+  if (typeof self !== 'object' || self === null || !('memberId' in self) || !('role' in self)) return undefined;
+  return snapshot.mission.members.find((m) => m.memberId === self.memberId);
+}
+
+/** Opens the member's socket, or answers undefined when the page was opened without a token. */
+export function openConnection(options: ConnectionOptions = {}): Connection | undefined {
+  const token = takeToken();
+  if (!token) return undefined;
+
+  const socket: LockstepSocket = io({
+    transports: ['websocket'],
+    // A function, so each reconnect sends the latest lastSeq rather than the one of the first connect.
+    auth: (cb) => {
+      const lastSeq = options.lastSeq?.();
+      cb(lastSeq === undefined ? { token } : { token, lastSeq });
+    },
+    reconnectionDelay: 250,
+    reconnectionDelayMax: 2000,
+    randomizationFactor: 0.3,
+  });
+
+  let state: ConnectionState = 'connecting';
+  let clockOffset = 0;
+  let lastHeardAt = Date.now();
+  const stateListeners: ((state: ConnectionState) => void)[] = [];
+  const snapshotListeners: SnapshotListener[] = [];
+  const setState = (next: ConnectionState) => {
+    if (next === state) return;
+    state = next;
+    for (const listener of stateListeners) listener(state);
+  };
+
+  const request = <E extends EventName>(event: E, payload: PayloadOf<E>, timeoutMs = REQUEST_TIMEOUT_MS): Promise<ReplyOf<E>> =>
+    new Promise((resolve, reject) => {
+      if (!socket.connected) return reject(new Error('offline'));
+      // socket.io's emit overloads cannot follow a generic event name; the event map above types both ends.
+      const emit = socket.timeout(timeoutMs).emit as (event: string, payload: unknown, ack: (error: Error | null, reply: ReplyOf<E>) => void) => void;
+      emit.call(socket, event, payload, (error, reply) => (error ? reject(error) : resolve(reply)));
+    });
+
+  socket.on('probe', (probe, answer) => {
+    lastHeardAt = Date.now();
+    clockOffset = probe.serverAt - Date.now();
+    answer({ deviceAt: deviceNow() });
+  });
+  socket.on('connect', () => {
+    lastHeardAt = Date.now();
+    setState('online');
+    const requestedAt = deviceNow();
+    request('mission:snapshot', {})
+      .then((reply) => {
+        if (!reply.ok) return;
+        const { ok: _ok, ...snapshot } = reply;
+        for (const listener of snapshotListeners) listener(snapshot, { self: selfOf(snapshot), requestedAt });
+      })
+      // A lost snapshot is retried by the next connect; the live events keep coming meanwhile.
+      .catch(() => undefined);
+  });
+  socket.on('disconnect', (reason) => {
+    setState('offline');
+    // The server dropped us on purpose (a restart, a revoked token): try once more; a revoked token then fails as unauthorized.
+    if (reason === 'io server disconnect') setTimeout(() => socket.connect(), 1000);
+  });
+  socket.on('connect_error', (error) => {
+    if (error.message === 'unauthorized') return setState('unauthorized');
+    setState('offline');
+    // A refusal by the server's middleware stops socket.io's own retries; transport errors keep them.
+    if (!socket.active) setTimeout(() => socket.connect(), 2000);
+  });
+
+  // The browser knows at once when the network goes; socket.io would take its ping timeout (45 s) to notice.
+  window.addEventListener('offline', () => {
+    socket.disconnect();
+    setState('offline');
+  });
+  window.addEventListener('online', () => {
+    if (!socket.connected) socket.connect();
+  });
+  // A half-open link (a tunnel, a dead access point) delivers nothing and errors nothing: probes stop, so force a reconnect.
+  setInterval(() => {
+    if (socket.connected && Date.now() - lastHeardAt > SILENT_LINK_MS) {
+      lastHeardAt = Date.now();
+      socket.io.engine.close();
+    }
+  }, 1000);
+
+  return {
+    socket,
+    get state() {
+      return state;
+    },
+    onState(listener) {
+      stateListeners.push(listener);
+      listener(state);
+    },
+    onSnapshot(listener) {
+      snapshotListeners.push(listener);
+    },
+    request,
+    serverNow: () => Date.now() + clockOffset,
+  };
+}

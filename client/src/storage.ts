@@ -1,0 +1,18 @@
+/**
+ * JSON in web storage, for state this page wrote itself (cue seqs, the outbox, earpiece bindings).
+ * Unreadable content (another version, a hand edit) counts as absent rather than breaking the page.
+ */
+export function loadJson<T>(storage: Storage, key: string, isValid: (value: unknown) => value is T): T | undefined {
+  const text = storage.getItem(key);
+  if (text === null) return undefined;
+  try {
+    const value: unknown = JSON.parse(text);
+    return isValid(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function saveJson(storage: Storage, key: string, value: unknown): void {
+  storage.setItem(key, JSON.stringify(value));
+}

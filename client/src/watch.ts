@@ -1,0 +1,110 @@
+import type { Alert, Member, Mission, Observation, Presence, Recipient, RecipientState, TriggerState } from '@lockstep/shared';
+import type { Connection } from './lockstep-client.ts';
+
+/**
+ * What the CPO handset and the board both follow: the mission's triggers, alerts, presence and
+ * observations, from the snapshot on every connect and the live events in between.
+ */
+
+/** A recipient whose state moved, seen live (never for what a snapshot brings). */
+export interface RecipientChange {
+  trigger: TriggerState;
+  recipient: Recipient;
+  from: RecipientState | undefined;
+}
+
+export interface WatchListeners {
+  /** Anything changed: re-render. */
+  changed(): void;
+  recipientChanged?(change: RecipientChange): void;
+  alertRaised?(alert: Alert): void;
+}
+
+const RTT_HISTORY = 40;
+const OBSERVATIONS_KEPT = 50;
+
+/** Recipient states in the only order they move (PROTOCOL.md §3); `expired` can follow any but `answered`. */
+const PROGRESS: Readonly<Record<RecipientState, number>> = { pending: 0, undelivered: 1, delivered: 2, hesitation: 3, expired: 4, answered: 4 };
+
+/** How far a trigger has come: states only move forward, so of two copies the further one is the newer. */
+const progressOf = (t: TriggerState) => t.recipients.reduce((sum, r) => sum + PROGRESS[r.state] + (r.gapMs === undefined ? 0 : 1), 0);
+
+export class MissionWatch {
+  mission: Mission | undefined;
+  self: Member | undefined;
+  readonly triggers = new Map<string, TriggerState>();
+  readonly alerts = new Map<string, Alert>();
+  readonly presence = new Map<string, Presence>();
+  /** memberId → recent RTTs, oldest first, for the sparklines. */
+  readonly rttHistory = new Map<string, number[]>();
+  observations: Observation[] = [];
+
+  constructor(connection: Connection, listeners: WatchListeners) {
+    const { socket } = connection;
+    socket.on('mission', (mission) => {
+      this.mission = mission;
+      listeners.changed();
+    });
+    socket.on('trigger:state', (next) => {
+      const previous = this.triggers.get(next.id);
+      if (previous && progressOf(previous) > progressOf(next)) return;
+      this.triggers.set(next.id, next);
+      for (const recipient of next.recipients) {
+        const from = previous?.recipients.find((r) => r.memberId === recipient.memberId)?.state;
+        if (from !== recipient.state) listeners.recipientChanged?.({ trigger: next, recipient, from });
+      }
+      listeners.changed();
+    });
+    socket.on('alert', (alert) => {
+      const known = this.alerts.has(alert.id);
+      this.alerts.set(alert.id, alert);
+      if (!known && alert.resolvedAt === undefined) listeners.alertRaised?.(alert);
+      listeners.changed();
+    });
+    socket.on('presence', (presence) => {
+      this.#presence(presence);
+      listeners.changed();
+    });
+    socket.on('observation', (observation) => {
+      this.observations = [...this.observations.filter((o) => o.id !== observation.id), observation].slice(-OBSERVATIONS_KEPT);
+      listeners.changed();
+    });
+    connection.onSnapshot((snapshot, { self }) => {
+      this.mission = snapshot.mission;
+      this.self = self ?? this.self;
+      for (const item of snapshot.triggers) {
+        if (!('recipients' in item)) continue;
+        const known = this.triggers.get(item.id);
+        // An event that crossed the snapshot on the wire may already be newer than it.
+        if (!known || progressOf(item) >= progressOf(known)) this.triggers.set(item.id, item);
+      }
+      // The snapshot lists open alerts only: one missing from it was resolved while this screen was away.
+      const open = new Set(snapshot.alerts.map((a) => a.id));
+      for (const [id, alert] of this.alerts) if (alert.resolvedAt === undefined && !open.has(id)) this.alerts.delete(id);
+      for (const alert of snapshot.alerts) if (!this.alerts.get(alert.id)?.resolvedAt) this.alerts.set(alert.id, alert);
+      for (const presence of snapshot.presence) this.#presence(presence);
+      const seen = new Set(snapshot.observations.map((o) => o.id));
+      this.observations = [...snapshot.observations, ...this.observations.filter((o) => !seen.has(o.id))].sort((a, b) => a.at - b.at).slice(-OBSERVATIONS_KEPT);
+      listeners.changed();
+    });
+  }
+
+  /** Triggers, newest first. */
+  triggersByRecency(): TriggerState[] {
+    return [...this.triggers.values()].sort((a, b) => b.issuedAt - a.issuedAt);
+  }
+
+  openAlerts(): Alert[] {
+    return [...this.alerts.values()].filter((a) => a.resolvedAt === undefined).sort((a, b) => b.at - a.at);
+  }
+
+  #presence(presence: Presence) {
+    const known = this.presence.get(presence.memberId);
+    if (known && known.lastSeenAt > presence.lastSeenAt) return;
+    this.presence.set(presence.memberId, presence);
+    if (presence.rttMs !== undefined) {
+      const history = this.rttHistory.get(presence.memberId) ?? [];
+      this.rttHistory.set(presence.memberId, [...history, presence.rttMs].slice(-RTT_HISTORY));
+    }
+  }
+}

@@ -1,0 +1,110 @@
+import type { Browser } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, openScreen, screenshot, type Screen } from '../support/browser.ts';
+import { STANDARD_MEMBERS, createMission, startHub, type Hub, type TestMission } from '../support/hub.ts';
+
+let hub: Hub;
+let browser: Browser;
+const screens: Screen[] = [];
+
+beforeAll(async () => {
+  [hub, browser] = await Promise.all([startHub(), launchBrowser()]);
+});
+afterAll(async () => {
+  await browser?.close();
+  await hub?.close();
+});
+afterEach(async () => {
+  for (const screen of screens) expect(screen.errors).toEqual([]);
+  await Promise.all(screens.splice(0).map((s) => s.context.close()));
+});
+
+const PLAN = {
+  routes: [
+    { id: 'main', name: 'Main', kind: 'primary' as const },
+    { id: 'river', name: 'River', kind: 'alternate' as const },
+  ],
+};
+
+async function open(mission: TestMission, callsign: string, path: 'driver' | 'cpo' | 'board', device: 'tablet' | 'phone' | 'wall') {
+  const screen = await openScreen(browser, `${hub.url}/${path}?token=${mission.members[callsign]!.token}`, device);
+  screens.push(screen);
+  return screen;
+}
+
+/** The lead's handset, the first vehicle's tablet and the ops board, all three live. */
+async function detail(settings?: { thresholds: { default: number } }) {
+  const mission = await createMission(hub, { members: STANDARD_MEMBERS, plan: PLAN, ...(settings ? { settings } : {}) });
+  const [cpo, driver, board] = await Promise.all([open(mission, 'LEAD', 'cpo', 'phone'), open(mission, 'DRV-1', 'driver', 'tablet'), open(mission, 'OPS', 'board', 'wall')]);
+  await Promise.all([cpo, driver, board].map(({ page }) => page.getByRole('status').filter({ hasText: /ONLINE|LIVE/ }).waitFor()));
+  // The handset knows the convoy once the snapshot is in: one tap narrows the target to ALPHA.
+  await cpo.page.getByRole('button', { name: 'ALPHA', exact: true }).click();
+  return { mission, cpo, driver, board };
+}
+
+describe('the three screens against a real node', () => {
+  it('fires BOX-IN from the handset; the tablet shows it, the driver acks, handset and board show the gap', async () => {
+    const { cpo, driver, board } = await detail();
+    expect(new URL(driver.page.url()).search).toBe('');
+
+    await cpo.page.getByRole('button', { name: 'BOX-IN — OPEN GAP', exact: true }).click();
+    const cue = driver.page.getByRole('alertdialog', { name: 'BOX-IN — OPEN GAP' });
+    await cue.waitFor();
+    await screenshot(driver.page, 'driver-cue');
+    await driver.page.getByRole('button', { name: /^ACK/ }).click();
+    await cue.waitFor({ state: 'detached' });
+
+    const answered = /ALPHA answered \d+\.\d s/;
+    await cpo.page.locator('.fired', { hasText: 'BOX-IN' }).locator('.chip', { hasText: answered }).waitFor();
+    await board.page.locator('.trigger', { hasText: 'BOX-IN' }).locator('.recipient', { hasText: answered }).waitFor();
+    await board.page.locator('.chart circle.gap').first().waitFor();
+    await Promise.all([screenshot(cpo.page, 'cpo-answered'), screenshot(board.page, 'board-answered'), screenshot(driver.page, 'driver-idle')]);
+  });
+
+  it('turns an unanswered cue to HESITATION on the handset and the board at the threshold', async () => {
+    const { cpo, driver, board } = await detail({ thresholds: { default: 500 } });
+
+    await cpo.page.getByRole('button', { name: 'EXTRACT NOW', exact: true }).click();
+    await driver.page.getByRole('alertdialog', { name: 'EXTRACT NOW' }).waitFor();
+    await cpo.page.locator('.fired', { hasText: 'EXTRACT NOW' }).locator('.chip.alarmed', { hasText: 'ALPHA HESITATION' }).waitFor();
+    await board.page.locator('.trigger', { hasText: 'EXTRACT NOW' }).locator('.recipient.alarmed', { hasText: 'ALPHA hesitation' }).waitFor();
+    const alert = board.page.locator('.alert', { hasText: 'HESITATION' });
+    await alert.waitFor();
+    await Promise.all([screenshot(cpo.page, 'cpo-hesitation'), screenshot(board.page, 'board-hesitation')]);
+
+    // The late answer still lands: answered, with its gap, and still flagged.
+    await driver.page.getByRole('button', { name: 'UNABLE' }).click();
+    await screenshot(driver.page, 'driver-unable-reasons');
+    await driver.page.getByRole('button', { name: 'BLOCKED' }).click();
+    await cpo.page.locator('.fired', { hasText: 'EXTRACT NOW' }).locator('.chip.alarmed', { hasText: /ALPHA unable blocked \d+\.\d s HESITATION/ }).waitFor();
+
+    await alert.getByRole('button', { name: /^Resolve/ }).click();
+    await alert.waitFor({ state: 'detached' });
+  });
+
+  it('shows each pending cue once after the tablet goes offline and comes back', async () => {
+    const { cpo, driver } = await detail();
+
+    await cpo.page.getByRole('button', { name: 'HOLD', exact: true }).click();
+    await driver.page.getByRole('alertdialog', { name: 'HOLD' }).waitFor();
+
+    await driver.context.setOffline(true);
+    await driver.page.getByRole('status').filter({ hasText: 'OFFLINE' }).waitFor();
+    await cpo.page.getByRole('button', { name: 'EXTRACT NOW', exact: true }).click();
+    await cpo.page.locator('.fired', { hasText: 'EXTRACT NOW' }).locator('.chip', { hasText: 'ALPHA' }).waitFor();
+    await screenshot(driver.page, 'driver-offline');
+
+    await driver.context.setOffline(false);
+    // EXTRACT outranks HOLD: it takes the screen, HOLD waits in the queue, and neither is there twice.
+    await driver.page.getByRole('alertdialog', { name: 'EXTRACT NOW' }).waitFor();
+    await expect.poll(() => driver.page.locator('.queued').textContent()).toBe('+1 QUEUED: HOLD');
+    await screenshot(driver.page, 'driver-queued');
+    await cpo.page.locator('.fired', { hasText: 'EXTRACT NOW' }).locator('.chip', { hasText: /ALPHA (delivered|HESITATION)/ }).waitFor();
+
+    await driver.page.getByRole('button', { name: /^ACK/ }).click();
+    await driver.page.getByRole('alertdialog', { name: 'HOLD' }).waitFor();
+    await driver.page.getByRole('button', { name: /^ACK/ }).click();
+    await driver.page.getByRole('region', { name: 'Standing by' }).waitFor();
+    await expect(driver.page.getByRole('alertdialog').count()).resolves.toBe(0);
+  });
+});
