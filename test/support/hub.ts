@@ -24,6 +24,8 @@ export interface HubOptions {
   prefix?: string;
   presence?: { probeIntervalMs: number; offlineAfterMs: number };
   allowedOrigins?: string[];
+  /** Another Redis than the run's shared one (fault tests bring their own). */
+  redisUrl?: string;
 }
 
 /** One real Lockstep node on 127.0.0.1, port 0, on the run's spawned Redis under its own key prefix. */
@@ -37,7 +39,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
   });
   const adminToken = `admin-${randomUUID()}`;
   const app = await buildApp({
-    store: options.store === 'memory' ? { kind: 'memory' } : { kind: 'redis', url: inject('redisUrl'), prefix: options.prefix ?? `test:${randomUUID()}:` },
+    store: options.store === 'memory' ? { kind: 'memory' } : { kind: 'redis', url: options.redisUrl ?? inject('redisUrl'), prefix: options.prefix ?? `test:${randomUUID()}:` },
     adminToken,
     logger: pino({ level: 'debug' }, sink),
     ...(options.presence ? { presence: options.presence } : {}),
@@ -82,7 +84,7 @@ export const TWO_VEHICLES = [
 ];
 
 /** Creates a mission through the HTTP API, as an operator would. */
-export async function createMission(hub: Hub, spec: MissionSpec): Promise<TestMission> {
+export async function createMission(hub: Pick<Hub, 'api'>, spec: MissionSpec): Promise<TestMission> {
   const created = await hub.api('POST', '/api/missions', { body: { name: 'Test detail', vehicles: spec.vehicles ?? TWO_VEHICLES, ...(spec.settings ? { settings: spec.settings } : {}) } });
   if (created.status !== 201) throw new Error(`mission not created: ${JSON.stringify(created.body)}`);
   const id = created.body.id as string;
@@ -121,7 +123,7 @@ export interface ConnectOptions {
 const openSockets = new Set<Client>();
 
 /** A real Socket.IO client over WebSocket; resolves once connected, rejects with the connect_error message. */
-export function connect(hub: Hub, token: string, options: ConnectOptions = {}): Promise<Client> {
+export function connect(hub: Pick<Hub, 'url'>, token: string, options: ConnectOptions = {}): Promise<Client> {
   const socket: Client = io(hub.url, {
     transports: ['websocket'],
     auth: { token, ...(options.lastSeq === undefined ? {} : { lastSeq: options.lastSeq }) },

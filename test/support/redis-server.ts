@@ -59,6 +59,15 @@ export class RedisServer {
     });
   }
 
+  /** SHUTDOWN as an operator would: Redis flushes its AOF first, so nothing written is lost. */
+  async shutdown(): Promise<void> {
+    const child = this.#process;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+  }
+
   /** SIGKILL: a crash, not a shutdown. */
   async kill(): Promise<void> {
     const child = this.#process;
