@@ -33,6 +33,8 @@ setInterval(() => {
   const clock = root.querySelector('[data-clock]');
   if (clock) clock.textContent = clockTime(Date.now());
 }, 100);
+/** The gap chart's time axis runs on with the mission. */
+setInterval(scheduleRender, 5000);
 
 const mayResolve = () => (watch?.self ? ROLE_AUTHORITY[watch.self.role].resolvesAlerts : true);
 
@@ -49,10 +51,13 @@ function render() {
     return;
   }
   const mission = watch.mission;
+  const chart = h('div', { class: 'chart-host' });
   root.replaceChildren(
     header(mission),
-    h('div', { class: 'board' }, vehiclesPanel(mission), triggersPanel(mission), h('div', { class: 'side' }, alertsPanel(mission), observationsPanel()), gapChart(mission)),
+    h('div', { class: 'board' }, vehiclesPanel(mission), triggersPanel(mission), h('div', { class: 'side' }, alertsPanel(mission), observationsPanel()), panel('Response gaps', chart)),
   );
+  // Drawn at the size it is shown, one SVG unit per pixel, so text and dots stay legible on any wall.
+  chart.replaceChildren(gapChart(mission, chart.clientWidth, chart.clientHeight));
 }
 
 function header(mission: Mission | undefined): HTMLElement {
@@ -77,8 +82,14 @@ function sparkline(history: readonly number[]): SVGSVGElement {
   const width = 120;
   const height = 32;
   const max = Math.max(50, ...history);
-  const points = history.map((rtt, i) => `${history.length === 1 ? width : (i / (history.length - 1)) * width},${height - (rtt / max) * (height - 2) - 1}`).join(' ');
-  return svg('svg', { class: 'spark', viewBox: `0 0 ${width} ${height}`, 'aria-hidden': 'true' }, svg('polyline', { points, fill: 'none', stroke: 'currentColor', 'stroke-width': 2 }));
+  // One sample draws as a flat line, so the row never looks empty while history builds.
+  const samples = history.length === 1 ? [history[0] ?? 0, history[0] ?? 0] : history;
+  const points = samples.map((rtt, i) => `${(i / Math.max(1, samples.length - 1)) * width},${height - (rtt / max) * (height - 2) - 1}`).join(' ');
+  return svg(
+    'svg',
+    { class: 'spark', viewBox: `0 0 ${width} ${height}`, preserveAspectRatio: 'none', 'aria-hidden': 'true' },
+    svg('polyline', { points, fill: 'none', stroke: 'currentColor', 'stroke-width': 2, 'vector-effect': 'non-scaling-stroke' }),
+  );
 }
 
 function vehiclesPanel(mission: Mission | undefined): HTMLElement {
@@ -169,10 +180,8 @@ function observationsPanel(): HTMLElement {
 }
 
 /** Every answered gap over the mission, against the threshold line; hesitations in red. */
-function gapChart(mission: Mission | undefined): HTMLElement {
-  const width = 1600;
-  const height = 220;
-  const pad = { left: 70, right: 20, top: 14, bottom: 34 };
+function gapChart(mission: Mission | undefined, width: number, height: number): SVGSVGElement {
+  const pad = { left: 80, right: 48, top: 16, bottom: 36 };
   const threshold = mission?.settings.thresholds.default ?? 2000;
   const points = [...(watch?.triggers.values() ?? [])].flatMap((t) => t.recipients.flatMap((r) => (r.gapMs === undefined ? [] : [{ at: t.issuedAt, gapMs: r.gapMs, hesitation: r.hesitation, who: vehicleCallsign(mission, r.vehicleId) }])));
   const start = mission?.startedAt ?? Math.min(serverNow(), ...points.map((p) => p.at));
@@ -183,20 +192,17 @@ function gapChart(mission: Mission | undefined): HTMLElement {
   const minutes = Math.floor((end - start) / 60_000);
   const tickEvery = Math.max(1, Math.ceil(minutes / 10));
   const ticks = Array.from({ length: Math.floor(minutes / tickEvery) + 1 }, (_, i) => i * tickEvery);
-  return panel(
-    'Response gaps',
-    svg(
-      'svg',
-      { class: 'chart', viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': `Response gaps; threshold ${formatGap(threshold)}` },
-      svg('line', { class: 'axis', x1: pad.left, y1: height - pad.bottom, x2: width - pad.right, y2: height - pad.bottom }),
-      svg('line', { class: 'axis', x1: pad.left, y1: pad.top, x2: pad.left, y2: height - pad.bottom }),
-      ...ticks.map((m) => svg('text', { class: 'tick', x: x(start + m * 60_000), y: height - 8, 'text-anchor': 'middle' }, `${m} min`)),
-      svg('text', { class: 'tick', x: pad.left - 8, y: y(0), 'text-anchor': 'end' }, '0 s'),
-      svg('text', { class: 'tick', x: pad.left - 8, y: y(maxGap) + 14, 'text-anchor': 'end' }, formatGap(maxGap)),
-      svg('line', { class: 'threshold', x1: pad.left, y1: y(threshold), x2: width - pad.right, y2: y(threshold) }),
-      svg('text', { class: 'threshold-label', x: width - pad.right - 4, y: y(threshold) - 6, 'text-anchor': 'end' }, `threshold ${formatGap(threshold)}`),
-      ...points.map((p) => svg('circle', { class: p.hesitation ? 'gap hesitation' : 'gap', cx: x(p.at), cy: y(p.gapMs), r: 7 }, svg('title', {}, `${p.who} ${formatGap(p.gapMs)}`))),
-    ),
+  return svg(
+    'svg',
+    { class: 'chart', width, height, viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': `Response gaps; threshold ${formatGap(threshold)}` },
+    svg('line', { class: 'axis', x1: pad.left, y1: height - pad.bottom, x2: width - pad.right, y2: height - pad.bottom }),
+    svg('line', { class: 'axis', x1: pad.left, y1: pad.top, x2: pad.left, y2: height - pad.bottom }),
+    ...ticks.map((m) => svg('text', { class: 'tick', x: x(start + m * 60_000), y: height - 8, 'text-anchor': 'middle' }, `${m} min`)),
+    svg('text', { class: 'tick', x: pad.left - 8, y: y(0), 'text-anchor': 'end' }, '0 s'),
+    svg('text', { class: 'tick', x: pad.left - 8, y: y(maxGap) + 14, 'text-anchor': 'end' }, formatGap(maxGap)),
+    svg('line', { class: 'threshold', x1: pad.left, y1: y(threshold), x2: width - pad.right, y2: y(threshold) }),
+    svg('text', { class: 'threshold-label', x: width - pad.right - 4, y: y(threshold) - 6, 'text-anchor': 'end' }, `threshold ${formatGap(threshold)}`),
+    ...points.map((p) => svg('circle', { class: p.hesitation ? 'gap hesitation' : 'gap', cx: x(p.at), cy: y(p.gapMs), r: 8 }, svg('title', {}, `${p.who} ${formatGap(p.gapMs)}`))),
   );
 }
 

@@ -51,6 +51,8 @@ describe('the three screens against a real node', () => {
     const cue = driver.page.getByRole('alertdialog', { name: 'BOX-IN — OPEN GAP' });
     await cue.waitFor();
     await screenshot(driver.page, 'driver-cue');
+    await driver.page.setViewportSize({ width: 412, height: 915 });
+    await screenshot(driver.page, 'driver-cue-phone-portrait');
     await driver.page.getByRole('button', { name: /^ACK/ }).click();
     await cue.waitFor({ state: 'detached' });
 
