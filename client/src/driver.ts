@@ -4,7 +4,7 @@ import './styles/driver.css';
 import { appRoot, button, frameScheduler, h } from './dom.ts';
 import { armAudioOnFirstGesture, audioArmed, keepAwake, tone, vibrate, VIBRATION } from './feedback.ts';
 import { clockTime, routeName, URGENCY, URGENCY_RANK, vehicleCallsign } from './format.ts';
-import { deviceNow, openConnection, type ConnectionState, type PayloadOf } from './lockstep-client.ts';
+import { RETRYABLE_CODES, deviceNow, openConnection, type ConnectionState, type PayloadOf } from './lockstep-client.ts';
 import { loadJson, saveJson } from './storage.ts';
 
 /**
@@ -168,9 +168,9 @@ function answer(entry: HeldCue, response: Answer['response'], reason?: UnableRea
   sendAnswers();
 }
 
-/** Sends every answer the server has not acknowledged; a transport failure keeps it for the next connect. */
 const answersInFlight = new Set<string>();
 
+/** Sends every answer the server has not acknowledged; a transport failure or a "not now" keeps it for the next try. */
 function sendAnswers() {
   if (!conn) return;
   for (const sent of memory.answers) {
@@ -179,6 +179,7 @@ function sendAnswers() {
     conn
       .request('trigger:respond', sent.payload)
       .then((reply) => {
+        if (!reply.ok && RETRYABLE_CODES.has(reply.error.code)) return;
         memory.answers = memory.answers.filter((a) => a.payload.triggerId !== sent.payload.triggerId);
         // The cue expired before the answer arrived: the driver must see that it did not count.
         if (!reply.ok && reply.error.code === 'expired') addMissed({ id: sent.payload.triggerId, label: sent.label, issuedAt: sent.issuedAt });

@@ -1,4 +1,4 @@
-import type { ClientToServerEvents, Member, ServerToClientEvents, Snapshot } from '@lockstep/shared';
+import type { ClientToServerEvents, ErrorCode, Member, ServerToClientEvents, Snapshot } from '@lockstep/shared';
 import { io, type Socket } from 'socket.io-client';
 
 /**
@@ -17,7 +17,10 @@ const TOKEN_KEY = 'lockstep.token';
 /** The server probes every 3 s; three missed probes mean the link is dead even if TCP has not noticed. */
 const SILENT_LINK_MS = 9000;
 /** An event not answered within this is treated as lost in transit and retried by its owner. */
-export const REQUEST_TIMEOUT_MS = 4000;
+const REQUEST_TIMEOUT_MS = 4000;
+
+/** Refusals that say "not now" rather than "no": the same event is sent again later. */
+export const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set(['rate_limited', 'internal']);
 
 /** Device time as the protocol wants it: monotonic, anchored at the time origin. */
 export const deviceNow = (): number => performance.timeOrigin + performance.now();

@@ -1,5 +1,5 @@
 import type { ErrorCode, TriggerIssueInput, TriggerState } from '@lockstep/shared';
-import type { Connection } from './lockstep-client.ts';
+import { RETRYABLE_CODES, type Connection } from './lockstep-client.ts';
 import { loadJson, saveJson } from './storage.ts';
 
 /**
@@ -18,8 +18,6 @@ export interface OutboxEntry {
 export type Settled = { issue: TriggerIssueInput; outcome: 'accepted'; trigger: TriggerState } | { issue: TriggerIssueInput; outcome: 'refused' | 'too-late'; code?: ErrorCode };
 
 const OUTBOX_KEY = 'lockstep.cpo.outbox';
-/** Refusals that say "not now" rather than "no". */
-const RETRYABLE: ReadonlySet<ErrorCode> = new Set(['rate_limited', 'internal']);
 const RETRY_EVERY_MS = 1000;
 
 const isOutbox = (value: unknown): value is OutboxEntry[] => Array.isArray(value) && value.every((e) => typeof e === 'object' && e !== null && 'issue' in e && 'firedAt' in e);
@@ -66,7 +64,7 @@ export class Outbox {
         .request('trigger:issue', entry.issue)
         .then((reply) => {
           if (reply.ok) this.#settle(entry, { issue: entry.issue, outcome: 'accepted', trigger: reply.trigger });
-          else if (!RETRYABLE.has(reply.error.code)) this.#settle(entry, { issue: entry.issue, outcome: 'refused', code: reply.error.code });
+          else if (!RETRYABLE_CODES.has(reply.error.code)) this.#settle(entry, { issue: entry.issue, outcome: 'refused', code: reply.error.code });
         })
         // Lost in transit or timed out: the next flush sends it again with the same id.
         .catch(() => undefined)
