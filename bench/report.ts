@@ -1,0 +1,150 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import type { LatencySummary } from './latency.ts';
+import { SYSTEM_LABELS, type BenchSettings, type ScenarioResult } from './scenario.ts';
+
+export type RunMode = 'full' | 'quick';
+
+/** A scenario that threw: its row says so instead of numbers. */
+export interface FailedScenario {
+  label: string;
+  devices: number;
+  error: string;
+}
+
+export type Row = ScenarioResult | FailedScenario;
+
+const isFailed = (row: Row): row is FailedScenario => 'error' in row;
+
+const count = (value: number) => value.toLocaleString('en-US');
+const ms = (value: number) => (value < 10 ? value.toFixed(2) : value.toFixed(1));
+const percent = (share: number | undefined) => (share === undefined ? 'n/a' : `${Math.round(share * 100)} %`);
+const latency = (summary: LatencySummary | undefined) =>
+  summary ? `${ms(summary.p50)} / ${ms(summary.p90)} / ${ms(summary.p99)} / ${ms(summary.p999)} / ${ms(summary.max)}` : '—';
+
+export function machine(): string {
+  const cores = cpus();
+  return `${cores.length} cores (${cores[0]?.model.trim() ?? 'unknown CPU'}), ${Math.round(totalmem() / 1024 ** 3)} GB, Node ${process.version}, ${process.platform}`;
+}
+
+export function resultsTable(rows: readonly Row[]): string {
+  const lines = [
+    '| system | devices | cues received / sent | relay ms (p50 / p90 / p99 / p99.9 / max) | answer recorded ms (p50 / p90 / p99 / p99.9 / max) | server RSS MB | RSS MB per 1k devices | heap MB per 1k devices | loop delay p99 ms | server CPU s | errors |',
+    '|---|---:|---:|---|---|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const row of rows) {
+    if (isFailed(row)) {
+      lines.push(`| ${row.label} | ${count(row.devices)} | failed: ${row.error.replaceAll('|', '/').slice(0, 200)} | — | — | — | — | — | — | — | — |`);
+      continue;
+    }
+    const memory = `${row.memory.rssMb.toFixed(0)} | ${row.memory.rssPerThousandMb.toFixed(1)} | ${row.memory.heapPerThousandMb.toFixed(1)}`;
+    if (row.unsupported) {
+      lines.push(`| ${SYSTEM_LABELS[row.system]} | ${count(row.devices)} | ${row.unsupported} | — | — | ${memory} | — | — | ${row.errors} |`);
+      continue;
+    }
+    const cues = `${count(row.receivedCues)} / ${count(row.expectedCues)}${row.duplicateCues ? ` (+${row.duplicateCues} dup)` : ''}`;
+    const server = row.server ? `${ms(row.server.loopDelayP99Ms)} | ${row.server.cpuSeconds.toFixed(1)}` : '— | —';
+    lines.push(`| ${SYSTEM_LABELS[row.system]} | ${count(row.devices)} | ${cues} | ${latency(row.relay)} | ${latency(row.answer)} | ${memory} | ${server} | ${row.errors} |`);
+  }
+  return lines.join('\n');
+}
+
+export function cpuTable(rows: readonly Row[], fleets: number): string {
+  const lines = [
+    `| system | devices | fire window s | server(s) | redis | ${fleets} device fleets | bench orchestrator | rest of the machine | device fleet loop delay p99 ms |`,
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const row of rows) {
+    if (isFailed(row) || !row.cpu) continue;
+    const { cpu } = row;
+    lines.push(`| ${SYSTEM_LABELS[row.system]} | ${count(row.devices)} | ${cpu.windowS.toFixed(1)} | ${percent(cpu.server)} | ${percent(cpu.redis)} | ${percent(cpu.fleets)} | ${percent(cpu.bench)} | ${percent(cpu.other)} | ${ms(cpu.fleetLoopDelayP99Ms)} |`);
+  }
+  return lines.join('\n');
+}
+
+const measured = (rows: readonly Row[], system: ScenarioResult['system'], devices: number) =>
+  rows.find((row): row is ScenarioResult => !isFailed(row) && row.system === system && row.devices === devices && !row.unsupported);
+
+/** The targets of issue #5, measured at `devices`: stated, never asserted. */
+export function targets(rows: readonly Row[], devices: number): string[] {
+  const bare = measured(rows, 'bare', devices);
+  const lockstep = measured(rows, 'lockstep', devices);
+  if (!bare || !lockstep) return [`targets at ${count(devices)} devices: not measured`];
+  const relayRatio = bare.relay && lockstep.relay ? lockstep.relay.p99 / bare.relay.p99 : undefined;
+  const memoryRatio = lockstep.memory.rssPerThousandMb / bare.memory.rssPerThousandMb;
+  const lost = lockstep.expectedCues - lockstep.receivedCues;
+  const loop = lockstep.server?.loopDelayP99Ms;
+  const verdict = (met: boolean) => (met ? 'met' : 'MISSED');
+  return [
+    `Targets at ${count(devices)} devices (measured, not asserted):`,
+    `- relay p99 ≤ 2.0× bare: ${relayRatio === undefined ? 'n/a' : `${relayRatio.toFixed(2)}× — ${verdict(relayRatio <= 2)}`}`,
+    `- server RSS per idle device ≤ 1.5× bare: ${memoryRatio.toFixed(2)}× (${lockstep.memory.rssPerThousandMb.toFixed(1)} vs ${bare.memory.rssPerThousandMb.toFixed(1)} MB per 1k) — ${verdict(memoryRatio <= 1.5)}`,
+    `- no error, no lost cue: ${lockstep.errors} errors, ${lost} lost — ${verdict(lockstep.errors === 0 && lost === 0)}`,
+    `- event-loop delay p99 ≤ 20 ms: ${loop === undefined ? 'n/a' : `${ms(loop)} ms — ${verdict(loop <= 20)}`}`,
+  ];
+}
+
+export function ratioLine(rows: readonly Row[], devices: number): string {
+  const bare = measured(rows, 'bare', devices)?.relay;
+  const lockstep = measured(rows, 'lockstep', devices)?.relay;
+  const ratio = bare && lockstep ? (lockstep.p99 / bare.p99).toFixed(2) : 'n/a';
+  return `relay p99 ratio (lockstep / bare socket.io) at ${count(devices)} devices: ${ratio}`;
+}
+
+export function method(settings: BenchSettings, fleets: number): string {
+  return [
+    `Each system runs in its own server process, fresh for every size; ${fleets} device-fleet processes hold the simulated devices (a mission's lead and drivers always in the same fleet); Redis is a spawned redis-server (AOF, fsync every second); everything on 127.0.0.1.`,
+    `A mission is one lead, one ops board and three drivers. Leads of at most ${Math.floor((settings.maxCuesPerSecond * settings.periodMs) / 1000 / 3)} missions fire a convoy-wide \`box-in\` every ${settings.periodMs / 1000} s, spread evenly (≤ ${settings.maxCuesPerSecond} cues/s), for ${settings.fireMs / 1000} s; every device answers every probe (3 s).`,
+    '**relay** = lead emits `trigger:issue` → driver receives `trigger`; **answer recorded** = same start → the reply to the driver\'s `trigger:respond` (sent at once on receipt). Both ends are read from the one `performance.now()` of the fleet process holding the lead and its drivers, so no clock offset enters; the fleet\'s own event-loop delay (CPU table) bounds the measuring error. HDR histograms, 3 significant digits.',
+    `Memory: server RSS and heap after a forced GC, with every device connected and idle for ${settings.settleMs / 1000} s, minus the same before any device connected, per 1,000 devices. Loop delay (perf_hooks, 10 ms resolution) and CPU are over the fire window. Two nodes: lead on node A, everyone else on node B, one Redis, one key prefix; memory is the sum of both.`,
+    'The bare relay is socket.io with rooms and the same 3 s probe, forwarding the issue to the drivers\' room with a receipt ack and answering ok: no validation, no authority, no store.',
+  ].join('\n\n');
+}
+
+export interface RunRecord {
+  mode: RunMode;
+  date: Date;
+  fleets: number;
+  settings: BenchSettings;
+  rows: readonly Row[];
+  largest: number;
+  notes: readonly string[];
+}
+
+export function section(run: RunRecord): string {
+  return [
+    `## ${run.mode === 'full' ? 'Full run' : 'Quick run (`--quick`)'} — ${run.date.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+    '',
+    `Machine: ${machine()}.`,
+    '',
+    resultsTable(run.rows),
+    '',
+    'CPU split over the fire window (% of one core; the machine has ' + cpus().length + ' cores):',
+    '',
+    cpuTable(run.rows, run.fleets),
+    '',
+    ...(run.notes.length ? [...run.notes.map((note) => `- ${note}`), ''] : []),
+    ...targets(run.rows, run.largest),
+    '',
+    ratioLine(run.rows, run.largest),
+  ].join('\n');
+}
+
+const HEADER = `# Lockstep benchmarks
+
+Written by \`npm run bench\` (bench/run.ts). A full run replaces the full-run section, \`npm run bench -- --quick\` the quick-run section; git history keeps earlier results. Compare runs only on the same machine line.`;
+
+/** Replaces this mode's section of BENCHMARKS.md, keeping the other mode's. */
+export function writeBenchmarks(path: string, run: RunRecord): void {
+  const begin = (mode: RunMode) => `<!-- bench:${mode} -->`;
+  const end = (mode: RunMode) => `<!-- /bench:${mode} -->`;
+  const previous = existsSync(path) ? readFileSync(path, 'utf8') : '';
+  const kept = (mode: RunMode) => {
+    const from = previous.indexOf(begin(mode));
+    const to = previous.indexOf(end(mode));
+    return from >= 0 && to > from ? previous.slice(from + begin(mode).length, to).trim() : `## ${mode === 'full' ? 'Full run' : 'Quick run'}\n\nNot run yet.`;
+  };
+  const body = (mode: RunMode) => (mode === run.mode ? section(run) : kept(mode));
+  const text = [HEADER, '## Method', method(run.settings, run.fleets), ...(['full', 'quick'] as const).map((mode) => `${begin(mode)}\n${body(mode)}\n${end(mode)}`)].join('\n\n');
+  writeFileSync(path, `${text}\n`);
+}

@@ -1,0 +1,162 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { FleetRpc } from './fleet/plan.ts';
+import { BenchChild, killAllChildren } from './ipc.ts';
+import { summariseProfile } from './profile-summary.ts';
+import { BenchRedis } from './redis.ts';
+import { cpuTable, ratioLine, resultsTable, targets, writeBenchmarks, type Row, type RunMode } from './report.ts';
+import { runScenario, SYSTEM_LABELS, SYSTEMS, type BenchSettings, type RunContext } from './scenario.ts';
+
+/**
+ * `npm run bench [-- --quick] [-- --profile] [-- --fleets K]`: Lockstep side by side with a
+ * bare Socket.IO relay, at several numbers of connected devices, on 127.0.0.1 only.
+ */
+const { values: options } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
+    fleets: { type: 'string', default: '2' },
+  },
+});
+
+const mode: RunMode = options.quick ? 'quick' : 'full';
+const SIZES: Record<RunMode, number[]> = { quick: [100, 1000], full: [100, 1000, 5000, 10_000] };
+/** The whole run stops by itself past this, whatever hangs. */
+const DEADLINE_MS: Record<RunMode, number> = { quick: 120_000, full: 45 * 60_000 };
+/** File descriptors the server process needs beyond one per device: Redis, listeners, stdio, slack. */
+const FD_HEADROOM = 1000;
+
+const fleetCount = Number(options.fleets);
+if (!Number.isInteger(fleetCount) || fleetCount < 1 || fleetCount > 8) throw new Error('--fleets takes 1 to 8');
+
+const benchDir = fileURLToPath(new URL('.', import.meta.url));
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+
+const settings: BenchSettings = {
+  periodMs: 2000,
+  maxCuesPerSecond: 50,
+  fireMs: mode === 'quick' ? 4000 : 20_000,
+  drainMs: 3000,
+  settleMs: mode === 'quick' ? 1000 : 3500,
+  canaryMs: 2000,
+  ackTimeoutMs: 10_000,
+  connectConcurrency: 50,
+  setupConcurrency: 16,
+  profilePath: undefined,
+};
+
+/** --quick runs two nodes at its smallest size only: enough to see whether issue #4 has landed, within 45 s. */
+const systemsAt = (devices: number, smallest: number) => SYSTEMS.filter((system) => mode === 'full' || system !== 'lockstep-2' || devices === smallest);
+
+const progress = (line: string) => process.stderr.write(`${line}\n`);
+
+/** `ulimit -n` of this shell: every device is one descriptor in the server (and one in a fleet). */
+function fileDescriptorLimit(): number {
+  const limit = execFileSync('/bin/sh', ['-c', 'ulimit -n']).toString().trim();
+  return limit === 'unlimited' ? Number.POSITIVE_INFINITY : Number(limit);
+}
+
+let redis: BenchRedis | undefined;
+const cleanUp = () => {
+  killAllChildren();
+  redis?.stop();
+  redis = undefined;
+};
+process.on('exit', cleanUp);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    progress(`\n${signal}: stopping the servers, device fleets and Redis`);
+    cleanUp();
+    process.exit(130);
+  });
+}
+setTimeout(() => {
+  progress(`the bench did not finish within ${DEADLINE_MS[mode] / 1000} s: stopping`);
+  cleanUp();
+  process.exit(1);
+}, DEADLINE_MS[mode]).unref();
+
+async function main(): Promise<number> {
+  const started = performance.now();
+  const loadBefore = loadavg()[0] ?? 0;
+  const notes: string[] = [];
+  const fdLimit = fileDescriptorLimit();
+  const sizes = SIZES[mode].filter((n) => n + FD_HEADROOM <= fdLimit);
+  for (const skipped of SIZES[mode].filter((n) => !sizes.includes(n))) {
+    notes.push(`${skipped.toLocaleString('en-US')} devices skipped: \`ulimit -n\` is ${fdLimit}, and the server needs one descriptor per device plus ~${FD_HEADROOM}.`);
+  }
+  const largest = sizes.at(-1);
+  if (largest === undefined) throw new Error(`ulimit -n is ${fdLimit}: too low for any size`);
+
+  redis = await BenchRedis.start(10_000);
+  const fleets = await Promise.all(
+    Array.from({ length: fleetCount }, (_, i) => BenchChild.start<FleetRpc>(`device fleet ${i + 1}`, './fleet/device-fleet.ts', { startTimeoutMs: 30_000 })),
+  );
+  const context: RunContext = { redis, fleets, settings, progress };
+
+  const rows: Row[] = [];
+  let failed = false;
+  let profilePath: string | undefined;
+  for (const devices of sizes) {
+    for (const system of systemsAt(devices, sizes[0] ?? devices)) {
+      if (options.profile && system === 'lockstep' && devices === largest) {
+        mkdirSync(`${benchDir}profiles`, { recursive: true });
+        profilePath = `${benchDir}profiles/lockstep-${devices}-${Date.now()}.cpuprofile`;
+      }
+      const scenarioSettings = { ...settings, profilePath: system === 'lockstep' && devices === largest ? profilePath : undefined };
+      try {
+        rows.push(await runScenario(system, devices, { ...context, settings: scenarioSettings }));
+      } catch (error) {
+        failed = true;
+        const message = error instanceof Error ? error.message : String(error);
+        progress(`${SYSTEM_LABELS[system]} N=${devices}: failed: ${message}`);
+        rows.push({ label: SYSTEM_LABELS[system], devices, error: message });
+      }
+    }
+  }
+  await Promise.all(fleets.map((fleet) => fleet.stop(5000)));
+
+  const wallS = (performance.now() - started) / 1000;
+  notes.push(`Wall time of the run: ${wallS.toFixed(1)} s. Load average (1 min) before: ${loadBefore.toFixed(2)}, after: ${(loadavg()[0] ?? 0).toFixed(2)}; CPU of other processes is in the CPU table.`);
+  if (mode === 'quick') notes.push('Quick run: two nodes at the smallest size only.');
+  if (profilePath) notes.push(`The Lockstep node at ${largest.toLocaleString('en-US')} devices was CPU-profiled (1 ms sampling) during its fire window: its figures carry the profiler's overhead.`);
+  const errorSamples = rows.flatMap((row) => ('errorSamples' in row ? row.errorSamples.map((e) => `${SYSTEM_LABELS[row.system]} N=${row.devices}: ${e}`) : []));
+  if (errorSamples.length) notes.push(`First errors: ${errorSamples.slice(0, 5).join('; ')}`);
+
+  const out = [
+    '',
+    `Lockstep bench (${mode}), ${new Date().toISOString()}`,
+    '',
+    resultsTable(rows),
+    '',
+    `CPU split over the fire window, % of one core (${fleetCount} device fleets):`,
+    '',
+    cpuTable(rows, fleetCount),
+    '',
+    ...notes.map((note) => `- ${note}`),
+    '',
+    ...targets(rows, largest),
+    '',
+  ];
+  if (profilePath) out.push(`CPU profile of the Lockstep node's fire window at ${largest} devices: ${profilePath}`, '', summariseProfile(profilePath, repoRoot, 15), '');
+  out.push(ratioLine(rows, largest));
+  process.stdout.write(`${out.join('\n')}\n`);
+
+  writeBenchmarks(`${repoRoot}BENCHMARKS.md`, { mode, date: new Date(), fleets: fleetCount, settings, rows, largest, notes });
+  return failed ? 1 : 0;
+}
+
+main().then(
+  (code) => {
+    cleanUp();
+    process.exit(code);
+  },
+  (error: unknown) => {
+    progress(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    cleanUp();
+    process.exit(1);
+  },
+);

@@ -1,0 +1,291 @@
+import { randomUUID } from 'node:crypto';
+import { cpuSecondsOfPid, machineBusySeconds } from './cpu.ts';
+import type { FireReport, FiringMission, FleetRpc, MissionDevices } from './fleet/plan.ts';
+import { BenchChild } from './ipc.ts';
+import { summarise, type LatencySummary } from './latency.ts';
+import { bareMissions, createLockstepMissions, DEVICES_PER_MISSION } from './missions.ts';
+import type { ProcessStats, StatsRpc } from './process-stats.ts';
+import type { BenchRedis } from './redis.ts';
+import type { LockstepNodeRpc } from './servers/lockstep-node.ts';
+
+export const SYSTEMS = ['bare', 'lockstep', 'lockstep-2'] as const;
+export type SystemName = (typeof SYSTEMS)[number];
+
+export const SYSTEM_LABELS: Record<SystemName, string> = {
+  bare: 'bare socket.io',
+  lockstep: 'lockstep',
+  'lockstep-2': 'lockstep, 2 nodes',
+};
+
+export const UNSUPPORTED_MULTI_NODE = 'not yet supported (issue #4)';
+
+export interface BenchSettings {
+  periodMs: number;
+  /** Cap on cues per second across the run: missions beyond it stay connected but idle. */
+  maxCuesPerSecond: number;
+  fireMs: number;
+  drainMs: number;
+  /** Idle time after the last connect before memory is read (the first probes are answered by then). */
+  settleMs: number;
+  /** How long the two-node canary waits for its cues before calling the relay unsupported. */
+  canaryMs: number;
+  ackTimeoutMs: number;
+  connectConcurrency: number;
+  setupConcurrency: number;
+  /** Where to write a CPU profile of the Lockstep node's fire window; none when undefined. */
+  profilePath: string | undefined;
+}
+
+export interface RunContext {
+  redis: BenchRedis;
+  fleets: readonly BenchChild<FleetRpc>[];
+  settings: BenchSettings;
+  progress: (line: string) => void;
+}
+
+/** Share of one core each party used over the fire window. */
+export interface CpuSplit {
+  windowS: number;
+  server: number;
+  redis: number | undefined;
+  fleets: number;
+  bench: number;
+  /** Everything else on the machine (other users' tests, the OS): the bench does not control it. */
+  other: number | undefined;
+  fleetLoopDelayP99Ms: number;
+}
+
+export interface ScenarioResult {
+  system: SystemName;
+  devices: number;
+  /** Set when the system cannot relay yet (two nodes before issue #4): no latency then. */
+  unsupported: string | undefined;
+  relay: LatencySummary | undefined;
+  answer: LatencySummary | undefined;
+  triggers: number;
+  expectedCues: number;
+  receivedCues: number;
+  duplicateCues: number;
+  errors: number;
+  errorSamples: string[];
+  memory: { rssMb: number; rssPerThousandMb: number; heapPerThousandMb: number };
+  /** Over the fire window; undefined when there was none. */
+  server: { loopDelayP99Ms: number; loopDelayMaxMs: number; cpuSeconds: number } | undefined;
+  cpu: CpuSplit | undefined;
+  timings: { setupS: number; connectS: number };
+}
+
+const MB = 1024 * 1024;
+const START_TIMEOUT_MS = 30_000;
+const RPC_TIMEOUT_MS = 30_000;
+const STOP_GRACE_MS = 5_000;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const seconds = (fromMs: number) => (performance.now() - fromMs) / 1000;
+const sum = (values: readonly number[]) => values.reduce((total, value) => total + value, 0);
+
+function statsOfAll(children: readonly BenchChild<StatsRpc>[], gc: boolean, resetLoopDelay: boolean): Promise<ProcessStats[]> {
+  return Promise.all(children.map((child) => child.call('stats', { gc, resetLoopDelay }, RPC_TIMEOUT_MS)));
+}
+
+/** Missions that fire, spread evenly over the list, with their first issue spread evenly over one period. */
+export function firingPlan(missions: readonly MissionDevices[], settings: BenchSettings): FiringMission[] {
+  const driversPerMission = DEVICES_PER_MISSION - 2;
+  const cap = Math.floor((settings.maxCuesPerSecond * settings.periodMs) / 1000 / driversPerMission);
+  const firing = Math.max(1, Math.min(missions.length, cap));
+  return Array.from({ length: firing }, (_, k) => ({
+    key: missions[Math.floor((k * missions.length) / firing)]?.key ?? '',
+    offsetMs: (k * settings.periodMs) / firing,
+  }));
+}
+
+interface Deployment {
+  /** The processes measured: the bare relay, or one or two Lockstep nodes. */
+  servers: BenchChild<StatsRpc>[];
+  profiled: BenchChild<LockstepNodeRpc> | undefined;
+  missions: MissionDevices[];
+  setupS: number;
+}
+
+/** --expose-gc: memory is read after a full collection, so it is what the devices keep alive. */
+const SERVER_FLAGS = ['--expose-gc'];
+
+/**
+ * Starts the measured server(s) and creates the missions. Lockstep's missions are made through
+ * the HTTP API of a separate setup node on the same Redis and key prefix, which then exits: the
+ * measured nodes start as fresh as the bare relay, with no setup garbage in their baseline.
+ */
+async function deploy(system: SystemName, missionCount: number, context: RunContext): Promise<Deployment> {
+  const setupStart = performance.now();
+  if (system === 'bare') {
+    const bare = await BenchChild.start<StatsRpc>('bare relay', './servers/bare-relay.ts', { nodeFlags: SERVER_FLAGS, startTimeoutMs: START_TIMEOUT_MS });
+    if (!bare.url) throw new Error('the bare relay did not say where it listens');
+    return { servers: [bare], profiled: undefined, missions: bareMissions(bare.url, missionCount), setupS: seconds(setupStart) };
+  }
+  const adminToken = `bench-admin-${randomUUID()}`;
+  // A fresh key prefix per scenario: nothing of an earlier scenario is read or counted.
+  const env = { BENCH_REDIS_URL: context.redis.url, BENCH_REDIS_PREFIX: `bench:${randomUUID()}:`, BENCH_ADMIN_TOKEN: adminToken };
+  const start = (name: string, nodeFlags: string[]) => BenchChild.start<LockstepNodeRpc>(name, './servers/lockstep-node.ts', { nodeFlags, env, startTimeoutMs: START_TIMEOUT_MS });
+  const names = system === 'lockstep' ? ['lockstep node'] : ['lockstep node A', 'lockstep node B'];
+  const started = await Promise.allSettled([start('lockstep setup node', []), ...names.map((name) => start(name, SERVER_FLAGS))]);
+  const nodes = started.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
+  const failure = started.find((outcome) => outcome.status === 'rejected');
+  if (failure) {
+    await Promise.all(nodes.map((node) => node.stop(STOP_GRACE_MS)));
+    throw failure.reason;
+  }
+  const [setup, first, second] = nodes;
+  try {
+    if (!setup?.url || !first?.url) throw new Error('a Lockstep node did not say where it listens');
+    const placement = { leadUrl: first.url, othersUrl: second?.url ?? first.url };
+    const missions = await createLockstepMissions(setup.url, adminToken, missionCount, placement, context.settings.setupConcurrency);
+    await setup.stop(STOP_GRACE_MS);
+    const measured = nodes.slice(1);
+    return { servers: measured, profiled: system === 'lockstep' ? first : undefined, missions, setupS: seconds(setupStart) };
+  } catch (error) {
+    await Promise.all(nodes.map((node) => node.stop(STOP_GRACE_MS)));
+    throw error;
+  }
+}
+
+/** A result with nothing measured in a fire window. */
+function unmeasured(system: SystemName, devices: number): Omit<ScenarioResult, 'memory' | 'timings'> {
+  return {
+    system,
+    devices,
+    unsupported: undefined,
+    relay: undefined,
+    answer: undefined,
+    triggers: 0,
+    expectedCues: 0,
+    receivedCues: 0,
+    duplicateCues: 0,
+    errors: 0,
+    errorSamples: [],
+    server: undefined,
+    cpu: undefined,
+  };
+}
+
+function mergeFireReports(reports: readonly FireReport[]): FireReport {
+  return {
+    relayUs: reports.flatMap((r) => r.relayUs),
+    answerUs: reports.flatMap((r) => r.answerUs),
+    issued: sum(reports.map((r) => r.issued)),
+    issueRefused: sum(reports.map((r) => r.issueRefused)),
+    expectedCues: sum(reports.map((r) => r.expectedCues)),
+    receivedCues: sum(reports.map((r) => r.receivedCues)),
+    duplicateCues: sum(reports.map((r) => r.duplicateCues)),
+    answered: sum(reports.map((r) => r.answered)),
+    answerRefused: sum(reports.map((r) => r.answerRefused)),
+    errors: sum(reports.map((r) => r.errors)),
+    errorSamples: reports.flatMap((r) => r.errorSamples),
+  };
+}
+
+/**
+ * One system at one size: fresh server process(es), missions, N connected devices, an idle
+ * reading of memory, then a fire window measured for latency, loss, CPU and event-loop delay.
+ */
+export async function runScenario(system: SystemName, devices: number, context: RunContext): Promise<ScenarioResult> {
+  const { settings, fleets, redis } = context;
+  const { servers, profiled, missions, setupS } = await deploy(system, Math.ceil(devices / DEVICES_PER_MISSION), context);
+  try {
+    const before = await statsOfAll(servers, true, false);
+
+    const connectStart = performance.now();
+    const shares = fleets.map((_, f) => missions.filter((_, i) => i % fleets.length === f));
+    const connected = await Promise.all(
+      fleets.map((fleet, f) => fleet.call('connect', { missions: shares[f] ?? [], concurrency: settings.connectConcurrency, timeoutMs: RPC_TIMEOUT_MS }, RPC_TIMEOUT_MS * 4)),
+    );
+    const connectS = seconds(connectStart);
+    const connectErrors = connected.flatMap((c) => c.errors);
+    const failedConnects = sum(connected.map((c) => c.failed));
+    context.progress(
+      `${SYSTEM_LABELS[system]} N=${devices}: setup ${setupS.toFixed(1)} s, ${sum(connected.map((c) => c.connected))} devices connected in ${connectS.toFixed(1)} s${failedConnects ? `, ${failedConnects} failed (${connectErrors[0]})` : ''}`,
+    );
+
+    await sleep(settings.settleMs);
+    const idle = await statsOfAll(servers, true, false);
+    const memory = {
+      rssMb: sum(idle.map((s) => s.rssBytes)) / MB,
+      rssPerThousandMb: ((sum(idle.map((s) => s.rssBytes)) - sum(before.map((s) => s.rssBytes))) / MB / devices) * 1000,
+      heapPerThousandMb: ((sum(idle.map((s) => s.heapUsedBytes)) - sum(before.map((s) => s.heapUsedBytes))) / MB / devices) * 1000,
+    };
+
+    if (system === 'lockstep-2') {
+      // Fleet 0 holds mission 0 (lead on node A, drivers on node B): does one cue cross nodes at all?
+      const canary = await fleets[0]?.call('canary', { waitMs: settings.canaryMs }, RPC_TIMEOUT_MS);
+      if (!canary || canary.received === 0) {
+        return { ...unmeasured(system, devices), unsupported: UNSUPPORTED_MULTI_NODE, memory, timings: { setupS, connectS }, errors: failedConnects, errorSamples: connectErrors };
+      }
+    }
+
+    const firing = firingPlan(missions, settings);
+    const fleetOf = new Map(missions.map((m, i) => [m.key, i % fleets.length]));
+    const profilePath = profiled ? settings.profilePath : undefined;
+    if (profiled && profilePath) await profiled.call('profile:start', { samplingIntervalUs: 1000 }, RPC_TIMEOUT_MS);
+
+    const windowStart = performance.now();
+    const serverStart = await statsOfAll(servers, false, true);
+    const fleetStart = await statsOfAll(fleets, false, true);
+    const redisStart = cpuSecondsOfPid(redis.pid);
+    const machineStart = machineBusySeconds();
+    const benchStart = process.cpuUsage();
+    const fired = await Promise.all(
+      fleets.map((fleet, f) =>
+        fleet.call(
+          'fire',
+          { firing: firing.filter((m) => fleetOf.get(m.key) === f), periodMs: settings.periodMs, durationMs: settings.fireMs, drainMs: settings.drainMs, ackTimeoutMs: settings.ackTimeoutMs },
+          settings.fireMs + settings.drainMs + RPC_TIMEOUT_MS,
+        ),
+      ),
+    );
+    const benchCpu = process.cpuUsage(benchStart);
+    const machineEnd = machineBusySeconds();
+    const redisEnd = cpuSecondsOfPid(redis.pid);
+    const fleetEnd = await statsOfAll(fleets, false, false);
+    const serverEnd = await statsOfAll(servers, false, false);
+    const windowS = seconds(windowStart);
+    if (profiled && profilePath) await profiled.call('profile:stop', { path: profilePath }, RPC_TIMEOUT_MS);
+
+    const report = mergeFireReports(fired);
+    const serverCpu = sum(serverEnd.map((s) => s.cpuSeconds)) - sum(serverStart.map((s) => s.cpuSeconds));
+    const fleetCpu = sum(fleetEnd.map((s) => s.cpuSeconds)) - sum(fleetStart.map((s) => s.cpuSeconds));
+    const redisCpu = redisStart === undefined || redisEnd === undefined ? undefined : redisEnd - redisStart;
+    const benchCpuS = (benchCpu.user + benchCpu.system) / 1e6;
+    const machineCpu = machineStart === undefined || machineEnd === undefined ? undefined : machineEnd - machineStart;
+    return {
+      system,
+      devices,
+      unsupported: undefined,
+      relay: summarise(report.relayUs),
+      answer: summarise(report.answerUs),
+      triggers: report.issued,
+      expectedCues: report.expectedCues,
+      receivedCues: report.receivedCues,
+      duplicateCues: report.duplicateCues,
+      errors: report.errors + failedConnects,
+      errorSamples: [...connectErrors, ...report.errorSamples].slice(0, 5),
+      memory,
+      server: {
+        loopDelayP99Ms: Math.max(...serverEnd.map((s) => s.loopDelayP99Ms)),
+        loopDelayMaxMs: Math.max(...serverEnd.map((s) => s.loopDelayMaxMs)),
+        cpuSeconds: serverCpu,
+      },
+      cpu: {
+        windowS,
+        server: serverCpu / windowS,
+        redis: redisCpu === undefined ? undefined : redisCpu / windowS,
+        fleets: fleetCpu / windowS,
+        bench: benchCpuS / windowS,
+        other: machineCpu === undefined ? undefined : Math.max(0, machineCpu - serverCpu - fleetCpu - benchCpuS - (redisCpu ?? 0)) / windowS,
+        fleetLoopDelayP99Ms: Math.max(...fleetEnd.map((s) => s.loopDelayP99Ms)),
+      },
+      timings: { setupS, connectS },
+    };
+  } finally {
+    await Promise.all(fleets.map((fleet) => fleet.call('disconnect', {}, RPC_TIMEOUT_MS).catch(() => undefined)));
+    await Promise.all(servers.map((server) => server.stop(STOP_GRACE_MS)));
+  }
+}
