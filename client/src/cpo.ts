@@ -274,7 +274,7 @@ function recipientChip(trigger: TriggerState, r: Recipient): HTMLElement {
 function renderLive() {
   const mission = watch?.mission;
   const unsent = (outbox?.entries ?? []).map((e) =>
-    h('li', { class: 'fired unsent' }, h('span', { class: 'fired-label' }, TRIGGER_CATALOGUE[e.issue.type].label.replace(' {route}', '')), h('span', { class: 'chip' }, e.attempts > 1 ? 'RETRYING…' : 'SENDING…')),
+    h('li', { class: 'fired unsent' }, h('span', { class: 'fired-label' }, TRIGGER_CATALOGUE[e.issue.type].label.replace(' {route}', '')), h('span', { class: 'chip' }, connection !== 'online' ? 'WAITING FOR LINK' : e.attempts > 1 ? 'RETRYING…' : 'SENDING…')),
   );
   const fired = (watch?.triggersByRecency() ?? []).slice(0, FIRED_SHOWN).map((t) =>
     h(

@@ -109,4 +109,21 @@ describe('the three screens against a real node', () => {
     await driver.page.getByRole('region', { name: 'Standing by' }).waitFor();
     await expect(driver.page.getByRole('alertdialog').count()).resolves.toBe(0);
   });
+
+  it('keeps a tap made while the handset is offline and fires it once when the link returns', async () => {
+    const { cpo, driver, board } = await detail();
+
+    await cpo.context.setOffline(true);
+    await cpo.page.getByRole('status').filter({ hasText: 'OFFLINE' }).waitFor();
+    await cpo.page.getByRole('button', { name: 'ALL CLEAR', exact: true }).click();
+    await cpo.page.locator('.fired.unsent', { hasText: 'ALL CLEAR' }).waitFor();
+    await screenshot(cpo.page, 'cpo-offline-outbox');
+
+    await cpo.context.setOffline(false);
+    await driver.page.getByRole('alertdialog', { name: 'ALL CLEAR' }).waitFor();
+    await driver.page.getByRole('button', { name: /^ACK/ }).click();
+    await board.page.locator('.trigger', { hasText: 'ALL CLEAR' }).locator('.recipient', { hasText: /ALPHA answered/ }).waitFor();
+    await cpo.page.locator('.fired.unsent').waitFor({ state: 'detached' });
+    await expect(board.page.locator('.trigger', { hasText: 'ALL CLEAR' }).count()).resolves.toBe(1);
+  });
 });
