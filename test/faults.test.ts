@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { newTriggerRecord } from '@lockstep/server';
 import type { TriggerCue } from '@lockstep/shared';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { STANDARD_MEMBERS, closeAllSockets, collect, connect, createMission, deviceNow, newId, nextEvent, request, startHub, type Hub } from './support/hub.ts';
@@ -106,6 +107,21 @@ describe('several nodes on one Redis', () => {
 describe('Redis trouble', () => {
   let hub: Hub;
   afterEach(() => hub?.close());
+
+  it('delivers a trigger whose node wrote it and died before emitting, when the lead retries it', async () => {
+    hub = await startHub({ redisUrl: redis.url });
+    const mission = await createMission(hub, { members: STANDARD_MEMBERS });
+    const lead = await connect(hub, mission.members.LEAD!.token);
+    const driver = await connect(hub, mission.members['DRV-1']!.token);
+    const stored = await hub.app.store.getMission(mission.id);
+    const issuer = stored!.members.find((m) => m.callsign === 'LEAD')!;
+    const issue = { id: newId(), type: 'hold' as const, target: { vehicleIds: ['v1'] }, params: {} };
+    // What the dead node left behind: the trigger, durably written, never emitted.
+    await hub.app.store.issueTrigger(newTriggerRecord(stored!, issuer, issue, Date.now()), { at: Date.now(), kind: 'trigger.issued', data: {} }, []);
+    const cue = nextEvent(driver, 'trigger', (c) => c.id === issue.id);
+    expect(await request(lead, 'trigger:issue', issue)).toMatchObject({ ok: true, trigger: { id: issue.id } });
+    expect((await cue)[0]).toMatchObject({ id: issue.id, seq: 1 });
+  });
 
   it('loses no cue across a Redis restart: a refused issue retried by id lands once, and the log is complete', async () => {
     hub = await startHub({ redisUrl: redis.url });

@@ -164,6 +164,7 @@ describe('relay (PROTOCOL.md §5)', () => {
     const snapshot = await request(upToDate, 'mission:snapshot', {});
     expect(resent).toEqual([]);
     expect(snapshot.triggers.map((t: TriggerCue) => t.id)).toEqual([openId]);
+    expect(snapshot.self).toMatchObject({ callsign: 'DRV-1', role: 'driver', vehicleId: 'v1' });
 
     let replay: Promise<[TriggerCue, unknown]> | undefined;
     await connect(hub, token('DRV-1'), { before: (socket) => (replay = nextEvent(socket, 'trigger')) });

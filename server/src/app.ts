@@ -92,12 +92,23 @@ export async function buildApp(config: AppConfig): Promise<LockstepApp> {
   );
   const alerts = new Alerts(store, fanout, clock, metrics, logger);
   const presence = new PresenceTracker(store, deadlines, fanout, alerts, clock, config.presence ?? PROTOCOL_PRESENCE, logger);
-  const responseGaps = new ResponseGapTracker(store, deadlines, fanout, alerts, clock, metrics, logger, (memberId) => presence.rttOf(memberId));
+  let relay: Relay | undefined;
+  const responseGaps = new ResponseGapTracker(
+    store,
+    deadlines,
+    fanout,
+    alerts,
+    clock,
+    metrics,
+    logger,
+    (memberId) => presence.rttOf(memberId),
+    (trigger, memberId) => relay?.redeliver(trigger, memberId),
+  );
   gaps = responseGaps;
   fire = async (key) => {
     if (!(await responseGaps.fire(key)) && !(await presence.fire(key))) logger.warn({ deadline: key }, 'unknown deadline dropped');
   };
-  const relay = new Relay(store, fanout, responseGaps, alerts, clock, metrics, logger);
+  relay = new Relay(store, fanout, responseGaps, alerts, clock, metrics, logger);
   const missions = new Missions(store, fanout, relay, clock, logger);
   const inFlight = new Set<Promise<unknown>>();
 

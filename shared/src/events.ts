@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { TRIGGER_PARAMS, TriggerParams, TriggerType } from './catalogue.ts';
 import { ErrorBody } from './errors.ts';
-import { Mission, Member } from './mission.ts';
+import { Member, Mission } from './mission.ts';
 import { Callsign, DeviceTime, MemberId, ServerTime, ShortText, VehicleId } from './primitives.ts';
 import { Role } from './roles.ts';
 
@@ -198,6 +198,8 @@ export const SnapshotRequest = z.strictObject({}).prefault({});
 
 export const Snapshot = z.object({
   mission: Mission,
+  /** The member this token names: a client learns who it is (its role, its vehicle) from here. */
+  self: Member,
   /** TriggerStates for lead, cpo and ops; a driver's own open TriggerCues. */
   triggers: z.array(z.union([TriggerState, TriggerCue])),
   presence: z.array(Presence),
@@ -249,15 +251,15 @@ export const HandshakeAuth = z.object({ token: z.string().min(1).max(256), lastS
 export type HandshakeAuth = z.infer<typeof HandshakeAuth>;
 
 export interface ClientToServerEvents {
-  'trigger:issue': (issue: TriggerIssueInput, answer?: Answer<{ trigger: TriggerState }>) => void;
+  'trigger:issue': (issue: TriggerIssueInput, answer: Answer<{ trigger: TriggerState }>) => void;
   'trigger:respond': (
     response: z.input<typeof TriggerRespond>,
-    answer?: Answer<{ gapMs: number; gapSource: GapSource; hesitation: boolean }>,
+    answer: Answer<{ gapMs: number; gapSource: GapSource; hesitation: boolean }>,
   ) => void;
-  'observation:post': (observation: ObservationPost, answer?: Answer<{ observation: Observation }>) => void;
-  'alert:resolve': (resolve: AlertResolve, answer?: Answer<{ alert: Alert }>) => void;
+  'observation:post': (observation: ObservationPost, answer: Answer<{ observation: Observation }>) => void;
+  'alert:resolve': (resolve: AlertResolve, answer: Answer<{ alert: Alert }>) => void;
   'plan:ack': (ack: PlanAck, answer?: Answer) => void;
-  'mission:snapshot': (request: Record<string, never>, answer?: Answer<Snapshot>) => void;
+  'mission:snapshot': (request: Record<string, never>, answer: Answer<Snapshot>) => void;
 }
 
 export interface ServerToClientEvents {

@@ -54,6 +54,8 @@ export class ResponseGapTracker {
     private readonly logger: Logger,
     /** The member's latest round trip, for `networkMs` and the device-gap plausibility check. */
     private readonly rttOf: (memberId: string) => number | undefined,
+    /** Sends a cue again to a driver who has not sent its receipt. */
+    private readonly redeliver: (trigger: TriggerRecord, memberId: string) => void,
   ) {}
 
   /** Arms the local timers of a freshly issued trigger, whose deadlines the store already holds. */
@@ -128,6 +130,8 @@ export class ResponseGapTracker {
   async #undelivered(triggerId: string, memberId: string) {
     const now = this.clock.now();
     const applied = await this.#apply(triggerId, (t) => markUndelivered(t, memberId, now));
+    // The cue may have died with a node or a socket on its way: send it again, alongside the alert.
+    if (applied) this.redeliver(applied.trigger, memberId);
     for (const r of applied?.recipients ?? []) {
       await this.alerts.raise(alertId('undelivered', triggerId, r.memberId), {
         kind: 'undelivered',

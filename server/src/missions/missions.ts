@@ -154,14 +154,14 @@ export class Missions {
     const observations = (await this.store.recentObservations(missionId, OBSERVATIONS_IN_SNAPSHOT)).map(({ missionId: _m, fingerprint: _f, ...o }) => o);
     if (!ROLE_AUTHORITY[member.role].watches) {
       const triggers = ROLE_AUTHORITY[member.role].receivesCues ? await this.relay.cuesToReplay(member.memberId, undefined) : [];
-      return accept({ mission, triggers, presence: [], alerts: [], observations });
+      return accept({ mission, self: member, triggers, presence: [], alerts: [], observations });
     }
     const recent = await this.store.recentTriggers(missionId, SNAPSHOT_WINDOW);
     const open = recent.filter((t) => t.recipients.some((r) => isOpen(r.state)));
     const closed = recent.filter((t) => !t.recipients.some((r) => isOpen(r.state))).slice(-CLOSED_IN_SNAPSHOT);
     const triggers = [...closed, ...open].sort((a, b) => a.issuedAt - b.issuedAt).map(triggerState);
     const [presence, alerts] = await Promise.all([this.store.missionPresence(missionId), this.store.missionAlerts(missionId)]);
-    return accept({ mission, triggers, presence, alerts: alerts.filter((a) => a.resolvedAt === undefined), observations });
+    return accept({ mission, self: member, triggers, presence, alerts: alerts.filter((a) => a.resolvedAt === undefined), observations });
   }
 
   /** Changes the mission through the store and announces the new public state to every member. */

@@ -35,7 +35,7 @@ export class Relay {
 
     const fingerprint = issueFingerprint(issuer.memberId, missionId, issue);
     const existing = await this.store.getTrigger(issue.id);
-    if (existing) return this.#retried(existing, fingerprint);
+    if (existing) return this.#retried(existing, fingerprint, missionId);
     if (mission.status !== 'active') return refuse('mission_not_active', `the mission is ${mission.status}; triggers are accepted only while it is active`);
     const route = checkRoute(mission, issue);
     if (!route.ok) return route;
@@ -49,7 +49,7 @@ export class Relay {
       triggerId: record.id,
       data: { type: record.type, params: record.params, target: record.target, recipients: record.recipients.map((r) => r.memberId), thresholdMs: record.thresholdMs, staleAt: record.staleAt },
     }, issueDeadlines(record));
-    if (!created) return this.#retried(trigger, fingerprint);
+    if (!created) return this.#retried(trigger, fingerprint, missionId);
 
     for (const r of trigger.recipients) this.fanout.deliverCue(r.memberId, triggerCue(trigger, r, now));
     this.fanout.toWatchers(missionId, 'trigger:state', triggerState(trigger));
@@ -77,10 +77,26 @@ export class Relay {
       .sort((a, b) => a.seq - b.seq);
   }
 
-  /** The same id again: the same request gets the trigger's current state, anything else is a conflict. */
-  #retried(existing: TriggerRecord, fingerprint: string): Result<TriggerState> {
-    if (existing.fingerprint !== fingerprint) return refuse('conflict', 'this trigger id was already used for another request');
+  /**
+   * The same id again: the same request gets the trigger's current state, anything else is a
+   * conflict. A retry usually means the reply was lost, and perhaps the node that wrote the
+   * trigger died before emitting it: the cue goes again to every driver who has not received it.
+   */
+  #retried(existing: TriggerRecord, fingerprint: string, missionId: string): Result<TriggerState> {
+    if (existing.fingerprint !== fingerprint || existing.missionId !== missionId) return refuse('conflict', 'this trigger id was already used for another request');
+    this.redeliver(existing);
     return accept(triggerState(existing));
+  }
+
+  /** Sends the cue again to its recipients that have not sent a receipt; sockets that already have it skip it. */
+  redeliver(trigger: TriggerRecord, memberId?: string): void {
+    const now = this.clock.now();
+    if (now >= trigger.staleAt) return;
+    for (const r of trigger.recipients) {
+      if ((memberId === undefined || r.memberId === memberId) && (r.state === 'pending' || r.state === 'undelivered')) {
+        this.fanout.deliverCue(r.memberId, triggerCue(trigger, r, now));
+      }
+    }
   }
 
   /** A targeted vehicle without a driver cannot receive the cue: the CPO must know at once to use voice. */

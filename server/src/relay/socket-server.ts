@@ -43,7 +43,8 @@ export interface SocketData {
   lastSeq: number | undefined;
   /** Cues reach this socket in order: the replay first, then each live cue after it. */
   cueChain: Promise<void>;
-  lastSentSeq: number;
+  /** Cue ids already sent on this socket: a cue is sent to a socket once, however many paths bring it. */
+  sentCues: Set<string>;
   bucket: TokenBucket;
   rateLimitedSince: number;
   rateLimitedCount: number;
@@ -128,11 +129,11 @@ export class SocketFanout implements Fanout {
     }
   }
 
-  /** Queues a cue behind whatever this socket is still being sent; a seq it already has is skipped. */
+  /** Queues a cue behind whatever this socket is still being sent; a cue it was already sent is skipped. */
   queueCue(socket: LockstepSocket, cue: TriggerCue): void {
     socket.data.cueChain = socket.data.cueChain.then(() => {
-      if (cue.seq <= socket.data.lastSentSeq) return;
-      socket.data.lastSentSeq = cue.seq;
+      if (socket.data.sentCues.has(cue.id)) return;
+      socket.data.sentCues.add(cue.id);
       socket.timeout(this.ackTimeoutMs(cue)).emit('trigger', cue, (error, receipt) => {
         if (error) return;
         const parsed = Receipt.safeParse(receipt);
@@ -176,7 +177,7 @@ export function authenticate(io: LockstepIo, deps: SocketDeps): void {
         missionId: ref.missionId,
         lastSeq: auth.data.lastSeq,
         cueChain: Promise.resolve(),
-        lastSentSeq: auth.data.lastSeq ?? 0,
+        sentCues: new Set(),
         bucket: fullBucket(deps.clock.monotonic()),
         rateLimitedSince: -Infinity,
         rateLimitedCount: 0,
