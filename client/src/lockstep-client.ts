@@ -66,17 +66,6 @@ export interface Connection {
   serverNow(): number;
 }
 
-/**
- * The member this token belongs to. PROTOCOL.md v1 gives a client no way to learn it; the
- * snapshot's `self` is the addition requested on issue #3. Until a server sends it, a screen
- * infers what it can and the server's authority checks do the rest.
- */
-function selfOf(snapshot: Snapshot): Member | undefined {
-  const self: unknown = (snapshot as Snapshot & { self?: unknown }).self;
-  if (typeof self !== 'object' || self === null || !('memberId' in self) || !('role' in self)) return undefined;
-  return snapshot.mission.members.find((m) => m.memberId === self.memberId);
-}
-
 /** Opens the member's socket, or answers undefined when the page was opened without a token. */
 export function openConnection(options: ConnectionOptions = {}): Connection | undefined {
   const token = takeToken();
@@ -126,7 +115,7 @@ export function openConnection(options: ConnectionOptions = {}): Connection | un
       .then((reply) => {
         if (!reply.ok) return;
         const { ok: _ok, ...snapshot } = reply;
-        for (const listener of snapshotListeners) listener(snapshot, { self: selfOf(snapshot), requestedAt });
+        for (const listener of snapshotListeners) listener(snapshot, { self: snapshot.self, requestedAt });
       })
       // A lost snapshot is retried by the next connect; the live events keep coming meanwhile.
       .catch(() => undefined);
