@@ -1,4 +1,5 @@
-import { ROLE_AUTHORITY, cueLabel, type Alert, type Mission, type Presence, type TriggerState } from '@lockstep/shared';
+import type { Alert, Mission, Presence, TriggerState } from '@lockstep/shared';
+import { ROLE_AUTHORITY, cueLabel } from '@lockstep/shared/constants';
 import './styles/base.css';
 import './styles/board.css';
 import { appRoot, button, frameScheduler, h, svg } from './dom.ts';

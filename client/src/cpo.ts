@@ -1,4 +1,5 @@
-import { TRIGGER_CATALOGUE, TRIGGER_TYPES, TriggerType, cueLabel, type Alert, type Recipient, type TriggerIssueInput, type TriggerState, type TriggerTarget } from '@lockstep/shared';
+import type { Alert, Recipient, TriggerIssueInput, TriggerState, TriggerTarget } from '@lockstep/shared';
+import { TRIGGER_CATALOGUE, TRIGGER_TYPES, cueLabel, type TriggerType } from '@lockstep/shared/constants';
 import './styles/base.css';
 import './styles/cpo.css';
 import { appRoot, button, frameScheduler, h } from './dom.ts';
@@ -20,8 +21,8 @@ const NOTICE_MS = 8000;
 // ---------------------------------------------------------------- earpiece bindings
 
 /** Triggers an earpiece or a key can fire: ALT ROUTE needs a route chosen on screen. */
-const Bindable = TriggerType.exclude(['alt-route']);
 type Bindable = Exclude<TriggerType, 'alt-route'>;
+const isBindable = (value: unknown): value is Bindable => value !== 'alt-route' && TRIGGER_TYPES.some((type) => type === value);
 const MEDIA_ACTIONS = ['play', 'pause', 'nexttrack', 'previoustrack'] as const;
 
 /** Kept in localStorage under `lockstep.cpo.earpiece`, so each officer binds the few triggers they drill with. */
@@ -36,7 +37,7 @@ const DEFAULT_BINDINGS: EarpieceBindings = {
   keys: { '1': 'hold', '2': 'go', '3': 'box-in', '4': 'extract', '5': 'abort', '6': 'all-clear' },
 };
 
-const bindsTriggers = (value: unknown) => typeof value === 'object' && value !== null && Object.values(value).every((type) => Bindable.safeParse(type).success);
+const bindsTriggers = (value: unknown) => typeof value === 'object' && value !== null && Object.values(value).every(isBindable);
 const isBindings = (value: unknown): value is EarpieceBindings =>
   typeof value === 'object' && value !== null && 'media' in value && bindsTriggers(value.media) && 'keys' in value && bindsTriggers(value.keys);
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { TRIGGER_PARAMS, TriggerParams, TriggerType } from './catalogue.ts';
+import { RESPONSES, UNABLE_REASONS } from './constants.ts';
 import { ErrorBody } from './errors.ts';
 import { Member, Mission } from './mission.ts';
 import { Callsign, DeviceTime, MemberId, ServerTime, ShortText, VehicleId } from './primitives.ts';
@@ -36,8 +37,7 @@ export const TriggerIssue = z.discriminatedUnion('type', [
 export type TriggerIssue = z.output<typeof TriggerIssue>;
 export type TriggerIssueInput = z.input<typeof TriggerIssue>;
 
-export const RESPONSES = ['ack', 'unable'] as const;
-export const UNABLE_REASONS = ['blocked', 'mechanical', 'unsafe', 'say-again'] as const;
+export { RESPONSES, UNABLE_REASONS } from './constants.ts';
 export const Response = z.enum(RESPONSES);
 export type Response = z.infer<typeof Response>;
 export const UnableReason = z.enum(UNABLE_REASONS);
