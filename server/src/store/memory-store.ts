@@ -13,6 +13,14 @@ interface MissionSlot {
   presence: Map<string, Presence>;
 }
 
+/** Copies of the records with these ids, in this order. */
+function copiesOf<T>(records: ReadonlyMap<string, T>, ids: readonly string[]): T[] {
+  return ids.flatMap((id) => {
+    const record = records.get(id);
+    return record === undefined ? [] : [structuredClone(record)];
+  });
+}
+
 /**
  * The embedded store: one process, nothing survives a restart. Every value crosses
  * the boundary as a copy, as it would through Redis, so callers cannot alias state.
@@ -132,18 +140,11 @@ export class MemoryStore implements Store {
     const cues = this.#cues.get(memberId);
     if (!cues) return [];
     // A member's cue seqs are 1, 2, 3... in the order of triggerIds.
-    return cues.triggerIds.slice(afterSeq).flatMap((id) => {
-      const trigger = this.#triggers.get(id);
-      return trigger ? [structuredClone(trigger)] : [];
-    });
+    return copiesOf(this.#triggers, cues.triggerIds.slice(afterSeq));
   }
 
   async recentTriggers(missionId: string, limit: number) {
-    const ids = this.#slot(missionId)?.triggerIds.slice(-limit) ?? [];
-    return ids.flatMap((id) => {
-      const trigger = this.#triggers.get(id);
-      return trigger ? [structuredClone(trigger)] : [];
-    });
+    return copiesOf(this.#triggers, this.#slot(missionId)?.triggerIds.slice(-limit) ?? []);
   }
 
   async raiseAlert(alert: Alert, log: LogDraft) {
@@ -163,11 +164,7 @@ export class MemoryStore implements Store {
   }
 
   async missionAlerts(missionId: string) {
-    const ids = this.#slot(missionId)?.alertIds ?? [];
-    return ids.flatMap((id) => {
-      const alert = this.#alerts.get(id);
-      return alert ? [structuredClone(alert)] : [];
-    });
+    return copiesOf(this.#alerts, this.#slot(missionId)?.alertIds ?? []);
   }
 
   async postObservation(observation: StoredObservation, log: LogDraft) {
@@ -180,11 +177,7 @@ export class MemoryStore implements Store {
   }
 
   async recentObservations(missionId: string, limit: number) {
-    const ids = this.#slot(missionId)?.observationIds.slice(-limit) ?? [];
-    return ids.flatMap((id) => {
-      const observation = this.#observations.get(id);
-      return observation ? [structuredClone(observation)] : [];
-    });
+    return copiesOf(this.#observations, this.#slot(missionId)?.observationIds.slice(-limit) ?? []);
   }
 
   async recordRtt(memberId: string, rttMs: number) {
