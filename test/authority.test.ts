@@ -183,7 +183,7 @@ describe('abuse', () => {
     const { token } = await detail();
     const flooder = await connect(hub, token('ADV'));
     const dropped = new Promise((resolve) => flooder.once('disconnect', resolve));
-    flooder.emit('observation:post', { id: newId(), category: 'other', severity: 'info', text: 'x'.repeat(70 * 1024) } as never);
+    (flooder.emit as (...args: unknown[]) => void)('observation:post', { id: newId(), category: 'other', severity: 'info', text: 'x'.repeat(70 * 1024) });
     await dropped;
     const lead = await connect(hub, token('LEAD'));
     expect(await request(lead, 'trigger:issue', issue())).toMatchObject({ ok: true });
@@ -195,7 +195,7 @@ describe('abuse', () => {
     const driver = await connect(hub, token('DRV-1'));
     const cue = nextEvent(driver, 'trigger');
     const id = newId();
-    lead.emit('trigger:issue', { id, type: 'go', target: { vehicleIds: ['v1'] } });
+    (lead.emit as (...args: unknown[]) => void)('trigger:issue', { id, type: 'go', target: { vehicleIds: ['v1'] } });
     expect((await cue)[0].id).toBe(id);
     (lead.emit as (...args: unknown[]) => void)('trigger:issue', null, 'extra', 42);
     (lead.emit as (...args: unknown[]) => void)('no:such:event', { anything: true });
