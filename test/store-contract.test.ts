@@ -100,6 +100,18 @@ function storeContract(name: string, open: () => Store) {
       expect((await store.readLog(m.id)).map((e) => e.kind)).toEqual(['trigger.issued', 'trigger.issued']);
     });
 
+    it('keeps a cue seq already given (a journaled trigger) and counts on from the highest', async () => {
+      const m = mission();
+      await store.createMission(m, []);
+      const d1 = randomUUID();
+      const journaled = trigger(m.id, [d1]);
+      journaled.recipients[0]!.seq = 7;
+      expect((await store.issueTrigger(journaled, { at: 10, kind: 'trigger.issued', data: {} }, [])).trigger.recipients[0]?.seq).toBe(7);
+      const next = await store.issueTrigger(trigger(m.id, [d1]), { at: 11, kind: 'trigger.issued', data: {} }, []);
+      expect(next.trigger.recipients[0]?.seq).toBe(8);
+      expect((await store.cuesAfter(d1, 6)).map((t) => t.id)).toEqual([journaled.id, next.trigger.id]);
+    });
+
     it('keeps cue seqs through later changes of the trigger', async () => {
       const m = mission();
       await store.createMission(m, []);

@@ -1,7 +1,7 @@
 import type { GapSource, Recipient, RecipientState, TriggerRespond, TriggerStatus, TriggerType } from '@lockstep/shared';
 import type { Mission } from '@lockstep/shared';
 import { refuse, type Result, accept } from '../refusal.ts';
-import type { TriggerRecord, RecipientRecord } from './trigger-record.ts';
+import type { RecipientRecord, TriggerRecord } from './trigger-record.ts';
 
 /** PROTOCOL.md §3: a recipient's state only moves forward along this order; `expired` is reachable from any state but `answered`. */
 const FORWARD: Readonly<Record<RecipientState, number>> = {
@@ -161,4 +161,18 @@ export function recordAnswer(trigger: TriggerRecord, memberId: string, answer: T
   };
   const transition = withRecipient(trigger, memberId, () => recipient);
   return accept({ ...transition, recipient, hesitationFirstSeen: hesitation && !current.hesitation });
+}
+
+/**
+ * Two versions of one trigger, written apart (one through a node's outage journal, one in
+ * Redis by other nodes): each recipient keeps whichever state is further along, so replaying
+ * a journal can never move a recipient back.
+ */
+export function mergeTriggers(stored: TriggerRecord, journaled: TriggerRecord): TriggerRecord {
+  const further = (a: RecipientRecord, b: RecipientRecord) => (a.state === b.state || !canMove(a.state, b.state) ? a : b);
+  const recipients = stored.recipients.map((r) => {
+    const other = journaled.recipients.find((j) => j.memberId === r.memberId);
+    return other ? further(r, other) : r;
+  });
+  return recipients.every((r, i) => r === stored.recipients[i]) ? stored : { ...stored, recipients };
 }

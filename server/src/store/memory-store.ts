@@ -31,7 +31,7 @@ export class MemoryStore implements Store {
   readonly #credentials = new Map<string, CredentialRef>();
   readonly #tokenOfMember = new Map<string, string>();
   readonly #triggers = new Map<string, TriggerRecord>();
-  readonly #cues = new Map<string, { seq: number; triggerIds: string[] }>();
+  readonly #cues = new Map<string, { seq: number; held: { seq: number; triggerId: string }[] }>();
   readonly #alerts = new Map<string, Alert>();
   readonly #observations = new Map<string, StoredObservation>();
   readonly #rtts = new Map<string, number[]>();
@@ -110,11 +110,11 @@ export class MemoryStore implements Store {
     if (existing) return { created: false, trigger: structuredClone(existing) };
     const stored = structuredClone(trigger);
     for (const recipient of stored.recipients) {
-      const cues = this.#cues.get(recipient.memberId) ?? { seq: 0, triggerIds: [] };
-      cues.seq += 1;
-      cues.triggerIds.push(trigger.id);
+      const cues = this.#cues.get(recipient.memberId) ?? { seq: 0, held: [] };
+      cues.seq = recipient.seq > 0 ? Math.max(cues.seq, recipient.seq) : cues.seq + 1;
+      recipient.seq = recipient.seq > 0 ? recipient.seq : cues.seq;
+      cues.held.push({ seq: recipient.seq, triggerId: trigger.id });
       this.#cues.set(recipient.memberId, cues);
-      recipient.seq = cues.seq;
     }
     this.#triggers.set(trigger.id, stored);
     this.#slot(trigger.missionId)?.triggerIds.push(trigger.id);
@@ -137,10 +137,9 @@ export class MemoryStore implements Store {
   }
 
   async cuesAfter(memberId: string, afterSeq: number) {
-    const cues = this.#cues.get(memberId);
-    if (!cues) return [];
-    // A member's cue seqs are 1, 2, 3... in the order of triggerIds.
-    return copiesOf(this.#triggers, cues.triggerIds.slice(afterSeq));
+    const held = this.#cues.get(memberId)?.held ?? [];
+    const after = held.filter((cue) => cue.seq > afterSeq).sort((a, b) => a.seq - b.seq);
+    return copiesOf(this.#triggers, after.map((cue) => cue.triggerId));
   }
 
   async recentTriggers(missionId: string, limit: number) {

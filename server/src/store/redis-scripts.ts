@@ -52,7 +52,8 @@ return rev + 1
 
 /**
  * KEYS: trigger, log, log seq, mission trigger index, deadlines, then per recipient its cue counter and cue set.
- * ARGV: trigger id, doc, fingerprint, log draft, recipient count, recipient member ids..., then the deadline changes.
+ * ARGV: trigger id, doc, fingerprint, log draft, recipient count, then per recipient its member id and a seq
+ * (0: take the next; a journaled trigger brings the seq its devices already saw), then the deadline changes.
  * → {0} when the id exists, else {1, seq per recipient...}.
  */
 export const ISSUE_TRIGGER = `${APPEND_LOG}${APPLY_DEADLINES}
@@ -62,14 +63,20 @@ local out = {1}
 local recipients = tonumber(ARGV[5])
 for r = 1, recipients do
   local k = 6 + (r - 1) * 2
-  local seq = redis.call('INCR', KEYS[k])
+  local member = ARGV[6 + (r - 1) * 2]
+  local seq = tonumber(ARGV[7 + (r - 1) * 2])
+  if seq > 0 then
+    if tonumber(redis.call('GET', KEYS[k]) or '0') < seq then redis.call('SET', KEYS[k], seq) end
+  else
+    seq = redis.call('INCR', KEYS[k])
+  end
   redis.call('ZADD', KEYS[k + 1], seq, ARGV[1])
-  redis.call('HSET', KEYS[1], 'seq:' .. ARGV[5 + r], seq)
+  redis.call('HSET', KEYS[1], 'seq:' .. member, seq)
   out[#out + 1] = seq
 end
 redis.call('RPUSH', KEYS[4], ARGV[1])
 append_log(KEYS[2], KEYS[3], 4, 4)
-apply_deadlines(KEYS[5], 6 + recipients)
+apply_deadlines(KEYS[5], 6 + recipients * 2)
 return out
 `;
 

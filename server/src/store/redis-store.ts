@@ -180,7 +180,15 @@ export class RedisStore implements Store {
         this.#keys.deadlines(),
         ...memberIds.flatMap((id) => [this.#keys.cueSeq(id), this.#keys.cues(id)]),
       ],
-      [trigger.id, JSON.stringify(trigger), trigger.fingerprint, JSON.stringify(log), memberIds.length, ...memberIds, ...this.#deadlineArgs({ schedule: deadlines })],
+      [
+        trigger.id,
+        JSON.stringify(trigger),
+        trigger.fingerprint,
+        JSON.stringify(log),
+        memberIds.length,
+        ...trigger.recipients.flatMap((r) => [r.memberId, r.seq]),
+        ...this.#deadlineArgs({ schedule: deadlines }),
+      ],
     )) as number[];
     if (reply[0] === 0) {
       const existing = await this.getTrigger(trigger.id);

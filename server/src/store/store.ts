@@ -59,7 +59,10 @@ export interface Store {
   findCredential(tokenHash: string): Promise<CredentialRef | undefined>;
   revokeCredential(memberId: string): Promise<void>;
 
-  /** Dedupes by id, gives every recipient its next cue `seq`, logs and sets its deadlines: all in one step, before anything is emitted. */
+  /**
+   * Dedupes by id, gives every recipient its next cue `seq` (or keeps a seq already given, > 0),
+   * logs and sets its deadlines: all in one step, before anything is emitted.
+   */
   issueTrigger(trigger: TriggerRecord, log: LogDraft, deadlines: { key: string; at: number }[]): Promise<IssueOutcome>;
   getTrigger(triggerId: string): Promise<TriggerRecord | undefined>;
   changeTrigger(triggerId: string, change: Change<TriggerRecord>): Promise<Result<TriggerRecord>>;
