@@ -1,10 +1,22 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { newTriggerRecord } from '@lockstep/server';
 import type { TriggerCue } from '@lockstep/shared';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { STANDARD_MEMBERS, closeAllSockets, collect, connect, createMission, deviceNow, newId, nextEvent, request, startHub, type Hub } from './support/hub.ts';
 import { startNodeProcess, type NodeProcess } from './support/node-process.ts';
-import { RedisServer } from './support/redis-server.ts';
+import { RedisServer, freePort } from './support/redis-server.ts';
+
+/** Polls a condition that no event announces (a node's health), bounded. */
+async function until(condition: () => Promise<boolean>, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`not true within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
 
 /** These tests own their Redis, so they can restart it; and run nodes as processes, so they can kill them. */
 let redis: RedisServer;
@@ -123,33 +135,62 @@ describe('Redis trouble', () => {
     expect((await cue)[0]).toMatchObject({ id: issue.id, seq: 1 });
   });
 
-  it('loses no cue across a Redis restart: a refused issue retried by id lands once, and the log is complete', async () => {
+  it('keeps relaying on the node while Redis is down, then writes its journal so the log ends complete and in order', async () => {
     hub = await startHub({ redisUrl: redis.url });
     const mission = await createMission(hub, { members: STANDARD_MEMBERS });
     const lead = await connect(hub, mission.members.LEAD!.token);
     const driver = await connect(hub, mission.members['DRV-1']!.token);
-    const cues = collect(driver, 'trigger');
-    const before = newId();
+    driver.on('trigger', (_cue, receipt) => receipt({ shownAt: deviceNow() }));
+    const [before, during] = [newId(), newId()];
+    const firstDelivered = nextEvent(lead, 'trigger:state', (s) => s.id === before && s.status === 'delivered');
     await request(lead, 'trigger:issue', { id: before, type: 'hold', target: { vehicleIds: ['v1'] } });
+    await firstDelivered;
 
     await redis.shutdown();
-    const during = { id: newId(), type: 'go', target: { vehicleIds: ['v1'] } };
-    const refused = await request(lead, 'trigger:issue', during);
-    expect(refused).toMatchObject({ ok: false, error: { code: 'internal' } });
+    const cue = nextEvent(driver, 'trigger', (c) => c.id === during);
+    const delivered = nextEvent(lead, 'trigger:state', (s) => s.id === during && s.status === 'delivered');
+    expect(await request(lead, 'trigger:issue', { id: during, type: 'go', target: { vehicleIds: ['v1'] } })).toMatchObject({ ok: true });
+    await cue;
+    await delivered;
+    expect(await request(driver, 'trigger:respond', { triggerId: during, response: 'ack', respondedAt: deviceNow() })).toMatchObject({ ok: true });
     expect((await hub.api('GET', '/healthz')).body).toEqual({ status: 'degraded', store: 'redis' });
-    await redis.restart();
+    expect(await fetch(`${hub.url}/metrics`).then((r) => r.text())).toMatch(/lockstep_outage_journal_depth [1-9]/);
 
-    // The handset's outbox retries with the same id until the hub says ok.
-    let reply = await request(lead, 'trigger:issue', during);
-    for (let attempt = 0; !reply.ok && attempt < 50; attempt++) {
-      await nextEvent(lead, 'presence', () => true, 200).catch(() => undefined);
-      reply = await request(lead, 'trigger:issue', during);
-    }
-    expect(reply).toMatchObject({ ok: true });
-    await nextEvent(driver, 'trigger', (c) => c.id === during.id).catch(() => undefined);
-    expect(cues.map((c) => c.id)).toEqual([before, during.id]);
+    await redis.restart();
+    await until(async () => (await hub.api('GET', '/healthz')).body.status === 'ok');
+    expect(await fetch(`${hub.url}/metrics`).then((r) => r.text())).toMatch(/lockstep_outage_journal_depth 0/);
     const log = await hub.api('GET', `/api/missions/${mission.id}/log`);
-    const issued = log.body.events.filter((e: { kind: string }) => e.kind === 'trigger.issued').map((e: { triggerId: string }) => e.triggerId);
-    expect(issued).toEqual([before, during.id]);
+    const story = log.body.events.filter((e: { triggerId?: string }) => e.triggerId).map((e: { kind: string; triggerId: string }) => `${e.kind} ${e.triggerId === before ? 'before' : 'during'}`);
+    expect(story).toEqual(['trigger.issued before', 'trigger.receipt before', 'trigger.issued during', 'trigger.receipt during', 'trigger.answered during']);
+    expect(log.body.events.map((e: { seq: number }) => e.seq)).toEqual(log.body.events.map((_: unknown, i: number) => i + 1));
+    const snapshot = await request(lead, 'mission:snapshot', {});
+    expect(snapshot.triggers.find((t: { id: string }) => t.id === during)).toMatchObject({ status: 'answered' });
   }, 30_000);
+
+  it('replays the journal of a node that crashed during the outage when it starts again', async () => {
+    const journalDir = mkdtempSync(join(tmpdir(), 'lockstep-journal-'));
+    const port = String(await freePort());
+    const first = await startNodeProcess(redis.url, adminToken, { PORT: port, LOCKSTEP_JOURNAL_DIR: journalDir });
+    processes.push(first);
+    const mission = await createMission(first, { members: STANDARD_MEMBERS });
+    const lead = await connect(first, mission.members.LEAD!.token);
+    const driver = await connect(first, mission.members['DRV-1']!.token);
+    await request(lead, 'mission:snapshot', {});
+    await request(driver, 'mission:snapshot', {});
+
+    await redis.shutdown();
+    const id = newId();
+    const cue = nextEvent(driver, 'trigger', (c) => c.id === id);
+    expect(await request(lead, 'trigger:issue', { id, type: 'extract', target: { vehicleIds: ['v1'] } })).toMatchObject({ ok: true });
+    await cue;
+    first.signal('SIGKILL');
+    await first.exited;
+
+    await redis.restart();
+    const second = await startNodeProcess(redis.url, adminToken, { PORT: port, LOCKSTEP_JOURNAL_DIR: journalDir });
+    processes.push(second);
+    await until(async () => (await second.api('GET', '/healthz')).body.status === 'ok');
+    const log = await second.api('GET', `/api/missions/${mission.id}/log`);
+    expect(log.body.events.filter((e: { kind: string }) => e.kind === 'trigger.issued').map((e: { triggerId: string }) => e.triggerId)).toEqual([id]);
+  }, 40_000);
 });

@@ -1,5 +1,8 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Alerts } from './alerts.ts';
@@ -14,11 +17,24 @@ import { Missions } from './missions/missions.ts';
 import { PROTOCOL_PRESENCE, PresenceTracker, type PresenceTiming } from './presence/presence.ts';
 import { Relay } from './relay/relay.ts';
 import { MAX_PAYLOAD_BYTES, SocketFanout, authenticate, createIo, serveSessions, type LockstepIo } from './relay/socket-server.ts';
+import { JournaledStore } from './store/journaled-store.ts';
 import { MemoryStore } from './store/memory-store.ts';
-import { RedisStore, connectRedis } from './store/redis-store.ts';
+import { OutageJournal } from './store/outage-journal.ts';
+import { RedisStore, closeRedis, connectRedis } from './store/redis-store.ts';
 import type { Store } from './store/store.ts';
 
-export type StoreConfig = { kind: 'memory' } | { kind: 'redis'; url: string; prefix?: string };
+export type StoreConfig =
+  | { kind: 'memory' }
+  | {
+      kind: 'redis';
+      url: string;
+      prefix?: string;
+      /** This node's outage journal: while Redis is away, what the node relays is written here first. One file per node. */
+      journalPath?: string;
+    };
+
+/** How many writes a node may hold through one Redis outage. */
+const OUTAGE_JOURNAL_CAPACITY = 10_000;
 
 export interface AppConfig {
   store: StoreConfig;
@@ -49,14 +65,34 @@ const IN_FLIGHT_GRACE_MS = 5000;
 
 const DEFAULT_CLIENT_DIR = fileURLToPath(new URL('../../client/dist', import.meta.url));
 
+/**
+ * The adapter publishes without handling the promise, so each publish during a Redis outage
+ * would be an unhandled rejection. Pub/sub is at-most-once anyway: what must arrive is in the
+ * store and replayed on connect, so a publish that fails is dropped here.
+ */
+function publishingAtMostOnce(client: Redis): Redis {
+  return new Proxy(client, {
+    get(target, property, receiver) {
+      if (property === 'publish') return (channel: string, message: string | Buffer) => target.publish(channel, message).catch(() => 0);
+      const value: unknown = Reflect.get(target, property, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
 /** Builds one Lockstep node: HTTP API, Socket.IO on the same server, and the store. Listening is the caller's. */
 export async function buildApp(config: AppConfig): Promise<LockstepApp> {
   const clock = config.clock ?? systemClock;
   const logger = config.logger;
   const onRedisError = (error: Error) => logger.warn({ err: error.message }, 'redis connection error');
   const redis = config.store.kind === 'redis' ? connectRedis(config.store.url, onRedisError) : undefined;
-  const store: Store = redis && config.store.kind === 'redis' ? new RedisStore(redis, config.store.prefix) : new MemoryStore();
   const metrics = new Metrics();
+  const store: Store =
+    redis && config.store.kind === 'redis'
+      ? new JournaledStore(redis, new RedisStore(redis, config.store.prefix), new OutageJournal(config.store.journalPath ?? join(tmpdir(), 'lockstep-journal', `node-${process.pid}.jsonl`), OUTAGE_JOURNAL_CAPACITY), logger, (depth) =>
+          metrics.outageJournalDepth.set(depth),
+        )
+      : new MemoryStore();
 
   const fastifyLogger: FastifyBaseLogger = logger;
   // Fastify's own request lines would carry ?token= in the URL: they are off, and logged below with the token masked.
@@ -73,9 +109,10 @@ export async function buildApp(config: AppConfig): Promise<LockstepApp> {
   const io = createIo(http.server, { store, clock, metrics, logger, allowedOrigins: config.allowedOrigins });
   // Nodes on one Redis form one hub: rooms, broadcasts and cues cross nodes over pub/sub.
   const adapterClients = redis ? [redis.duplicate(), redis.duplicate()] : [];
-  if (redis && config.store.kind === 'redis') {
+  const [pubClient, subClient] = adapterClients;
+  if (pubClient && subClient && config.store.kind === 'redis') {
     for (const client of adapterClients) client.on('error', onRedisError);
-    io.adapter(createAdapter(adapterClients[0], adapterClients[1], { key: `${config.store.prefix ?? 'lockstep:'}socket.io` }));
+    io.adapter(createAdapter(publishingAtMostOnce(pubClient), subClient, { key: `${config.store.prefix ?? 'lockstep:'}socket.io` }));
   }
 
   // The trackers fire each other's deadlines through one queue; the queue needs them, they need it.
@@ -136,7 +173,7 @@ export async function buildApp(config: AppConfig): Promise<LockstepApp> {
   });
   http.addHook('onClose', async () => {
     await deadlines.close();
-    await Promise.all(adapterClients.map((client) => client.quit().catch(() => client.disconnect())));
+    await Promise.all(adapterClients.map(closeRedis));
     await store.close();
   });
 

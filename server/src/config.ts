@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { newToken } from './auth/tokens.ts';
 import type { StoreConfig } from './app.ts';
@@ -12,6 +14,7 @@ const Env = z.object({
   LOCKSTEP_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   LOCKSTEP_DEMO: z.enum(['0', '1']).optional(),
   LOCKSTEP_ALLOWED_ORIGINS: z.string().optional(),
+  LOCKSTEP_JOURNAL_DIR: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -34,7 +37,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): { ok: true; config: ServerCo
     return { ok: false, problems: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`) };
   }
   const e = parsed.data;
-  const store: StoreConfig = e.REDIS_URL ? { kind: 'redis', url: e.REDIS_URL } : { kind: 'memory' };
+  // One journal file per node: several nodes on one machine each need their own (PORT tells them apart).
+  const journalPath = join(e.LOCKSTEP_JOURNAL_DIR ?? join(tmpdir(), 'lockstep-journal'), `node-${e.PORT}.jsonl`);
+  const store: StoreConfig = e.REDIS_URL ? { kind: 'redis', url: e.REDIS_URL, journalPath } : { kind: 'memory' };
   const origins = e.LOCKSTEP_ALLOWED_ORIGINS?.split(',').map((o) => o.trim()).filter(Boolean);
   return {
     ok: true,

@@ -15,6 +15,9 @@ if (!loaded.ok) {
 const config = loaded.config;
 const logger = pino({ level: config.logLevel, base: { service: 'lockstep' } });
 
+// A live operation outlives a stray promise: log it loudly, keep relaying.
+process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
+
 const app = await buildApp({ store: config.store, adminToken: config.adminToken, allowedOrigins: config.allowedOrigins, logger });
 const url = await app.listen(config.port, config.host);
 logger.info({ url, store: config.store.kind }, 'lockstep listening');

@@ -47,6 +47,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly outageJournalDepth = new Gauge({
+    name: 'lockstep_outage_journal_depth',
+    help: 'Writes held in this node\'s outage journal, waiting for Redis to return (0 when Redis answers).',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'lockstep_process_' });
   }

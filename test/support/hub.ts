@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import { buildApp, type LockstepApp } from '@lockstep/server';
@@ -26,6 +28,8 @@ export interface HubOptions {
   allowedOrigins?: string[];
   /** Another Redis than the run's shared one (fault tests bring their own). */
   redisUrl?: string;
+  /** Where the node keeps its outage journal; a fresh file by default. */
+  journalPath?: string;
 }
 
 /** One real Lockstep node on 127.0.0.1, port 0, on the run's spawned Redis under its own key prefix. */
@@ -39,7 +43,12 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
   });
   const adminToken = `admin-${randomUUID()}`;
   const app = await buildApp({
-    store: options.store === 'memory' ? { kind: 'memory' } : { kind: 'redis', url: options.redisUrl ?? inject('redisUrl'), prefix: options.prefix ?? `test:${randomUUID()}:` },
+    store: options.store === 'memory' ? { kind: 'memory' } : {
+            kind: 'redis',
+            url: options.redisUrl ?? inject('redisUrl'),
+            prefix: options.prefix ?? `test:${randomUUID()}:`,
+            journalPath: options.journalPath ?? join(tmpdir(), 'lockstep-test-journals', `${randomUUID()}.jsonl`),
+          },
     adminToken,
     logger: pino({ level: 'debug' }, sink),
     ...(options.presence ? { presence: options.presence } : {}),

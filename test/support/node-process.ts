@@ -13,7 +13,7 @@ export interface NodeProcess extends Pick<Hub, 'url' | 'api' | 'adminToken'> {
 }
 
 export async function startNodeProcess(redisUrl: string, adminToken: string, env: Record<string, string> = {}): Promise<NodeProcess> {
-  const port = await freePort();
+  const port = env.PORT ? Number(env.PORT) : await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', REDIS_URL: redisUrl, LOCKSTEP_ADMIN_TOKEN: adminToken, LOCKSTEP_DEMO: '0', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],

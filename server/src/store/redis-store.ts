@@ -27,6 +27,12 @@ export function connectRedis(url: string, onError: (error: Error) => void): Redi
   return redis;
 }
 
+/** Closes a connection: politely when Redis is there, at once when it is not (QUIT would wait on a dead link and reject). */
+export async function closeRedis(redis: Redis): Promise<void> {
+  if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect());
+  else redis.disconnect();
+}
+
 interface Stored<T> {
   rev: number;
   doc: T;
@@ -78,7 +84,7 @@ export class RedisStore implements Store {
   }
 
   async close() {
-    await this.#redis.quit().catch(() => this.#redis.disconnect());
+    await closeRedis(this.#redis);
   }
 
   #drafts(log: LogDraft[]): string[] {
@@ -98,11 +104,10 @@ export class RedisStore implements Store {
   }
 
   async #readMany<T>(keys: string[]): Promise<T[]> {
-    if (keys.length === 0) return [];
-    const pipeline = this.#redis.pipeline();
-    for (const key of keys) pipeline.hget(key, 'doc');
-    const replies = (await pipeline.exec()) ?? [];
-    return replies.flatMap(([error, doc]) => (error || typeof doc !== 'string' ? [] : [JSON.parse(doc) as T]));
+    // Plain commands under Promise.all rather than a pipeline: a pipeline's per-command promises
+    // are left unhandled when the connection drops.
+    const docs = await Promise.all(keys.map((key) => this.#redis.hget(key, 'doc')));
+    return docs.flatMap((doc) => (doc === null ? [] : [JSON.parse(doc) as T]));
   }
 
   async #create(key: string, missionId: string, indexKey: string, id: string, doc: unknown, fingerprint: string, log: LogDraft[]) {
@@ -147,7 +152,7 @@ export class RedisStore implements Store {
   }
 
   async saveCredential(tokenHash: string, ref: CredentialRef) {
-    await this.#redis.multi().set(this.#keys.credential(tokenHash), JSON.stringify(ref)).set(this.#keys.tokenOf(ref.memberId), tokenHash).exec();
+    await Promise.all([this.#redis.set(this.#keys.credential(tokenHash), JSON.stringify(ref)), this.#redis.set(this.#keys.tokenOf(ref.memberId), tokenHash)]);
   }
 
   async findCredential(tokenHash: string) {
@@ -157,9 +162,9 @@ export class RedisStore implements Store {
 
   async revokeCredential(memberId: string) {
     const tokenHash = await this.#redis.get(this.#keys.tokenOf(memberId));
-    const revoke = this.#redis.multi().del(this.#keys.tokenOf(memberId));
-    if (tokenHash) revoke.del(this.#keys.credential(tokenHash));
-    await revoke.exec();
+    // The credential goes first: once it is gone the token opens nothing, whatever happens next.
+    if (tokenHash) await this.#redis.del(this.#keys.credential(tokenHash));
+    await this.#redis.del(this.#keys.tokenOf(memberId));
   }
 
   /** A trigger's doc carries recipients without their seqs; each seq is its own hash field, set once by ISSUE_TRIGGER. */
@@ -208,15 +213,8 @@ export class RedisStore implements Store {
   }
 
   async #triggersByIds(ids: string[]): Promise<TriggerRecord[]> {
-    if (ids.length === 0) return [];
-    const pipeline = this.#redis.pipeline();
-    for (const id of ids) pipeline.hgetall(this.#keys.trigger(id));
-    const replies = (await pipeline.exec()) ?? [];
-    return replies.flatMap(([error, fields]) => {
-      const hash = fields as Record<string, string> | null;
-      if (error || !hash?.doc) return [];
-      return [this.#decodeTrigger({ rev: Number(hash.rev), doc: JSON.parse(hash.doc) as TriggerRecord, fields: hash })];
-    });
+    const hashes = await Promise.all(ids.map((id) => this.#redis.hgetall(this.#keys.trigger(id))));
+    return hashes.flatMap((hash) => (hash.doc ? [this.#decodeTrigger({ rev: Number(hash.rev), doc: JSON.parse(hash.doc) as TriggerRecord, fields: hash })] : []));
   }
 
   async cuesAfter(memberId: string, afterSeq: number) {
