@@ -13,6 +13,8 @@ COPY server server
 COPY client client
 RUN npm run build -w @lockstep/client
 ENV NODE_ENV=production
+# The outage journal's directory, owned by the user the node runs as (a volume mounts here).
+RUN mkdir -p /var/lib/lockstep && chown node:node /var/lib/lockstep
 EXPOSE 8080
 USER node
 CMD ["node", "--import", "tsx", "server/src/main.ts"]

@@ -12,6 +12,11 @@ describe('configuration from the environment', () => {
     expect(loaded.ok && loaded.config).toMatchObject({ store: { kind: 'redis', url: 'redis://127.0.0.1:6379/0' }, demo: false, adminTokenGenerated: true, allowedOrigins: ['https://ops.example', 'https://b.example'] });
   });
 
+  it('keeps one outage journal per node, named by its port, in LOCKSTEP_JOURNAL_DIR', () => {
+    const loaded = loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379', PORT: '8081', LOCKSTEP_JOURNAL_DIR: '/var/lib/lockstep' });
+    expect(loaded.ok && loaded.config.store).toEqual({ kind: 'redis', url: 'redis://127.0.0.1:6379', journalPath: '/var/lib/lockstep/node-8081.jsonl' });
+  });
+
   it('names every bad value in one clear message', () => {
     const loaded = loadConfig({ PORT: 'eighty', REDIS_URL: 'localhost:6379', LOCKSTEP_ADMIN_TOKEN: 'short', LOG_LEVEL: 'loud' });
     expect(loaded.ok).toBe(false);
