@@ -60,15 +60,34 @@ export function summariseProfile(path: string, repoRoot: string, limit: number):
   const parent = new Map<number, number>();
   for (const node of parsed.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
 
+  const up = (node: ProfileNode) => nodes.get(parent.get(node.id) ?? -1);
+  /** tsx's output loses line numbers, so an anonymous function is named after the function around it. */
   const functionName = (node: ProfileNode) => {
     const { file } = place(node.callFrame.url, repoRoot);
-    return `${node.callFrame.functionName || '(anonymous)'}  ${file}${node.callFrame.url ? `:${node.callFrame.lineNumber + 1}` : ''}`;
+    let name = node.callFrame.functionName;
+    for (let at = up(node); !name && at; at = up(at)) {
+      if (at.callFrame.url === node.callFrame.url && at.callFrame.functionName) name = `(anonymous in ${at.callFrame.functionName})`;
+    }
+    return `${name || '(anonymous)'}  ${file}${node.callFrame.url.startsWith('node:') ? `:${node.callFrame.lineNumber + 1}` : ''}`;
   };
   const ownCode = (node: ProfileNode) => place(node.callFrame.url, repoRoot).owner.startsWith('lockstep ');
+  /** The package whose code is running: node internals and native calls (socket writes, JSON) are charged to their caller. */
+  const packageOf = (node: ProfileNode) => {
+    for (let at: ProfileNode | undefined = node; at; at = up(at)) {
+      const { url } = at.callFrame;
+      if (url && !url.startsWith('node:')) return place(url, repoRoot).owner;
+    }
+    return node.callFrame.functionName || '(native / V8)';
+  };
+  /** The profiler's own start and stop (node:inspector) are not the server's work. */
+  const isProfiler = (node: ProfileNode) => {
+    for (let at: ProfileNode | undefined = node; at; at = up(at)) if (at.callFrame.url === 'node:inspector') return true;
+    return false;
+  };
 
   const byFunction = new Map<string, number>();
   const byFile = new Map<string, number>();
-  const byOwner = new Map<string, number>();
+  const byPackage = new Map<string, number>();
   const inclusive = new Map<string, number>();
   const add = (totals: Map<string, number>, key: string, ms: number) => totals.set(key, (totals.get(key) ?? 0) + ms);
   let allMs = 0;
@@ -77,19 +96,18 @@ export function summariseProfile(path: string, repoRoot: string, limit: number):
   parsed.samples.forEach((id, index) => {
     const node = nodes.get(id);
     const ms = (parsed.timeDeltas[index] ?? 0) / 1000;
-    if (!node) return;
+    if (!node || isProfiler(node)) return;
     if (node.callFrame.functionName === '(idle)') {
       idleMs += ms;
       return;
     }
     allMs += ms;
-    const { file, owner } = place(node.callFrame.url, repoRoot);
     add(byFunction, functionName(node), ms);
-    add(byFile, file, ms);
-    add(byOwner, node.callFrame.url ? owner : node.callFrame.functionName, ms);
+    add(byFile, place(node.callFrame.url, repoRoot).file, ms);
+    add(byPackage, packageOf(node), ms);
     // Inclusive time of our own functions: each counted once per sample, however deep the recursion.
     const seen = new Set<string>();
-    for (let at: ProfileNode | undefined = node; at; at = nodes.get(parent.get(at.id) ?? -1)) {
+    for (let at: ProfileNode | undefined = node; at; at = up(at)) {
       if (!ownCode(at)) continue;
       const name = functionName(at);
       if (seen.has(name)) continue;
@@ -100,11 +118,11 @@ export function summariseProfile(path: string, repoRoot: string, limit: number):
 
   return [
     `Busy ${(allMs / 1000).toFixed(1)} s, idle ${(idleMs / 1000).toFixed(1)} s. Percentages are of busy time.`,
-    'Self time by owner:',
-    ...top(byOwner, limit, allMs),
+    'Time by package running (node internals and native calls, e.g. socket writes, charged to the package that called them):',
+    ...top(byPackage, limit, allMs),
     'Self time by file:',
     ...top(byFile, limit, allMs),
-    'Self time by function:',
+    'Self time by function (native frames such as writeUtf8String are socket writes):',
     ...top(byFunction, limit, allMs),
     "Inclusive time of Lockstep's own functions (server/, shared/):",
     ...top(inclusive, limit, allMs),

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import type { LatencySummary } from './latency.ts';
@@ -16,6 +17,19 @@ export type Row = ScenarioResult | FailedScenario;
 
 const isFailed = (row: Row): row is FailedScenario => 'error' in row;
 
+/** Other processes busier than this (share of one core, fire window) make a row's latency not comparable. */
+const CONTENDED_SHARE = 0.25;
+export const CONTENDED_MARK = '†';
+const contended = (row: ScenarioResult) => (row.cpu?.other ?? 0) > CONTENDED_SHARE;
+const labelOf = (row: ScenarioResult) => `${SYSTEM_LABELS[row.system]}${contended(row) ? ` ${CONTENDED_MARK}` : ''}`;
+
+/** A note for the report when some rows ran on a busy machine. */
+export function contentionNote(rows: readonly Row[]): string | undefined {
+  const busy = rows.filter((row): row is ScenarioResult => !isFailed(row) && contended(row));
+  if (busy.length === 0) return undefined;
+  return `${CONTENDED_MARK} Other processes on the machine used more than ${CONTENDED_SHARE * 100} % of a core during ${busy.length} of ${rows.length} fire windows ("rest of the machine" in the CPU table): those rows' latency and loop delay measure contention as much as the server.`;
+}
+
 const count = (value: number) => value.toLocaleString('en-US');
 const ms = (value: number) => (value < 10 ? value.toFixed(2) : value.toFixed(1));
 const percent = (share: number | undefined) => (share === undefined ? 'n/a' : `${Math.round(share * 100)} %`);
@@ -27,24 +41,35 @@ export function machine(): string {
   return `${cores.length} cores (${cores[0]?.model.trim() ?? 'unknown CPU'}), ${Math.round(totalmem() / 1024 ** 3)} GB, Node ${process.version}, ${process.platform}`;
 }
 
+/** Which server was measured: the commit, and whether server/ or shared/ had uncommitted changes. */
+export function serverRevision(repoRoot: string): string {
+  try {
+    const git = (...args: string[]) => execFileSync('git', ['-C', repoRoot, ...args], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    const commit = git('log', '-1', '--format=%h %s');
+    return git('status', '--porcelain', '--', 'server', 'shared') ? `${commit} (plus uncommitted changes in server/ or shared/)` : commit;
+  } catch {
+    return 'unknown (not a git checkout)';
+  }
+}
+
 export function resultsTable(rows: readonly Row[]): string {
   const lines = [
-    '| system | devices | cues received / sent | relay ms (p50 / p90 / p99 / p99.9 / max) | answer recorded ms (p50 / p90 / p99 / p99.9 / max) | server RSS MB | RSS MB per 1k devices | heap MB per 1k devices | loop delay p99 ms | server CPU s | errors |',
-    '|---|---:|---:|---|---|---:|---:|---:|---:|---:|---:|',
+    '| system | devices | cues received / sent | relay ms (p50 / p90 / p99 / p99.9 / max) | answer recorded ms (p50 / p90 / p99 / p99.9 / max) | connect s | server RSS MB | RSS MB per 1k devices | heap MB per 1k devices | idle server CPU | loop delay p99 ms | server CPU s | errors |',
+    '|---|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const row of rows) {
     if (isFailed(row)) {
-      lines.push(`| ${row.label} | ${count(row.devices)} | failed: ${row.error.replaceAll('|', '/').slice(0, 200)} | — | — | — | — | — | — | — | — |`);
+      lines.push(`| ${row.label} | ${count(row.devices)} | failed: ${row.error.replaceAll('|', '/').slice(0, 200)} | — | — | — | — | — | — | — | — | — | — |`);
       continue;
     }
-    const memory = `${row.memory.rssMb.toFixed(0)} | ${row.memory.rssPerThousandMb.toFixed(1)} | ${row.memory.heapPerThousandMb.toFixed(1)}`;
+    const memory = `${row.timings.connectS.toFixed(1)} | ${row.memory.rssMb.toFixed(0)} | ${row.memory.rssPerThousandMb.toFixed(1)} | ${row.memory.heapPerThousandMb.toFixed(1)} | ${percent(row.idleServerCpu)}`;
     if (row.unsupported) {
-      lines.push(`| ${SYSTEM_LABELS[row.system]} | ${count(row.devices)} | ${row.unsupported} | — | — | ${memory} | — | — | ${row.errors} |`);
+      lines.push(`| ${labelOf(row)} | ${count(row.devices)} | ${row.unsupported} | — | — | ${memory} | — | — | ${row.errors} |`);
       continue;
     }
     const cues = `${count(row.receivedCues)} / ${count(row.expectedCues)}${row.duplicateCues ? ` (+${row.duplicateCues} dup)` : ''}`;
     const server = row.server ? `${ms(row.server.loopDelayP99Ms)} | ${row.server.cpuSeconds.toFixed(1)}` : '— | —';
-    lines.push(`| ${SYSTEM_LABELS[row.system]} | ${count(row.devices)} | ${cues} | ${latency(row.relay)} | ${latency(row.answer)} | ${memory} | ${server} | ${row.errors} |`);
+    lines.push(`| ${labelOf(row)} | ${count(row.devices)} | ${cues} | ${latency(row.relay)} | ${latency(row.answer)} | ${memory} | ${server} | ${row.errors} |`);
   }
   return lines.join('\n');
 }
@@ -57,7 +82,7 @@ export function cpuTable(rows: readonly Row[], fleets: number): string {
   for (const row of rows) {
     if (isFailed(row) || !row.cpu) continue;
     const { cpu } = row;
-    lines.push(`| ${SYSTEM_LABELS[row.system]} | ${count(row.devices)} | ${cpu.windowS.toFixed(1)} | ${percent(cpu.server)} | ${percent(cpu.redis)} | ${percent(cpu.fleets)} | ${percent(cpu.bench)} | ${percent(cpu.other)} | ${ms(cpu.fleetLoopDelayP99Ms)} |`);
+    lines.push(`| ${labelOf(row)} | ${count(row.devices)} | ${cpu.windowS.toFixed(1)} | ${percent(cpu.server)} | ${percent(cpu.redis)} | ${percent(cpu.fleets)} | ${percent(cpu.bench)} | ${percent(cpu.other)} | ${ms(cpu.fleetLoopDelayP99Ms)} |`);
   }
   return lines.join('\n');
 }
@@ -96,18 +121,22 @@ export function method(settings: BenchSettings, fleets: number): string {
     `Each system runs in its own server process, fresh for every size; ${fleets} device-fleet processes hold the simulated devices (a mission's lead and drivers always in the same fleet); Redis is a spawned redis-server (AOF, fsync every second); everything on 127.0.0.1.`,
     `A mission is one lead, one ops board and three drivers. Leads of at most ${Math.floor((settings.maxCuesPerSecond * settings.periodMs) / 1000 / 3)} missions fire a convoy-wide \`box-in\` every ${settings.periodMs / 1000} s, spread evenly (≤ ${settings.maxCuesPerSecond} cues/s), for ${settings.fireMs / 1000} s; every device answers every probe (3 s).`,
     '**relay** = lead emits `trigger:issue` → driver receives `trigger`; **answer recorded** = same start → the reply to the driver\'s `trigger:respond` (sent at once on receipt). Both ends are read from the one `performance.now()` of the fleet process holding the lead and its drivers, so no clock offset enters; the fleet\'s own event-loop delay (CPU table) bounds the measuring error. HDR histograms, 3 significant digits.',
-    `Memory: server RSS and heap after a forced GC, with every device connected and idle for ${settings.settleMs / 1000} s, minus the same before any device connected, per 1,000 devices. Loop delay (perf_hooks, 10 ms resolution) and CPU are over the fire window. Two nodes: lead on node A, everyone else on node B, one Redis, one key prefix; memory is the sum of both.`,
+    `Missions and members are created through the HTTP API of a separate setup node on the same Redis and key prefix, which exits before the measured node(s) see a device: their baseline holds no setup garbage, like the bare relay's.`,
+    `Memory: server RSS and heap after a forced GC, with every device connected and idle for ${settings.settleMs / 1000} s, minus the same before any device connected, per 1,000 devices. **Idle server CPU** is over that idle time (liveness probes only). Loop delay (perf_hooks, 10 ms sampling, the sampling period subtracted) and CPU are over the fire window. Two nodes: lead on node A, everyone else on node B, one Redis, one key prefix; memory and CPU are the sum of both, loop delay the worse.`,
     'The bare relay is socket.io with rooms and the same 3 s probe, forwarding the issue to the drivers\' room with a receipt ack and answering ok: no validation, no authority, no store.',
   ].join('\n\n');
 }
 
 export interface RunRecord {
   mode: RunMode;
+  revision: string;
   date: Date;
   fleets: number;
   settings: BenchSettings;
   rows: readonly Row[];
   largest: number;
+  /** Where the issue's targets are read: 5,000 devices when the run has them. */
+  targetSize: number;
   notes: readonly string[];
 }
 
@@ -115,7 +144,7 @@ export function section(run: RunRecord): string {
   return [
     `## ${run.mode === 'full' ? 'Full run' : 'Quick run (`--quick`)'} — ${run.date.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
     '',
-    `Machine: ${machine()}.`,
+    `Machine: ${machine()}. Server: ${run.revision}.`,
     '',
     resultsTable(run.rows),
     '',
@@ -124,7 +153,7 @@ export function section(run: RunRecord): string {
     cpuTable(run.rows, run.fleets),
     '',
     ...(run.notes.length ? [...run.notes.map((note) => `- ${note}`), ''] : []),
-    ...targets(run.rows, run.largest),
+    ...targets(run.rows, run.targetSize),
     '',
     ratioLine(run.rows, run.largest),
   ].join('\n');

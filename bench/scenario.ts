@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { cpuSecondsOfPid, machineBusySeconds } from './cpu.ts';
 import type { FireReport, FiringMission, FleetRpc, MissionDevices } from './fleet/plan.ts';
 import { BenchChild } from './ipc.ts';
@@ -69,6 +70,8 @@ export interface ScenarioResult {
   errors: number;
   errorSamples: string[];
   memory: { rssMb: number; rssPerThousandMb: number; heapPerThousandMb: number };
+  /** Server CPU, % of one core, while every device was connected and idle: what liveness alone costs. */
+  idleServerCpu: number;
   /** Over the fire window; undefined when there was none. */
   server: { loopDelayP99Ms: number; loopDelayMaxMs: number; cpuSeconds: number } | undefined;
   cpu: CpuSplit | undefined;
@@ -125,7 +128,12 @@ async function deploy(system: SystemName, missionCount: number, context: RunCont
   const adminToken = `bench-admin-${randomUUID()}`;
   // A fresh key prefix per scenario: nothing of an earlier scenario is read or counted.
   const env = { BENCH_REDIS_URL: context.redis.url, BENCH_REDIS_PREFIX: `bench:${randomUUID()}:`, BENCH_ADMIN_TOKEN: adminToken };
-  const start = (name: string, nodeFlags: string[]) => BenchChild.start<LockstepNodeRpc>(name, './servers/lockstep-node.ts', { nodeFlags, env, startTimeoutMs: START_TIMEOUT_MS });
+  const start = (name: string, nodeFlags: string[]) =>
+    BenchChild.start<LockstepNodeRpc>(name, './servers/lockstep-node.ts', {
+      nodeFlags,
+      env: { ...env, BENCH_JOURNAL_PATH: join(context.redis.dir, `journal-${randomUUID()}.jsonl`) },
+      startTimeoutMs: START_TIMEOUT_MS,
+    });
   const names = system === 'lockstep' ? ['lockstep node'] : ['lockstep node A', 'lockstep node B'];
   const started = await Promise.allSettled([start('lockstep setup node', []), ...names.map((name) => start(name, SERVER_FLAGS))]);
   const nodes = started.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
@@ -149,7 +157,7 @@ async function deploy(system: SystemName, missionCount: number, context: RunCont
 }
 
 /** A result with nothing measured in a fire window. */
-function unmeasured(system: SystemName, devices: number): Omit<ScenarioResult, 'memory' | 'timings'> {
+function unmeasured(system: SystemName, devices: number): Omit<ScenarioResult, 'memory' | 'idleServerCpu' | 'timings'> {
   return {
     system,
     devices,
@@ -189,6 +197,7 @@ function mergeFireReports(reports: readonly FireReport[]): FireReport {
  */
 export async function runScenario(system: SystemName, devices: number, context: RunContext): Promise<ScenarioResult> {
   const { settings, fleets, redis } = context;
+  const scenarioStart = performance.now();
   const { servers, profiled, missions, setupS } = await deploy(system, Math.ceil(devices / DEVICES_PER_MISSION), context);
   try {
     const before = await statsOfAll(servers, true, false);
@@ -205,8 +214,11 @@ export async function runScenario(system: SystemName, devices: number, context: 
       `${SYSTEM_LABELS[system]} N=${devices}: setup ${setupS.toFixed(1)} s, ${sum(connected.map((c) => c.connected))} devices connected in ${connectS.toFixed(1)} s${failedConnects ? `, ${failedConnects} failed (${connectErrors[0]})` : ''}`,
     );
 
+    const settleStart = performance.now();
+    const settled = await statsOfAll(servers, false, false);
     await sleep(settings.settleMs);
     const idle = await statsOfAll(servers, true, false);
+    const idleServerCpu = (sum(idle.map((s) => s.cpuSeconds)) - sum(settled.map((s) => s.cpuSeconds))) / seconds(settleStart);
     const memory = {
       rssMb: sum(idle.map((s) => s.rssBytes)) / MB,
       rssPerThousandMb: ((sum(idle.map((s) => s.rssBytes)) - sum(before.map((s) => s.rssBytes))) / MB / devices) * 1000,
@@ -217,7 +229,7 @@ export async function runScenario(system: SystemName, devices: number, context: 
       // Fleet 0 holds mission 0 (lead on node A, drivers on node B): does one cue cross nodes at all?
       const canary = await fleets[0]?.call('canary', { waitMs: settings.canaryMs }, RPC_TIMEOUT_MS);
       if (!canary || canary.received === 0) {
-        return { ...unmeasured(system, devices), unsupported: UNSUPPORTED_MULTI_NODE, memory, timings: { setupS, connectS }, errors: failedConnects, errorSamples: connectErrors };
+        return { ...unmeasured(system, devices), unsupported: UNSUPPORTED_MULTI_NODE, memory, idleServerCpu, timings: { setupS, connectS }, errors: failedConnects, errorSamples: connectErrors };
       }
     }
 
@@ -268,6 +280,7 @@ export async function runScenario(system: SystemName, devices: number, context: 
       errors: report.errors + failedConnects,
       errorSamples: [...connectErrors, ...report.errorSamples].slice(0, 5),
       memory,
+      idleServerCpu,
       server: {
         loopDelayP99Ms: Math.max(...serverEnd.map((s) => s.loopDelayP99Ms)),
         loopDelayMaxMs: Math.max(...serverEnd.map((s) => s.loopDelayMaxMs)),
@@ -287,5 +300,6 @@ export async function runScenario(system: SystemName, devices: number, context: 
   } finally {
     await Promise.all(fleets.map((fleet) => fleet.call('disconnect', {}, RPC_TIMEOUT_MS).catch(() => undefined)));
     await Promise.all(servers.map((server) => server.stop(STOP_GRACE_MS)));
+    context.progress(`${SYSTEM_LABELS[system]} N=${devices}: done in ${seconds(scenarioStart).toFixed(1)} s`);
   }
 }
