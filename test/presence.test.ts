@@ -21,6 +21,8 @@ describe('presence and latency (PROTOCOL.md §5)', () => {
     expect(seen.rttMs).toBeGreaterThanOrEqual(0);
     expect(seen.rttMs).toBeLessThan(100);
     expect(seen.rttP95Ms).toBeGreaterThanOrEqual(0);
+    // Same machine, same clock: the offset is within the round trip.
+    expect(Math.abs(seen.clockOffsetMs ?? Infinity)).toBeLessThan(100);
 
     // The tablet freezes: the socket stays open but no probe is answered.
     const stale = nextEvent(ops, 'presence', (p) => p.memberId === driverId && p.state === 'stale');

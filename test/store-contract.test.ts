@@ -148,15 +148,11 @@ function storeContract(name: string, open: () => Store) {
       expect(await store.readLog(m.id)).toHaveLength(1);
     });
 
-    it('keeps a rolling window of 20 round trips, newest first, and the latest presence per member', async () => {
+    it('keeps the latest presence per member, with its RTT figures and clock offset', async () => {
       const m = mission();
       await store.createMission(m, []);
       const memberId = randomUUID();
-      let window: number[] = [];
-      for (let rtt = 1; rtt <= 25; rtt++) window = await store.recordRtt(memberId, rtt);
-      expect(window).toHaveLength(20);
-      expect(window[0]).toBe(25);
-      const presence = { memberId, callsign: 'DRV', role: 'driver' as const, state: 'online' as const, rttMs: 25, lastSeenAt: 7 };
+      const presence = { memberId, callsign: 'DRV', role: 'driver' as const, state: 'online' as const, rttMs: 25, rttP95Ms: 31, clockOffsetMs: -420, lastSeenAt: 7 };
       expect(await store.savePresence(m.id, presence, [{ at: 7, kind: 'presence', memberId, data: { state: 'online' } }], { id: 'socket-a', onlyIfOwner: false })).toBe(true);
       expect(await store.savePresence(m.id, { ...presence, state: 'stale' }, [], { id: 'socket-a', onlyIfOwner: true })).toBe(true);
       expect(await store.missionPresence(m.id)).toEqual([{ ...presence, state: 'stale' }]);

@@ -164,6 +164,8 @@ export const Presence = z.object({
   state: PresenceState,
   rttMs: z.number().nonnegative().optional(),
   rttP95Ms: z.number().nonnegative().optional(),
+  /** The device clock minus the server's, from the latest probe (device time − (sent + RTT/2)). */
+  clockOffsetMs: z.number().optional(),
   lastSeenAt: ServerTime,
 });
 export type Presence = z.infer<typeof Presence>;

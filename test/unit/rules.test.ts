@@ -1,4 +1,4 @@
-import { BURST, fullBucket, logAsCsv, originAllowed, percentile, presenceState, takeToken } from '@lockstep/server';
+import { BURST, fullBucket, logAsCsv, originAllowed, percentile, presenceState, rttWorthReporting, takeToken } from '@lockstep/server';
 import { describe, expect, it } from 'vitest';
 
 describe('rate limit (PROTOCOL.md §4: 20/s sustained, bursts of 40)', () => {
@@ -36,6 +36,17 @@ describe('presence state (PROTOCOL.md §5)', () => {
     expect(presenceState([{ missed: 2, lastAnswerAt: 0 }], 6000, timing)).toBe('stale');
     expect(presenceState([{ missed: 3, lastAnswerAt: 0 }], 10_000, timing)).toBe('offline');
     expect(presenceState([], 0, timing)).toBe('offline');
+  });
+});
+
+describe('when a fresh RTT is worth telling the watchers', () => {
+  it('is at the first figure, every 10 s, or when it moved by more than 10 ms and 25 %', () => {
+    expect(rttWorthReporting(undefined, 12, 0)).toBe(true);
+    expect(rttWorthReporting(12, 14, 3000)).toBe(false);
+    expect(rttWorthReporting(12, 14, 10_000)).toBe(true);
+    expect(rttWorthReporting(12, 40, 3000)).toBe(true);
+    // A tunnel: 200 → 215 ms is under a quarter, not worth a broadcast yet.
+    expect(rttWorthReporting(200, 215, 3000)).toBe(false);
   });
 });
 

@@ -5,7 +5,7 @@ import { alertId, type Alerts } from '../alerts.ts';
 import type { Clock } from '../clock.ts';
 import type { Deadlines } from '../deadlines.ts';
 import type { Fanout } from '../fanout.ts';
-import { percentile, round1 } from '../rules/latency.ts';
+import { RTT_WINDOW, clockOffset, percentile, round1 } from '../rules/latency.ts';
 import type { Store } from '../store/store.ts';
 
 export interface PresenceTiming {
@@ -20,11 +20,33 @@ export const PROTOCOL_PRESENCE: PresenceTiming = { probeIntervalMs: 3000, offlin
 /** Probes in a row a device may miss before its member is `stale`. */
 const MISSED_FOR_STALE = 2;
 
+/** What one probe brought back: the round trip, and the device's clock when it answered. */
+export interface ProbeResult {
+  rttMs: number;
+  serverAt: number;
+  deviceAt: number | undefined;
+}
+
 /** One connected device as presence sees it; the socket layer supplies `probe`. */
 export interface ProbedDevice {
   id: string;
-  /** Sends `probe` and resolves with the answer's round trip in ms, or undefined when none came within `timeoutMs`. */
-  probe(timeoutMs: number): Promise<number | undefined>;
+  /** Sends `probe` and resolves with what came back, or undefined when no answer came within `timeoutMs`. */
+  probe(timeoutMs: number): Promise<ProbeResult | undefined>;
+}
+
+/**
+ * A fresh RTT alone is saved and announced at most this often, unless it moved by more than
+ * RTT_MOVE: one write and one broadcast per member per probe would be the hub's largest cost
+ * at thousands of devices, and a watcher gains nothing from a figure that did not change.
+ */
+const RTT_REPORT_MS = 10_000;
+const RTT_MOVE = { ms: 10, ratio: 0.25 };
+
+/** Whether a new RTT is worth telling the watchers now. */
+export function rttWorthReporting(reported: number | undefined, fresh: number, sinceReportMs: number): boolean {
+  if (reported === undefined || sinceReportMs >= RTT_REPORT_MS) return true;
+  const moved = Math.abs(fresh - reported);
+  return moved > RTT_MOVE.ms && moved > reported * RTT_MOVE.ratio;
 }
 
 interface DeviceWatch {
@@ -43,6 +65,11 @@ interface MemberWatch {
   speakingDevice: string;
   /** Presence updates of one member are saved one after another, in order. */
   saving: Promise<void>;
+  /** The member's recent round trips, newest first: the rolling p95 is taken over these. */
+  rtts: number[];
+  /** When, and with which RTT, the presence was last saved and announced. */
+  reportedAt: number;
+  reportedRtt: number | undefined;
 }
 
 /** The state of a member from its devices (PROTOCOL.md §5). Pure. */
@@ -57,7 +84,8 @@ const offlineDeadline = (missionId: string, memberId: string, since: number) => 
 
 /**
  * Presence and latency of every device: probes each one every few seconds, keeps the
- * member's RTT (latest and rolling p95) in the store, and tells lead, cpo and ops.
+ * member's RTT (latest and rolling p95) and clock offset in the store, and tells lead, cpo
+ * and ops: at once on a change of state, with a fresh RTT when it moved or every 10 s.
  * A node speaks only for its own sockets: it may not mark offline a member whose
  * presence another node's socket has spoken for since.
  */
@@ -77,7 +105,7 @@ export class PresenceTracker {
 
   /** The latest RTT of the member's device that answered last. */
   rttOf(memberId: string): number | undefined {
-    return this.#members.get(memberId)?.presence.rttMs;
+    return this.#members.get(memberId)?.rtts[0];
   }
 
   attach(member: Member, missionId: string, device: ProbedDevice): void {
@@ -89,6 +117,9 @@ export class PresenceTracker {
       presence: { memberId: member.memberId, callsign: member.callsign, role: member.role, ...(member.vehicleId ? { vehicleId: member.vehicleId } : {}), state: 'offline', lastSeenAt: now },
       speakingDevice: device.id,
       saving: Promise.resolve(),
+      rtts: [],
+      reportedAt: 0,
+      reportedRtt: undefined,
     };
     this.#members.set(member.memberId, watch);
     const timer = setInterval(() => this.#probe(watch, device.id), this.timing.probeIntervalMs);
@@ -138,10 +169,10 @@ export class PresenceTracker {
     if (!device) return;
     device.device
       .probe(this.timing.probeIntervalMs)
-      .then(async (rttMs) => {
+      .then((answer) => {
         if (!watch.devices.has(deviceId)) return;
         const now = this.clock.now();
-        if (rttMs === undefined) {
+        if (answer === undefined) {
           device.missed += 1;
           this.#update(watch, {});
           return;
@@ -149,8 +180,14 @@ export class PresenceTracker {
         device.missed = 0;
         device.lastAnswerAt = now;
         watch.speakingDevice = deviceId;
-        const window = await this.store.recordRtt(watch.member.memberId, rttMs);
-        this.#update(watch, { rttMs: round1(rttMs), rttP95Ms: round1(percentile(window, 95) ?? rttMs), lastSeenAt: now }, true);
+        watch.rtts = [answer.rttMs, ...watch.rtts].slice(0, RTT_WINDOW);
+        const fresh: Partial<Presence> = {
+          rttMs: round1(answer.rttMs),
+          rttP95Ms: round1(percentile(watch.rtts, 95) ?? answer.rttMs),
+          lastSeenAt: now,
+          ...(answer.deviceAt === undefined ? {} : { clockOffsetMs: Math.round(clockOffset(answer.serverAt, answer.rttMs, answer.deviceAt)) }),
+        };
+        this.#update(watch, fresh, rttWorthReporting(watch.reportedRtt, answer.rttMs, now - watch.reportedAt));
       })
       .catch((error: unknown) => this.logger.warn({ err: error, memberId: watch.member.memberId }, 'probe failed'));
   }
@@ -163,6 +200,8 @@ export class PresenceTracker {
     watch.presence = { ...watch.presence, ...fresh, state };
     if (state === previous && !freshRtt) return;
     const presence = watch.presence;
+    watch.reportedAt = now;
+    watch.reportedRtt = presence.rttMs;
     const log = state !== previous ? [{ at: now, kind: 'presence' as const, memberId: watch.member.memberId, data: { state, previous, rttMs: presence.rttMs } }] : [];
     const device = { id: watch.speakingDevice, onlyIfOwner: state === 'offline' };
     watch.saving = watch.saving

@@ -4,6 +4,7 @@ import {
   HandshakeAuth,
   ObservationPost,
   PlanAck,
+  ProbeAnswer,
   Receipt,
   ROLE_AUTHORITY,
   SnapshotRequest,
@@ -212,7 +213,12 @@ export function serveSessions(io: LockstepIo, deps: SessionDeps): void {
       probe: (timeoutMs) =>
         new Promise((resolve) => {
           const sentAt = deps.clock.monotonic();
-          socket.timeout(timeoutMs).emit('probe', { serverAt: deps.clock.now() }, (error) => resolve(error ? undefined : deps.clock.monotonic() - sentAt));
+          const serverAt = deps.clock.now();
+          socket.timeout(timeoutMs).emit('probe', { serverAt }, (error, answer) => {
+            if (error) return resolve(undefined);
+            const parsed = ProbeAnswer.safeParse(answer);
+            resolve({ rttMs: deps.clock.monotonic() - sentAt, serverAt, deviceAt: parsed.success ? parsed.data.deviceAt : undefined });
+          });
         }),
     });
 

@@ -275,10 +275,6 @@ export class JournaledStore implements Store {
 
   // ---------------------------------------------------------------- presence
 
-  async recordRtt(memberId: string, rttMs: number) {
-    return this.#either(() => this.store.recordRtt(memberId, rttMs), async () => [rttMs]);
-  }
-
   async savePresence(missionId: string, presence: Presence, log: LogDraft[], device: { id: string; onlyIfOwner: boolean }) {
     return this.#either(
       () => this.store.savePresence(missionId, presence, log, device),

@@ -1,6 +1,5 @@
 import type { Alert, LogEntry, Mission, Presence } from '@lockstep/shared';
 import { refuse, accept, type Result } from '../refusal.ts';
-import { RTT_WINDOW } from '../rules/latency.ts';
 import type { TriggerRecord } from '../rules/trigger-record.ts';
 import type { Change, CredentialRef, DeadlineChanges, IssueOutcome, LogDraft, Store, StoredObservation } from './store.ts';
 
@@ -34,7 +33,6 @@ export class MemoryStore implements Store {
   readonly #cues = new Map<string, { seq: number; held: { seq: number; triggerId: string }[] }>();
   readonly #alerts = new Map<string, Alert>();
   readonly #observations = new Map<string, StoredObservation>();
-  readonly #rtts = new Map<string, number[]>();
   readonly #presenceOwner = new Map<string, string>();
   readonly #deadlines = new Map<string, number>();
 
@@ -177,12 +175,6 @@ export class MemoryStore implements Store {
 
   async recentObservations(missionId: string, limit: number) {
     return copiesOf(this.#observations, this.#slot(missionId)?.observationIds.slice(-limit) ?? []);
-  }
-
-  async recordRtt(memberId: string, rttMs: number) {
-    const window = [rttMs, ...(this.#rtts.get(memberId) ?? [])].slice(0, RTT_WINDOW);
-    this.#rtts.set(memberId, window);
-    return [...window];
   }
 
   async savePresence(missionId: string, presence: Presence, log: LogDraft[], device: { id: string; onlyIfOwner: boolean }) {

@@ -102,13 +102,6 @@ for _, key in ipairs(due) do redis.call('ZADD', KEYS[1], ARGV[2], key) end
 return due
 `;
 
-/** KEYS: rtt list. ARGV: rtt, window size → the window, newest first. */
-export const RECORD_RTT = `
-redis.call('LPUSH', KEYS[1], ARGV[1])
-redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[2]) - 1)
-return redis.call('LRANGE', KEYS[1], 0, -1)
-`;
-
 /** Runs a script by its SHA, loading it on the first NOSCRIPT (a restarted or failed-over Redis). */
 export class Script {
   readonly #sha: string;

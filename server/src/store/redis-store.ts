@@ -1,9 +1,8 @@
 import type { Alert, LogEntry, Mission, Presence } from '@lockstep/shared';
 import { Redis } from 'ioredis';
 import { accept, refuse, type Result } from '../refusal.ts';
-import { RTT_WINDOW } from '../rules/latency.ts';
 import type { TriggerRecord } from '../rules/trigger-record.ts';
-import { APPEND, CLAIM_DEADLINES, COMPARE_AND_SET, CREATE, ISSUE_TRIGGER, RECORD_RTT, SAVE_PRESENCE, Script } from './redis-scripts.ts';
+import { APPEND, CLAIM_DEADLINES, COMPARE_AND_SET, CREATE, ISSUE_TRIGGER, SAVE_PRESENCE, Script } from './redis-scripts.ts';
 import type { Change, CredentialRef, DeadlineChanges, IssueOutcome, LogDraft, Store, StoredObservation } from './store.ts';
 
 const scripts = {
@@ -13,7 +12,6 @@ const scripts = {
   append: new Script(APPEND),
   savePresence: new Script(SAVE_PRESENCE),
   claimDeadlines: new Script(CLAIM_DEADLINES),
-  recordRtt: new Script(RECORD_RTT),
 };
 
 /** How often a change is retried when another writer (another node) changed the record first. */
@@ -70,7 +68,6 @@ export class RedisStore implements Store {
     observation: (id: string) => `${this.#prefix}o:${id}`,
     cueSeq: (memberId: string) => `${this.#prefix}u:${memberId}:cueseq`,
     cues: (memberId: string) => `${this.#prefix}u:${memberId}:cues`,
-    rtt: (memberId: string) => `${this.#prefix}u:${memberId}:rtt`,
     tokenOf: (memberId: string) => `${this.#prefix}u:${memberId}:token`,
     credential: (tokenHash: string) => `${this.#prefix}cred:${tokenHash}`,
   };
@@ -251,11 +248,6 @@ export class RedisStore implements Store {
   async recentObservations(missionId: string, limit: number) {
     const ids = await this.#redis.lrange(this.#keys.missionObservations(missionId), -limit, -1);
     return this.#readMany<StoredObservation>(ids.map((id) => this.#keys.observation(id)));
-  }
-
-  async recordRtt(memberId: string, rttMs: number) {
-    const window = (await scripts.recordRtt.run(this.#redis, [this.#keys.rtt(memberId)], [rttMs, RTT_WINDOW])) as string[];
-    return window.map(Number);
   }
 
   async savePresence(missionId: string, presence: Presence, log: LogDraft[], device: { id: string; onlyIfOwner: boolean }) {

@@ -80,8 +80,6 @@ export interface Store {
   postObservation(observation: StoredObservation, log: LogDraft): Promise<{ created: boolean; observation: StoredObservation }>;
   recentObservations(missionId: string, limit: number): Promise<StoredObservation[]>;
 
-  /** Adds a round trip to the member's rolling window and returns the window, newest first. */
-  recordRtt(memberId: string, rttMs: number): Promise<number[]>;
   /**
    * Saves a member's presence as seen through one device. With `onlyIfOwner` it is saved only
    * if that device is still the one that spoke last: a node that lost a socket must not mark
