@@ -116,8 +116,36 @@ export function summariseProfile(path: string, repoRoot: string, limit: number):
     }
   });
 
+  // Long tasks: runs of consecutive busy samples. They delay every cue queued behind them.
+  interface Stretch {
+    ms: number;
+    functions: Map<string, number>;
+  }
+  const stretches: Stretch[] = [];
+  let current: Stretch | undefined;
+  parsed.samples.forEach((id, index) => {
+    const node = nodes.get(id);
+    const ms = (parsed.timeDeltas[index] ?? 0) / 1000;
+    if (!node || node.callFrame.functionName === '(idle)' || isProfiler(node)) {
+      if (current) stretches.push(current);
+      current = undefined;
+      return;
+    }
+    current ??= { ms: 0, functions: new Map() };
+    current.ms += ms;
+    add(current.functions, packageOf(node) === '(garbage collector)' ? '(garbage collector)' : functionName(node), ms);
+  });
+  if (current) stretches.push(current);
+  const longest = stretches.sort((a, b) => b.ms - a.ms).slice(0, 5);
+  const longTasks = longest.map((stretch) => {
+    const [topName, topMs] = [...stretch.functions.entries()].sort((a, b) => b[1] - a[1])[0] ?? ['?', 0];
+    return `  ${stretch.ms.toFixed(0).padStart(5)} ms busy without a break; most of it in ${topName} (${topMs.toFixed(0)} ms)`;
+  });
+
   return [
     `Busy ${(allMs / 1000).toFixed(1)} s, idle ${(idleMs / 1000).toFixed(1)} s. Percentages are of busy time.`,
+    'Longest busy stretches (the event loop did not get back to idle):',
+    ...longTasks,
     'Time by package running (node internals and native calls, e.g. socket writes, charged to the package that called them):',
     ...top(byPackage, limit, allMs),
     'Self time by file:',
