@@ -34,11 +34,14 @@ export class Relay {
     if (!target.ok) return target;
 
     const fingerprint = issueFingerprint(issuer.memberId, missionId, issue);
-    const existing = await this.store.getTrigger(issue.id);
-    if (existing) return this.#retried(existing, fingerprint, missionId);
-    if (mission.status !== 'active') return refuse('mission_not_active', `the mission is ${mission.status}; triggers are accepted only while it is active`);
     const route = checkRoute(mission, issue);
-    if (!route.ok) return route;
+    if (mission.status !== 'active' || !route.ok) {
+      // A retry of a trigger accepted earlier still gets its state; anything new is refused.
+      const existing = await this.store.getTrigger(issue.id);
+      if (existing) return this.#retried(existing, fingerprint, missionId);
+      if (mission.status !== 'active') return refuse('mission_not_active', `the mission is ${mission.status}; triggers are accepted only while it is active`);
+      if (!route.ok) return route;
+    }
 
     const now = this.clock.now();
     const record = newTriggerRecord(mission, issuer, issue, now);
@@ -49,6 +52,7 @@ export class Relay {
       triggerId: record.id,
       data: { type: record.type, params: record.params, target: record.target, recipients: record.recipients.map((r) => r.memberId), thresholdMs: record.thresholdMs, staleAt: record.staleAt },
     }, issueDeadlines(record));
+    // The issue script dedupes by id: an existing trigger comes back untouched.
     if (!created) return this.#retried(trigger, fingerprint, missionId);
 
     for (const r of trigger.recipients) this.fanout.deliverCue(r.memberId, triggerCue(trigger, r, now));
