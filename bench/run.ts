@@ -7,7 +7,7 @@ import type { FleetRpc } from './fleet/plan.ts';
 import { BenchChild, killAllChildren } from './ipc.ts';
 import { DEVICES_PER_MISSION } from './missions.ts';
 import { summariseProfile } from './profile-summary.ts';
-import { BenchRedis } from './redis.ts';
+import { RedisServer } from '@lockstep/test/support/redis-server';
 import { contentionNote, cpuTable, machine, ratioLine, resultsTable, serverRevision, targets, writeBenchmarks, type Row, type RunMode } from './report.ts';
 import { runScenario, SYSTEM_LABELS, SYSTEMS, type BenchSettings, type RunContext } from './scenario.ts';
 
@@ -69,7 +69,7 @@ function fileDescriptorLimit(): number {
   return limit === 'unlimited' ? Number.POSITIVE_INFINITY : Number(limit);
 }
 
-let redis: BenchRedis | undefined;
+let redis: RedisServer | undefined;
 const cleanUp = () => {
   killAllChildren();
   redis?.stop();
@@ -103,7 +103,7 @@ async function main(): Promise<number> {
   if (largest === undefined) throw new Error(`ulimit -n is ${fdLimit}: too low for any size`);
   const targetSize = sizes.includes(TARGET_SIZE) ? TARGET_SIZE : largest;
 
-  redis = await BenchRedis.start(10_000);
+  redis = await RedisServer.start(10_000);
   const fleets = await Promise.all(
     Array.from({ length: fleetCount }, (_, i) => BenchChild.start<FleetRpc>(`device fleet ${i + 1}`, './fleet/device-fleet.ts', { startTimeoutMs: 30_000 })),
   );

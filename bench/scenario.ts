@@ -6,7 +6,7 @@ import { BenchChild } from './ipc.ts';
 import { summarise, type LatencySummary } from './latency.ts';
 import { bareMissions, createLockstepMissions, DEVICES_PER_MISSION } from './missions.ts';
 import type { ProcessStats, StatsRpc } from './process-stats.ts';
-import type { BenchRedis } from './redis.ts';
+import type { RedisServer } from '@lockstep/test/support/redis-server';
 import type { LockstepNodeRpc } from './servers/lockstep-node.ts';
 
 export const SYSTEMS = ['bare', 'lockstep', 'lockstep-2'] as const;
@@ -38,7 +38,7 @@ export interface BenchSettings {
 }
 
 export interface RunContext {
-  redis: BenchRedis;
+  redis: RedisServer;
   fleets: readonly BenchChild<FleetRpc>[];
   settings: BenchSettings;
   progress: (line: string) => void;

@@ -39,7 +39,7 @@ const watchdog = setTimeout(() => {
 
 async function cleanUp() {
   for (const node of nodes) node.signal('SIGKILL');
-  await redis.stop();
+  redis.stop();
 }
 
 /** One driver tablet: keeps the highest seq it saw, reconnects to any live node with it, answers open cues. */
