@@ -49,6 +49,7 @@ export class JournaledStore implements Store {
   readonly #cueSeqs = new Map<string, number>();
   readonly #alerts = new Map<string, Alert>();
   readonly #deadlines = new Map<string, number>();
+  #sweptAt = Date.now();
 
   constructor(
     private readonly redis: Redis,
@@ -452,15 +453,26 @@ export class JournaledStore implements Store {
   #remember(trigger: TriggerRecord) {
     this.#triggers.set(trigger.id, trigger);
     for (const r of trigger.recipients) this.#cueSeqs.set(r.memberId, Math.max(this.#cueSeqs.get(r.memberId) ?? 0, r.seq));
-    const forgetBefore = Date.now() - KEEP_PAST_STALE_MS;
-    if (this.#triggers.size > 1000) for (const [id, t] of this.#triggers) if (t.staleAt < forgetBefore) this.#triggers.delete(id);
+    this.#forgetOld();
   }
 
   #mirrorDeadlines(changes: DeadlineChanges | undefined) {
     for (const { key, at } of changes?.schedule ?? []) this.#deadlines.set(key, at);
     for (const key of changes?.complete ?? []) this.#deadlines.delete(key);
-    // Other nodes complete some of the deadlines this node set: forget the long past ones.
-    const forgetBefore = Date.now() - KEEP_PAST_STALE_MS;
-    if (this.#deadlines.size > 1000) for (const [key, at] of this.#deadlines) if (at < forgetBefore) this.#deadlines.delete(key);
+    this.#forgetOld();
+  }
+
+  /**
+   * Drops triggers long past staleAt and deadlines long past due (other nodes complete some of
+   * the ones this node set). A sweep walks every entry, so it runs at most once per interval,
+   * not on every write.
+   */
+  #forgetOld() {
+    const now = Date.now();
+    if (now - this.#sweptAt < KEEP_PAST_STALE_MS) return;
+    this.#sweptAt = now;
+    const forgetBefore = now - KEEP_PAST_STALE_MS;
+    for (const [id, t] of this.#triggers) if (t.staleAt < forgetBefore) this.#triggers.delete(id);
+    for (const [key, at] of this.#deadlines) if (at < forgetBefore) this.#deadlines.delete(key);
   }
 }
