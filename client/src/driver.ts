@@ -232,6 +232,9 @@ setInterval(() => {
 
 // ---------------------------------------------------------------- screen
 
+/** What the cue screen on display shows; while it is unchanged the screen is left alone. */
+let cueScreenShown: string | undefined;
+
 function render() {
   const onScreen = cueOnScreen();
   if (onScreen?.cue.id !== onScreenId) {
@@ -242,6 +245,15 @@ function render() {
     onScreenId = onScreen?.cue.id;
     reasonsOpen = false;
   }
+  // Rebuilding the buttons between a finger's down and up would lose the tap (down and up land on
+  // different elements): while the cue screen shows the same thing, only the banner is redrawn.
+  const shows = onScreen && [onScreen.cue.id, deviceNow() < guardedUntil, reasonsOpen, ...held.keys()].join('|');
+  const current = root.firstElementChild;
+  if (shows && shows === cueScreenShown && current) {
+    current.replaceWith(banner());
+    return;
+  }
+  cueScreenShown = shows;
   root.replaceChildren(banner(), onScreen ? cueScreen(onScreen) : idleScreen());
 }
 
