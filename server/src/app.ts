@@ -115,22 +115,22 @@ export async function buildApp(config: AppConfig): Promise<LockstepApp> {
     io.adapter(createAdapter(publishingAtMostOnce(pubClient), subClient, { key: `${config.store.prefix ?? 'lockstep:'}socket.io` }));
   }
 
-  // The trackers fire each other's deadlines through one queue; the queue needs them, they need it.
-  let fire: (key: string) => Promise<void> = async () => {};
-  const deadlines = new Deadlines(store, clock, logger, (key) => fire(key));
-  let gaps: ResponseGapTracker | undefined;
+  // The trackers and the queue of deadlines need each other: the closures below run only after
+  // the node is built, when every one of these consts exists.
+  const deadlines = new Deadlines(store, clock, logger, async (key) => {
+    if (!(await responseGaps.fire(key)) && !(await presence.fire(key))) logger.warn({ deadline: key }, 'unknown deadline dropped');
+  });
   const fanout = new SocketFanout(
     io,
     (socket, cue, receipt) => {
-      gaps?.receipt(cue.id, socket.data.member.memberId, receipt).catch((error: unknown) => logger.error({ err: error, triggerId: cue.id }, 'receipt not recorded'));
+      responseGaps.receipt(cue.id, socket.data.member.memberId, receipt).catch((error: unknown) => logger.error({ err: error, triggerId: cue.id }, 'receipt not recorded'));
     },
     (cue) => Math.max(1000, cue.staleAt - clock.now()),
     redis !== undefined,
   );
   const alerts = new Alerts(store, fanout, clock, metrics, logger);
   const presence = new PresenceTracker(store, deadlines, fanout, alerts, clock, config.presence ?? PROTOCOL_PRESENCE, logger);
-  let relay: Relay | undefined;
-  const responseGaps = new ResponseGapTracker(
+  const responseGaps: ResponseGapTracker = new ResponseGapTracker(
     store,
     deadlines,
     fanout,
@@ -139,13 +139,9 @@ export async function buildApp(config: AppConfig): Promise<LockstepApp> {
     metrics,
     logger,
     (memberId) => presence.rttOf(memberId),
-    (trigger, memberId) => relay?.redeliver(trigger, memberId),
+    (trigger, memberId) => relay.redeliver(trigger, memberId),
   );
-  gaps = responseGaps;
-  fire = async (key) => {
-    if (!(await responseGaps.fire(key)) && !(await presence.fire(key))) logger.warn({ deadline: key }, 'unknown deadline dropped');
-  };
-  relay = new Relay(store, fanout, responseGaps, alerts, clock, metrics, logger);
+  const relay: Relay = new Relay(store, fanout, responseGaps, alerts, clock, metrics, logger);
   const missions = new Missions(store, fanout, relay, clock, logger);
   const inFlight = new Set<Promise<unknown>>();
 

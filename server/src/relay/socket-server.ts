@@ -105,18 +105,14 @@ export class SocketFanout implements Fanout {
     if (clustered) io.on('cue', (memberId, cue) => this.#deliverHere(memberId, cue));
   }
 
-  toWatchers: Fanout['toWatchers'] = (missionId, event, payload) => {
-    // Typed per event by the Fanout signature; socket.io's emit overloads cannot see through the generic.
-    (this.io.to(rooms.watchers(missionId)).emit as (event: string, payload: unknown) => boolean)(event, payload);
-  };
+  toWatchers: Fanout['toWatchers'] = (missionId, event, payload) => this.#broadcast(rooms.watchers(missionId), event, payload);
+  toMission: Fanout['toMission'] = (missionId, event, payload) => this.#broadcast(rooms.mission(missionId), event, payload);
+  toMember: Fanout['toMember'] = (memberId, event, payload) => this.#broadcast(rooms.member(memberId), event, payload);
 
-  toMission: Fanout['toMission'] = (missionId, event, payload) => {
-    (this.io.to(rooms.mission(missionId)).emit as (event: string, payload: unknown) => boolean)(event, payload);
-  };
-
-  toMember: Fanout['toMember'] = (memberId, event, payload) => {
-    (this.io.to(rooms.member(memberId)).emit as (event: string, payload: unknown) => boolean)(event, payload);
-  };
+  /** Each event is typed by the Fanout signatures; socket.io's emit overloads cannot see through their generics. */
+  #broadcast(room: string, event: string, payload: unknown): void {
+    (this.io.to(room).emit as (event: string, payload: unknown) => boolean)(event, payload);
+  }
 
   deliverCue(memberId: string, cue: TriggerCue): void {
     this.#deliverHere(memberId, cue);
