@@ -150,7 +150,7 @@ export function section(run: RunRecord): string {
     '',
     resultsTable(run.rows),
     '',
-    'CPU split over the fire window (% of one core; the machine has ' + cpus().length + ' cores):',
+    `CPU split over the fire window (% of one core; the machine has ${cpus().length} cores):`,
     '',
     cpuTable(run.rows, run.fleets),
     '',

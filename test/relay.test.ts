@@ -60,7 +60,7 @@ describe('relay (PROTOCOL.md §5)', () => {
     await request(lead, 'trigger:issue', { id, type: 'extract', target: { convoy: true } });
     const received = await Promise.all(cues);
     expect(received.map(([cue]) => cue.vehicleId)).toEqual(['v1', 'v2']);
-    received.forEach(([, receipt]) => receipt({ shownAt: deviceNow() }));
+    for (const [, receipt] of received) receipt({ shownAt: deviceNow() });
     const answered = nextEvent(lead, 'trigger:state', (s) => s.id === id && s.status === 'answered');
     for (const driver of drivers) await request(driver, 'trigger:respond', { triggerId: id, response: 'ack', respondedAt: deviceNow() });
     const [state] = await answered;

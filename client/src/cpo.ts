@@ -175,7 +175,9 @@ function bindEarpiece() {
 function silentWavUrl(): string {
   const samples = 80_000;
   const view = new DataView(new ArrayBuffer(44 + samples));
-  const ascii = (offset: number, text: string) => [...text].forEach((c, i) => view.setUint8(offset + i, c.charCodeAt(0)));
+  const ascii = (offset: number, text: string) => {
+    for (let i = 0; i < text.length; i++) view.setUint8(offset + i, text.charCodeAt(i));
+  };
   ascii(0, 'RIFF');
   view.setUint32(4, 36 + samples, true);
   ascii(8, 'WAVEfmt ');

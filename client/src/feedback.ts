@@ -26,7 +26,7 @@ const TONES: Readonly<Record<Urgency, { hz: number; beeps: number }>> = {
 
 /** Short square-wave beeps: loud enough through a car's noise, distinct per urgency. */
 export function tone(urgency: Urgency): void {
-  if (!audio || audio.state !== 'running') return;
+  if (audio?.state !== 'running') return;
   const { hz, beeps } = TONES[urgency];
   const start = audio.currentTime;
   for (let i = 0; i < beeps; i += 1) {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { TRIGGER_PARAMS, TriggerParams, TriggerType } from './catalogue.ts';
 import { RESPONSES, UNABLE_REASONS } from './constants.ts';
-import { ErrorBody } from './errors.ts';
+import type { ErrorBody } from './errors.ts';
 import { Member, Mission } from './mission.ts';
 import { Callsign, DeviceTime, MemberId, ServerTime, ShortText, VehicleId } from './primitives.ts';
 import { Role } from './roles.ts';

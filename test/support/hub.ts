@@ -16,6 +16,7 @@ export interface Hub {
   adminToken: string;
   /** Every log line the node wrote, for assertions such as "no token in the logs". */
   logLines: string[];
+  // biome-ignore lint/suspicious/noExplicitAny: an HTTP body is whatever the test asserts on
   api(method: string, path: string, options?: { body?: unknown; token?: string }): Promise<{ status: number; body: any }>;
   close(): Promise<void>;
 }
@@ -191,6 +192,7 @@ export function collect<E extends keyof ServerToClientEvents>(socket: Client, ev
 }
 
 /** Emits with an acknowledgement and resolves with the server's reply. */
+// biome-ignore lint/suspicious/noExplicitAny: replies are typed once the event table declares them
 export function request<E extends keyof ClientToServerEvents>(socket: Client, event: E, payload: unknown): Promise<any> {
   return (socket.timeout(5000).emitWithAck as (event: string, payload: unknown) => Promise<unknown>)(event, payload);
 }

@@ -17,5 +17,5 @@ export function logAsCsv(entries: readonly LogEntry[]): string {
   const rows = entries.map((e) =>
     [String(e.seq), String(e.at), e.kind, e.memberId ?? '', e.triggerId ?? '', JSON.stringify(e.data)].map(csvField).join(','),
   );
-  return [CSV_COLUMNS.join(','), ...rows].join('\r\n') + '\r\n';
+  return `${[CSV_COLUMNS.join(','), ...rows].join('\r\n')}\r\n`;
 }

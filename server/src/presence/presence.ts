@@ -145,8 +145,8 @@ export class PresenceTracker {
     if (kind !== 'offline' || !missionId || !memberId || !since) return false;
     const [presence, mission] = await Promise.all([this.store.getPresence(missionId, memberId), this.store.getMission(missionId)]);
     // Seen again since, from any node: this absence is over.
-    if (!presence || presence.state !== 'offline' || presence.lastSeenAt > Number(since)) return true;
-    if (!mission || mission.status !== 'active') return true;
+    if (presence?.state !== 'offline' || presence.lastSeenAt > Number(since)) return true;
+    if (mission?.status !== 'active') return true;
     await this.alerts.raise(alertId('offline', memberId, since), {
       kind: 'offline',
       missionId,
