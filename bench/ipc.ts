@@ -27,7 +27,8 @@ export type Handlers<M extends RpcMap> = { [K in keyof M]: (body: M[K]['request'
 const isRequest = (message: unknown): message is RpcRequest =>
   typeof message === 'object' && message !== null && 'id' in message && 'kind' in message && 'body' in message;
 
-const isReply = (message: unknown): message is RpcReply => typeof message === 'object' && message !== null && 'id' in message && 'ok' in message;
+const isReply = (message: unknown): message is RpcReply =>
+  typeof message === 'object' && message !== null && 'id' in message && 'ok' in message;
 
 const isAnnouncement = (message: unknown): message is Announcement => typeof message === 'object' && message !== null && 'ready' in message;
 
@@ -47,7 +48,8 @@ export function serve<M extends RpcMap>(handlers: Handlers<M>, announcement: Ann
       .then(() => handler(message.body))
       .then(
         (value) => send({ id: message.id, ok: true, value } satisfies RpcReply),
-        (error: unknown) => send({ id: message.id, ok: false, error: error instanceof Error ? error.message : String(error) } satisfies RpcReply),
+        (error: unknown) =>
+          send({ id: message.id, ok: false, error: error instanceof Error ? error.message : String(error) } satisfies RpcReply),
       );
   });
   send(announcement);
@@ -135,7 +137,8 @@ export class BenchChild<M extends RpcMap> {
 
   call<K extends keyof M & string>(kind: K, body: M[K]['request'], timeoutMs: number): Promise<M[K]['reply']> {
     const id = this.#nextId++;
-    if (!this.process.connected) return Promise.reject(new Error(`${this.name} is gone (exit ${this.process.signalCode ?? this.process.exitCode})`));
+    if (!this.process.connected)
+      return Promise.reject(new Error(`${this.name} is gone (exit ${this.process.signalCode ?? this.process.exitCode})`));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(id);

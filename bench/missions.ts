@@ -21,20 +21,33 @@ export interface Placement {
 function post<T>(agent: Agent, url: string, adminToken: string, body: unknown, expected: number): Promise<T> {
   const payload = JSON.stringify(body);
   return new Promise((resolve, reject) => {
-    const outgoing = request(url, { method: 'POST', agent, headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } }, (response) => {
-      let text = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => (text += chunk));
-      response.on('end', () => {
-        if (response.statusCode !== expected) return reject(new Error(`POST ${new URL(url).pathname} answered ${response.statusCode}: ${text.slice(0, 300)}`));
-        try {
-          resolve(JSON.parse(text) as T);
-        } catch (error) {
-          reject(error instanceof Error ? error : new Error(String(error)));
-        }
-      });
-      response.on('error', reject);
-    });
+    const outgoing = request(
+      url,
+      {
+        method: 'POST',
+        agent,
+        headers: {
+          authorization: `Bearer ${adminToken}`,
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(payload),
+        },
+      },
+      (response) => {
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (text += chunk));
+        response.on('end', () => {
+          if (response.statusCode !== expected)
+            return reject(new Error(`POST ${new URL(url).pathname} answered ${response.statusCode}: ${text.slice(0, 300)}`));
+          try {
+            resolve(JSON.parse(text) as T);
+          } catch (error) {
+            reject(error instanceof Error ? error : new Error(String(error)));
+          }
+        });
+        response.on('error', reject);
+      },
+    );
     outgoing.on('error', reject);
     outgoing.end(payload);
   });
@@ -45,7 +58,13 @@ function post<T>(agent: Agent, url: string, adminToken: string, body: unknown, e
  * Members of one mission are added in turn (each is a compare-and-set on the mission);
  * missions go `concurrency` at a time.
  */
-export async function createLockstepMissions(apiUrl: string, adminToken: string, count: number, placement: Placement, concurrency: number): Promise<MissionDevices[]> {
+export async function createLockstepMissions(
+  apiUrl: string,
+  adminToken: string,
+  count: number,
+  placement: Placement,
+  concurrency: number,
+): Promise<MissionDevices[]> {
   // A box-in every 2 s is more than a real detail fires; `overload` is raised past the default 4 per 10 s,
   // so it is raised higher here: the bench measures the relay, not the overload alert.
   const mission: CreateMissionBody = { name: 'Bench detail', vehicles: VEHICLES, settings: { overload: { count: 20, windowMs: 10_000 } } };
@@ -59,7 +78,8 @@ export async function createLockstepMissions(apiUrl: string, adminToken: string,
     const lead = await add({ callsign: 'LEAD', role: 'lead' }, placement.leadUrl);
     const ops = await add({ callsign: 'OPS', role: 'ops' }, placement.othersUrl);
     const drivers: Endpoint[] = [];
-    for (const [index, vehicle] of VEHICLES.entries()) drivers.push(await add({ callsign: `DRV-${index + 1}`, role: 'driver', vehicleId: vehicle.id }, placement.othersUrl));
+    for (const [index, vehicle] of VEHICLES.entries())
+      drivers.push(await add({ callsign: `DRV-${index + 1}`, role: 'driver', vehicleId: vehicle.id }, placement.othersUrl));
     await post(agent, `${apiUrl}/api/missions/${id}/start`, adminToken, { force: true }, 200);
     return { key: id, lead, ops, drivers };
   };

@@ -44,7 +44,10 @@ export function machine(): string {
 /** Which server was measured: the commit, and whether server/ or shared/ had uncommitted changes. */
 export function serverRevision(repoRoot: string): string {
   try {
-    const git = (...args: string[]) => execFileSync('git', ['-C', repoRoot, ...args], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    const git = (...args: string[]) =>
+      execFileSync('git', ['-C', repoRoot, ...args], { stdio: ['ignore', 'pipe', 'ignore'] })
+        .toString()
+        .trim();
     const commit = git('log', '-1', '--format=%h %s', '--', 'server', 'shared');
     return git('status', '--porcelain', '--', 'server', 'shared') ? `${commit} (plus uncommitted changes in server/ or shared/)` : commit;
   } catch {
@@ -59,7 +62,9 @@ export function resultsTable(rows: readonly Row[]): string {
   ];
   for (const row of rows) {
     if (isFailed(row)) {
-      lines.push(`| ${row.label} | ${count(row.devices)} | failed: ${row.error.replaceAll('|', '/').slice(0, 200)} | — | — | — | — | — | — | — | — | — | — |`);
+      lines.push(
+        `| ${row.label} | ${count(row.devices)} | failed: ${row.error.replaceAll('|', '/').slice(0, 200)} | — | — | — | — | — | — | — | — | — | — |`,
+      );
       continue;
     }
     const memory = `${row.timings.connectS.toFixed(1)} | ${row.memory.rssMb.toFixed(0)} | ${row.memory.rssPerThousandMb.toFixed(1)} | ${row.memory.heapPerThousandMb.toFixed(1)} | ${percent(row.idleServerCpu)}`;
@@ -68,8 +73,12 @@ export function resultsTable(rows: readonly Row[]): string {
       continue;
     }
     const cues = `${count(row.receivedCues)} / ${count(row.expectedCues)}${row.duplicateCues ? ` (+${row.duplicateCues} dup)` : ''}`;
-    const server = row.server ? `${ms(row.server.loopDelayP99Ms)} / ${ms(row.server.loopDelayMaxMs)} | ${row.server.cpuSeconds.toFixed(1)}` : '— | —';
-    lines.push(`| ${labelOf(row)} | ${count(row.devices)} | ${cues} | ${latency(row.relay)} | ${latency(row.answer)} | ${memory} | ${server} | ${row.errors} |`);
+    const server = row.server
+      ? `${ms(row.server.loopDelayP99Ms)} / ${ms(row.server.loopDelayMaxMs)} | ${row.server.cpuSeconds.toFixed(1)}`
+      : '— | —';
+    lines.push(
+      `| ${labelOf(row)} | ${count(row.devices)} | ${cues} | ${latency(row.relay)} | ${latency(row.answer)} | ${memory} | ${server} | ${row.errors} |`,
+    );
   }
   return lines.join('\n');
 }
@@ -82,7 +91,9 @@ export function cpuTable(rows: readonly Row[], fleets: number): string {
   for (const row of rows) {
     if (isFailed(row) || !row.cpu) continue;
     const { cpu } = row;
-    lines.push(`| ${labelOf(row)} | ${count(row.devices)} | ${cpu.windowS.toFixed(1)} | ${percent(cpu.server)} | ${percent(cpu.redis)} | ${percent(cpu.fleets)} | ${percent(cpu.bench)} | ${percent(cpu.other)} | ${ms(cpu.fleetLoopDelayP99Ms)} |`);
+    lines.push(
+      `| ${labelOf(row)} | ${count(row.devices)} | ${cpu.windowS.toFixed(1)} | ${percent(cpu.server)} | ${percent(cpu.redis)} | ${percent(cpu.fleets)} | ${percent(cpu.bench)} | ${percent(cpu.other)} | ${ms(cpu.fleetLoopDelayP99Ms)} |`,
+    );
   }
   return lines.join('\n');
 }
@@ -120,10 +131,10 @@ export function method(settings: BenchSettings): string {
   return [
     `Each system runs in its own server process, fresh for every size; device-fleet processes hold the simulated devices (a mission's lead and drivers always in the same fleet); Redis is a spawned redis-server (AOF, fsync every second); everything on 127.0.0.1.`,
     `A mission is one lead, one ops board and three drivers. Leads of at most ${Math.floor((settings.maxCuesPerSecond * settings.periodMs) / 1000 / 3)} missions fire a convoy-wide \`box-in\` every ${settings.periodMs / 1000} s, spread evenly (≤ ${settings.maxCuesPerSecond} cues/s), over a fire window; every device answers every probe (3 s).`,
-    '**relay** = lead emits `trigger:issue` → driver receives `trigger`; **answer recorded** = same start → the reply to the driver\'s `trigger:respond` (sent at once on receipt). Both ends are read from the one `performance.now()` of the fleet process holding the lead and its drivers, so no clock offset enters; the fleet\'s own event-loop delay (CPU table) bounds the measuring error. HDR histograms, 3 significant digits; with about 1,000 cues a row (fewer in --quick), p99.9 is the largest sample or next to it.',
+    "**relay** = lead emits `trigger:issue` → driver receives `trigger`; **answer recorded** = same start → the reply to the driver's `trigger:respond` (sent at once on receipt). Both ends are read from the one `performance.now()` of the fleet process holding the lead and its drivers, so no clock offset enters; the fleet's own event-loop delay (CPU table) bounds the measuring error. HDR histograms, 3 significant digits; with about 1,000 cues a row (fewer in --quick), p99.9 is the largest sample or next to it.",
     `Missions and members are created through the HTTP API of a separate setup node on the same Redis and key prefix, which exits before the measured node(s) see a device: their baseline holds no setup garbage, like the bare relay's.`,
     `Memory: server RSS and heap after a forced GC, with every device connected and idle for a while, minus the same before any device connected, per 1,000 devices. **Idle server CPU** is over that idle time (liveness probes only). Loop delay (perf_hooks, 10 ms sampling, the sampling period subtracted) and CPU are over the fire window. Two nodes: lead on node A, everyone else on node B, one Redis, one key prefix; memory and CPU are the sum of both, loop delay the worse.`,
-    'The bare relay is socket.io with rooms and the same 3 s probe, forwarding the issue to the drivers\' room with a receipt ack and answering ok: no validation, no authority, no store.',
+    "The bare relay is socket.io with rooms and the same 3 s probe, forwarding the issue to the drivers' room with a receipt ack and answering ok: no validation, no authority, no store.",
   ].join('\n\n');
 }
 
@@ -173,9 +184,16 @@ export function writeBenchmarks(path: string, run: RunRecord): void {
   const kept = (mode: RunMode) => {
     const from = previous.indexOf(begin(mode));
     const to = previous.indexOf(end(mode));
-    return from >= 0 && to > from ? previous.slice(from + begin(mode).length, to).trim() : `## ${mode === 'full' ? 'Full run' : 'Quick run'}\n\nNot run yet.`;
+    return from >= 0 && to > from
+      ? previous.slice(from + begin(mode).length, to).trim()
+      : `## ${mode === 'full' ? 'Full run' : 'Quick run'}\n\nNot run yet.`;
   };
   const body = (mode: RunMode) => (mode === run.mode ? section(run) : kept(mode));
-  const text = [HEADER, '## Method', method(run.settings), ...(['full', 'quick'] as const).map((mode) => `${begin(mode)}\n${body(mode)}\n${end(mode)}`)].join('\n\n');
+  const text = [
+    HEADER,
+    '## Method',
+    method(run.settings),
+    ...(['full', 'quick'] as const).map((mode) => `${begin(mode)}\n${body(mode)}\n${end(mode)}`),
+  ].join('\n\n');
   writeFileSync(path, `${text}\n`);
 }

@@ -8,7 +8,18 @@ import { BenchChild, killAllChildren } from './ipc.ts';
 import { DEVICES_PER_MISSION } from './missions.ts';
 import { summariseProfile } from './profile-summary.ts';
 import { RedisServer } from '@lockstep/test/support/redis-server';
-import { contentionNote, cpuTable, machine, ratioLine, resultsTable, serverRevision, targets, writeBenchmarks, type Row, type RunMode } from './report.ts';
+import {
+  contentionNote,
+  cpuTable,
+  machine,
+  ratioLine,
+  resultsTable,
+  serverRevision,
+  targets,
+  writeBenchmarks,
+  type Row,
+  type RunMode,
+} from './report.ts';
 import { runScenario, SYSTEM_LABELS, SYSTEMS, type BenchSettings, type RunContext } from './scenario.ts';
 
 /**
@@ -36,9 +47,11 @@ const fleetCount = Number(options.fleets);
 if (!Number.isInteger(fleetCount) || fleetCount < 1 || fleetCount > 8) throw new Error('--fleets takes 1 to 8');
 const MAX_DEVICES = 20_000;
 const requestedSizes = options.sizes?.split(',').map(Number) ?? SIZES[mode];
-if (requestedSizes.some((n) => !Number.isInteger(n) || n < DEVICES_PER_MISSION || n > MAX_DEVICES)) throw new Error(`--sizes takes device counts from ${DEVICES_PER_MISSION} to ${MAX_DEVICES}`);
+if (requestedSizes.some((n) => !Number.isInteger(n) || n < DEVICES_PER_MISSION || n > MAX_DEVICES))
+  throw new Error(`--sizes takes device counts from ${DEVICES_PER_MISSION} to ${MAX_DEVICES}`);
 const profiledSize = options.profile === undefined ? undefined : Number(options.profile);
-if (profiledSize !== undefined && !requestedSizes.includes(profiledSize)) throw new Error(`--profile takes one of the run's sizes (${requestedSizes.join(', ')})`);
+if (profiledSize !== undefined && !requestedSizes.includes(profiledSize))
+  throw new Error(`--profile takes one of the run's sizes (${requestedSizes.join(', ')})`);
 /** The issue's targets are stated at 5,000 devices. */
 const TARGET_SIZE = 5000;
 
@@ -59,7 +72,8 @@ const settings: BenchSettings = {
 };
 
 /** --quick runs two nodes at its smallest size only: enough to see whether issue #4 has landed, within 45 s. */
-const systemsAt = (devices: number, smallest: number) => SYSTEMS.filter((system) => mode === 'full' || system !== 'lockstep-2' || devices === smallest);
+const systemsAt = (devices: number, smallest: number) =>
+  SYSTEMS.filter((system) => mode === 'full' || system !== 'lockstep-2' || devices === smallest);
 
 const progress = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -97,7 +111,9 @@ async function main(): Promise<number> {
   const fdLimit = fileDescriptorLimit();
   const sizes = requestedSizes.filter((n) => n + FD_HEADROOM <= fdLimit);
   for (const skipped of requestedSizes.filter((n) => !sizes.includes(n))) {
-    notes.push(`${skipped.toLocaleString('en-US')} devices skipped: \`ulimit -n\` is ${fdLimit}, and the server needs one descriptor per device plus ~${FD_HEADROOM}.`);
+    notes.push(
+      `${skipped.toLocaleString('en-US')} devices skipped: \`ulimit -n\` is ${fdLimit}, and the server needs one descriptor per device plus ~${FD_HEADROOM}.`,
+    );
   }
   const largest = sizes.at(-1);
   if (largest === undefined) throw new Error(`ulimit -n is ${fdLimit}: too low for any size`);
@@ -105,7 +121,9 @@ async function main(): Promise<number> {
 
   redis = await RedisServer.start(10_000);
   const fleets = await Promise.all(
-    Array.from({ length: fleetCount }, (_, i) => BenchChild.start<FleetRpc>(`device fleet ${i + 1}`, './fleet/device-fleet.ts', { startTimeoutMs: 30_000 })),
+    Array.from({ length: fleetCount }, (_, i) =>
+      BenchChild.start<FleetRpc>(`device fleet ${i + 1}`, './fleet/device-fleet.ts', { startTimeoutMs: 30_000 }),
+    ),
   );
   const context: RunContext = { redis, fleets, settings, progress };
 
@@ -129,12 +147,19 @@ async function main(): Promise<number> {
   await Promise.all(fleets.map((fleet) => fleet.stop(5000)));
 
   const wallS = (performance.now() - started) / 1000;
-  notes.push(`Wall time of the run: ${wallS.toFixed(1)} s. Load average (1 min) before: ${loadBefore.toFixed(2)}, after: ${(loadavg()[0] ?? 0).toFixed(2)}; CPU of other processes is in the CPU table.`);
+  notes.push(
+    `Wall time of the run: ${wallS.toFixed(1)} s. Load average (1 min) before: ${loadBefore.toFixed(2)}, after: ${(loadavg()[0] ?? 0).toFixed(2)}; CPU of other processes is in the CPU table.`,
+  );
   if (mode === 'quick') notes.push('Quick run: two nodes at the smallest size only.');
   const contention = contentionNote(rows);
   if (contention) notes.push(contention);
-  if (profilePath) notes.push(`The Lockstep node at ${profiledSize?.toLocaleString('en-US')} devices was CPU-profiled (1 ms sampling) during its fire window: its figures carry the profiler's overhead.`);
-  const errorSamples = rows.flatMap((row) => ('errorSamples' in row ? row.errorSamples.map((e) => `${SYSTEM_LABELS[row.system]} N=${row.devices}: ${e}`) : []));
+  if (profilePath)
+    notes.push(
+      `The Lockstep node at ${profiledSize?.toLocaleString('en-US')} devices was CPU-profiled (1 ms sampling) during its fire window: its figures carry the profiler's overhead.`,
+    );
+  const errorSamples = rows.flatMap((row) =>
+    'errorSamples' in row ? row.errorSamples.map((e) => `${SYSTEM_LABELS[row.system]} N=${row.devices}: ${e}`) : [],
+  );
   if (errorSamples.length) notes.push(`First errors: ${errorSamples.slice(0, 5).join('; ')}`);
 
   const out = [
@@ -154,14 +179,29 @@ async function main(): Promise<number> {
     '',
   ];
   if (profilePath && existsSync(profilePath)) {
-    out.push(`CPU profile of the Lockstep node's fire window at ${profiledSize} devices: ${profilePath}`, '', summariseProfile(profilePath, repoRoot, 15), '');
+    out.push(
+      `CPU profile of the Lockstep node's fire window at ${profiledSize} devices: ${profilePath}`,
+      '',
+      summariseProfile(profilePath, repoRoot, 15),
+      '',
+    );
   }
   out.push(ratioLine(rows, largest));
   process.stdout.write(`${out.join('\n')}\n`);
 
   // Only the standard sizes, unprofiled, are comparable over time.
   if (options.sizes === undefined && profilePath === undefined) {
-    writeBenchmarks(`${repoRoot}BENCHMARKS.md`, { mode, revision, date: new Date(), fleets: fleetCount, settings, rows, largest, targetSize, notes });
+    writeBenchmarks(`${repoRoot}BENCHMARKS.md`, {
+      mode,
+      revision,
+      date: new Date(),
+      fleets: fleetCount,
+      settings,
+      rows,
+      largest,
+      targetSize,
+      notes,
+    });
   } else {
     progress('BENCHMARKS.md left as it is: --sizes or --profile make a run not comparable with the standard ones.');
   }

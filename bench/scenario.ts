@@ -121,7 +121,10 @@ const SERVER_FLAGS = ['--expose-gc'];
 async function deploy(system: SystemName, missionCount: number, context: RunContext): Promise<Deployment> {
   const setupStart = performance.now();
   if (system === 'bare') {
-    const bare = await BenchChild.start<StatsRpc>('bare relay', './servers/bare-relay.ts', { nodeFlags: SERVER_FLAGS, startTimeoutMs: START_TIMEOUT_MS });
+    const bare = await BenchChild.start<StatsRpc>('bare relay', './servers/bare-relay.ts', {
+      nodeFlags: SERVER_FLAGS,
+      startTimeoutMs: START_TIMEOUT_MS,
+    });
     if (!bare.url) throw new Error('the bare relay did not say where it listens');
     return { servers: [bare], profiled: undefined, missions: bareMissions(bare.url, missionCount), setupS: seconds(setupStart) };
   }
@@ -205,7 +208,13 @@ export async function runScenario(system: SystemName, devices: number, context: 
     const connectStart = performance.now();
     const shares = fleets.map((_, f) => missions.filter((_, i) => i % fleets.length === f));
     const connected = await Promise.all(
-      fleets.map((fleet, f) => fleet.call('connect', { missions: shares[f] ?? [], concurrency: settings.connectConcurrency, timeoutMs: RPC_TIMEOUT_MS }, RPC_TIMEOUT_MS * 4)),
+      fleets.map((fleet, f) =>
+        fleet.call(
+          'connect',
+          { missions: shares[f] ?? [], concurrency: settings.connectConcurrency, timeoutMs: RPC_TIMEOUT_MS },
+          RPC_TIMEOUT_MS * 4,
+        ),
+      ),
     );
     const connectS = seconds(connectStart);
     const connectErrors = connected.flatMap((c) => c.errors);
@@ -229,7 +238,15 @@ export async function runScenario(system: SystemName, devices: number, context: 
       // Fleet 0 holds mission 0 (lead on node A, drivers on node B): does one cue cross nodes at all?
       const canary = await fleets[0]?.call('canary', { waitMs: settings.canaryMs }, RPC_TIMEOUT_MS);
       if (!canary || canary.received === 0) {
-        return { ...unmeasured(system, devices), unsupported: UNSUPPORTED_MULTI_NODE, memory, idleServerCpu, timings: { setupS, connectS }, errors: failedConnects, errorSamples: connectErrors };
+        return {
+          ...unmeasured(system, devices),
+          unsupported: UNSUPPORTED_MULTI_NODE,
+          memory,
+          idleServerCpu,
+          timings: { setupS, connectS },
+          errors: failedConnects,
+          errorSamples: connectErrors,
+        };
       }
     }
 
@@ -248,7 +265,13 @@ export async function runScenario(system: SystemName, devices: number, context: 
       fleets.map((fleet, f) =>
         fleet.call(
           'fire',
-          { firing: firing.filter((m) => fleetOf.get(m.key) === f), periodMs: settings.periodMs, durationMs: settings.fireMs, drainMs: settings.drainMs, ackTimeoutMs: settings.ackTimeoutMs },
+          {
+            firing: firing.filter((m) => fleetOf.get(m.key) === f),
+            periodMs: settings.periodMs,
+            durationMs: settings.fireMs,
+            drainMs: settings.drainMs,
+            ackTimeoutMs: settings.ackTimeoutMs,
+          },
           settings.fireMs + settings.drainMs + RPC_TIMEOUT_MS,
         ),
       ),
@@ -292,7 +315,8 @@ export async function runScenario(system: SystemName, devices: number, context: 
         redis: redisCpu === undefined ? undefined : redisCpu / windowS,
         fleets: fleetCpu / windowS,
         bench: benchCpuS / windowS,
-        other: machineCpu === undefined ? undefined : Math.max(0, machineCpu - serverCpu - fleetCpu - benchCpuS - (redisCpu ?? 0)) / windowS,
+        other:
+          machineCpu === undefined ? undefined : Math.max(0, machineCpu - serverCpu - fleetCpu - benchCpuS - (redisCpu ?? 0)) / windowS,
         fleetLoopDelayP99Ms: Math.max(...fleetEnd.map((s) => s.loopDelayP99Ms)),
       },
       timings: { setupS, connectS },

@@ -1,5 +1,19 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { STANDARD_MEMBERS, TWO_VEHICLES, closeAllSockets, collect, connect, createMission, deviceNow, newId, nextEvent, request, startHub, type Client, type Hub } from './support/hub.ts';
+import {
+  STANDARD_MEMBERS,
+  TWO_VEHICLES,
+  closeAllSockets,
+  collect,
+  connect,
+  createMission,
+  deviceNow,
+  newId,
+  nextEvent,
+  request,
+  startHub,
+  type Client,
+  type Hub,
+} from './support/hub.ts';
 
 let hub: Hub;
 beforeAll(async () => {
@@ -12,7 +26,16 @@ async function detail(options: { start?: boolean; plan?: boolean } = {}) {
   const mission = await createMission(hub, {
     members: [...STANDARD_MEMBERS, { callsign: 'ADV', role: 'advance' }],
     start: options.start ?? true,
-    ...(options.plan ? { plan: { routes: [{ id: 'main', name: 'Main', kind: 'primary' }, { id: 'river', name: 'River', kind: 'alternate' }] } } : {}),
+    ...(options.plan
+      ? {
+          plan: {
+            routes: [
+              { id: 'main', name: 'Main', kind: 'primary' },
+              { id: 'river', name: 'River', kind: 'alternate' },
+            ],
+          },
+        }
+      : {}),
   });
   const token = (callsign: string) => mission.members[callsign]!.token;
   return { mission, token };
@@ -35,7 +58,10 @@ describe('authority and bad input, in the order of checks of PROTOCOL.md §4', (
     expect(await request(driver, 'trigger:issue', issue())).toMatchObject({ ok: false, error: { code: 'forbidden' } });
     expect(await request(driver, 'trigger:issue', 'not even an object')).toMatchObject({ ok: false, error: { code: 'forbidden' } });
     expect(await request(advance, 'trigger:issue', issue())).toMatchObject({ ok: false, error: { code: 'forbidden' } });
-    expect(await request(cpo, 'trigger:respond', { triggerId: newId(), response: 'ack', respondedAt: 1 })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    expect(await request(cpo, 'trigger:respond', { triggerId: newId(), response: 'ack', respondedAt: 1 })).toMatchObject({
+      ok: false,
+      error: { code: 'forbidden' },
+    });
     expect(await request(cpo, 'alert:resolve', { alertId: 'x' })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
   });
 
@@ -58,11 +84,19 @@ describe('authority and bad input, in the order of checks of PROTOCOL.md §4', (
       const reply = await request(lead, 'trigger:issue', payload);
       expect(reply, what).toMatchObject({ ok: false, error: { code: 'invalid_payload' } });
       expect(reply.error.issues.length, what).toBeGreaterThan(0);
-      if (path) expect(reply.error.issues.map((i: { path: unknown[] }) => i.path[0]), what).toContain(path);
+      if (path)
+        expect(
+          reply.error.issues.map((i: { path: unknown[] }) => i.path[0]),
+          what,
+        ).toContain(path);
     }
     const tooLong = await request(lead, 'observation:post', { id: newId(), category: 'vehicle', severity: 'info', text: 'x'.repeat(281) });
     expect(tooLong).toMatchObject({ ok: false, error: { code: 'invalid_payload', issues: [{ path: ['text'] }] } });
-    const unableWithoutReason = await request(driver, 'trigger:respond', { triggerId: newId(), response: 'unable', respondedAt: deviceNow() });
+    const unableWithoutReason = await request(driver, 'trigger:respond', {
+      triggerId: newId(),
+      response: 'unable',
+      respondedAt: deviceNow(),
+    });
     expect(unableWithoutReason).toMatchObject({ ok: false, error: { code: 'invalid_payload', issues: [{ path: ['reason'] }] } });
     expect(await triggersOf(lead)).toEqual([]);
     expect(cues).toEqual([]);
@@ -74,7 +108,10 @@ describe('authority and bad input, in the order of checks of PROTOCOL.md §4', (
     const driver2 = await connect(hub, token('DRV-2'));
     const cues = collect(driver2, 'trigger');
     for (const target of [{ vehicleIds: ['v2'] }, { convoy: true }, { vehicleIds: ['v1', 'v2'] }, { vehicleIds: ['v1', 'ghost'] }]) {
-      expect(await request(cpo, 'trigger:issue', issue({ target })), JSON.stringify(target)).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+      expect(await request(cpo, 'trigger:issue', issue({ target })), JSON.stringify(target)).toMatchObject({
+        ok: false,
+        error: { code: 'forbidden' },
+      });
     }
     expect(await request(cpo, 'trigger:issue', issue())).toMatchObject({ ok: true });
     await request(driver2, 'mission:snapshot', {});
@@ -85,8 +122,14 @@ describe('authority and bad input, in the order of checks of PROTOCOL.md §4', (
     const { token } = await detail();
     const lead = await connect(hub, token('LEAD'));
     const driver2 = await connect(hub, token('DRV-2'));
-    expect(await request(lead, 'trigger:issue', issue({ target: { vehicleIds: ['ghost'] } }))).toMatchObject({ ok: false, error: { code: 'not_found' } });
-    expect(await request(lead, 'trigger:issue', issue({ type: 'breakdown', params: { toVehicleId: 'ghost' } }))).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    expect(await request(lead, 'trigger:issue', issue({ target: { vehicleIds: ['ghost'] } }))).toMatchObject({
+      ok: false,
+      error: { code: 'not_found' },
+    });
+    expect(await request(lead, 'trigger:issue', issue({ type: 'breakdown', params: { toVehicleId: 'ghost' } }))).toMatchObject({
+      ok: false,
+      error: { code: 'not_found' },
+    });
     const forVehicle1 = issue();
     await request(lead, 'trigger:issue', forVehicle1);
     const answer = await request(driver2, 'trigger:respond', { triggerId: forVehicle1.id, response: 'ack', respondedAt: deviceNow() });
@@ -103,7 +146,10 @@ describe('authority and bad input, in the order of checks of PROTOCOL.md §4', (
     const briefed = await detail({ plan: true });
     const lead = await connect(hub, briefed.token('LEAD'));
     const driver = await connect(hub, briefed.token('DRV-1'));
-    expect(await request(lead, 'trigger:issue', issue({ type: 'alt-route', params: { routeId: 'ring-road' } }))).toMatchObject({ ok: false, error: { code: 'unknown_route' } });
+    expect(await request(lead, 'trigger:issue', issue({ type: 'alt-route', params: { routeId: 'ring-road' } }))).toMatchObject({
+      ok: false,
+      error: { code: 'unknown_route' },
+    });
     const cue = nextEvent(driver, 'trigger');
     expect(await request(lead, 'trigger:issue', issue({ type: 'alt-route', params: { routeId: 'river' } }))).toMatchObject({ ok: true });
     expect((await cue)[0]).toMatchObject({ label: 'ALT ROUTE River', params: { routeId: 'river' } });
@@ -119,10 +165,16 @@ describe('authority and bad input, in the order of checks of PROTOCOL.md §4', (
     const [alert] = await raised;
     expect(alert).toMatchObject({ vehicleId: 'v3', triggerId: id });
     const resolvedAtLead = nextEvent(lead, 'alert', (a) => a.id === alert.id && a.resolvedAt !== undefined);
-    expect(await request(ops, 'alert:resolve', { alertId: alert.id, note: 'driver on radio' })).toMatchObject({ ok: true, alert: { id: alert.id, note: 'driver on radio' } });
+    expect(await request(ops, 'alert:resolve', { alertId: alert.id, note: 'driver on radio' })).toMatchObject({
+      ok: true,
+      alert: { id: alert.id, note: 'driver on radio' },
+    });
     await resolvedAtLead;
     expect(await request(lead, 'alert:resolve', { alertId: alert.id })).toMatchObject({ ok: false, error: { code: 'conflict' } });
-    expect(await request(lead, 'alert:resolve', { alertId: 'hesitation:nothing:here' })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    expect(await request(lead, 'alert:resolve', { alertId: 'hesitation:nothing:here' })).toMatchObject({
+      ok: false,
+      error: { code: 'not_found' },
+    });
   });
 });
 
@@ -134,7 +186,10 @@ describe('tokens', () => {
     await expect(connect(hub, '')).rejects.toThrow('unauthorized');
     expect((await hub.api('GET', `/api/missions/${b.mission.id}`, { token: a.token('LEAD') })).status).toBe(403);
     expect((await hub.api('POST', `/api/missions/${b.mission.id}/end`, { token: a.token('LEAD') })).status).toBe(403);
-    expect((await hub.api('DELETE', `/api/missions/${b.mission.id}/members/${b.mission.members['DRV-1']!.memberId}`, { token: a.token('LEAD') })).status).toBe(403);
+    expect(
+      (await hub.api('DELETE', `/api/missions/${b.mission.id}/members/${b.mission.members['DRV-1']!.memberId}`, { token: a.token('LEAD') }))
+        .status,
+    ).toBe(403);
     expect((await hub.api('GET', `/api/missions/${b.mission.id}`, { token: b.token('LEAD') })).status).toBe(200);
     expect((await hub.api('GET', `/api/missions/${b.mission.id}`, { token: 'forged' })).status).toBe(401);
   });
@@ -143,7 +198,9 @@ describe('tokens', () => {
     const { mission, token } = await detail();
     const driver = await connect(hub, token('DRV-1'));
     const closed = new Promise((resolve) => driver.once('disconnect', resolve));
-    const revoked = await hub.api('DELETE', `/api/missions/${mission.id}/members/${mission.members['DRV-1']!.memberId}`, { token: token('LEAD') });
+    const revoked = await hub.api('DELETE', `/api/missions/${mission.id}/members/${mission.members['DRV-1']!.memberId}`, {
+      token: token('LEAD'),
+    });
     expect(revoked.status).toBe(204);
     await closed;
     await expect(connect(hub, token('DRV-1'))).rejects.toThrow('unauthorized');
@@ -183,7 +240,12 @@ describe('abuse', () => {
     const { token } = await detail();
     const flooder = await connect(hub, token('ADV'));
     const dropped = new Promise((resolve) => flooder.once('disconnect', resolve));
-    (flooder.emit as (...args: unknown[]) => void)('observation:post', { id: newId(), category: 'other', severity: 'info', text: 'x'.repeat(70 * 1024) });
+    (flooder.emit as (...args: unknown[]) => void)('observation:post', {
+      id: newId(),
+      category: 'other',
+      severity: 'info',
+      text: 'x'.repeat(70 * 1024),
+    });
     await dropped;
     const lead = await connect(hub, token('LEAD'));
     expect(await request(lead, 'trigger:issue', issue())).toMatchObject({ ok: true });
@@ -201,6 +263,8 @@ describe('abuse', () => {
     (lead.emit as (...args: unknown[]) => void)('no:such:event', { anything: true });
     expect(await request(lead, 'mission:snapshot', {})).toMatchObject({ ok: true });
     const log = await hub.api('GET', `/api/missions/${mission.id}/log`);
-    expect(log.body.events.filter((e: { kind: string; data: { code?: string } }) => e.kind === 'refused' && e.data.code === 'invalid_payload')).toHaveLength(1);
+    expect(
+      log.body.events.filter((e: { kind: string; data: { code?: string } }) => e.kind === 'refused' && e.data.code === 'invalid_payload'),
+    ).toHaveLength(1);
   });
 });

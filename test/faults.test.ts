@@ -5,7 +5,19 @@ import { join } from 'node:path';
 import { newTriggerRecord } from '@lockstep/server';
 import type { TriggerCue } from '@lockstep/shared';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { STANDARD_MEMBERS, closeAllSockets, collect, connect, createMission, deviceNow, newId, nextEvent, request, startHub, type Hub } from './support/hub.ts';
+import {
+  STANDARD_MEMBERS,
+  closeAllSockets,
+  collect,
+  connect,
+  createMission,
+  deviceNow,
+  newId,
+  nextEvent,
+  request,
+  startHub,
+  type Hub,
+} from './support/hub.ts';
 import { startNodeProcess, type NodeProcess } from './support/node-process.ts';
 import { RedisServer, freePort } from './support/redis-server.ts';
 
@@ -54,7 +66,10 @@ describe('several nodes on one Redis', () => {
     const [received, receipt] = await cue;
     receipt({ shownAt: deviceNow() });
     expect(received).toMatchObject({ id, label: 'EXTRACT NOW', seq: 1 });
-    expect(await request(driver, 'trigger:respond', { triggerId: id, response: 'ack', respondedAt: deviceNow() })).toMatchObject({ ok: true, hesitation: false });
+    expect(await request(driver, 'trigger:respond', { triggerId: id, response: 'ack', respondedAt: deviceNow() })).toMatchObject({
+      ok: true,
+      hesitation: false,
+    });
     await answered;
   });
 
@@ -77,7 +92,9 @@ describe('several nodes on one Redis', () => {
     b.signal('SIGKILL');
     await b.exited;
     const leadOnA = await connect(a, mission.members.LEAD!.token);
-    expect(await request(leadOnA, 'trigger:issue', { id: pending, type: 'go', target: { vehicleIds: ['v1'] } })).toMatchObject({ ok: true });
+    expect(await request(leadOnA, 'trigger:issue', { id: pending, type: 'go', target: { vehicleIds: ['v1'] } })).toMatchObject({
+      ok: true,
+    });
 
     const hesitation = await nextEvent(ops, 'alert', (x) => x.kind === 'hesitation' && x.triggerId === delivered, 4000);
     expect(hesitation[0]).toMatchObject({ memberId: mission.members['DRV-1']!.memberId, thresholdMs: 1500 });
@@ -129,7 +146,11 @@ describe('Redis trouble', () => {
     const issuer = stored!.members.find((m) => m.callsign === 'LEAD')!;
     const issue = { id: newId(), type: 'hold' as const, target: { vehicleIds: ['v1'] }, params: {} };
     // What the dead node left behind: the trigger, durably written, never emitted.
-    await hub.app.store.issueTrigger(newTriggerRecord(stored!, issuer, issue, Date.now()), { at: Date.now(), kind: 'trigger.issued', data: {} }, []);
+    await hub.app.store.issueTrigger(
+      newTriggerRecord(stored!, issuer, issue, Date.now()),
+      { at: Date.now(), kind: 'trigger.issued', data: {} },
+      [],
+    );
     const cue = nextEvent(driver, 'trigger', (c) => c.id === issue.id);
     expect(await request(lead, 'trigger:issue', issue)).toMatchObject({ ok: true, trigger: { id: issue.id } });
     expect((await cue)[0]).toMatchObject({ id: issue.id, seq: 1 });
@@ -152,7 +173,9 @@ describe('Redis trouble', () => {
     expect(await request(lead, 'trigger:issue', { id: during, type: 'go', target: { vehicleIds: ['v1'] } })).toMatchObject({ ok: true });
     await cue;
     await delivered;
-    expect(await request(driver, 'trigger:respond', { triggerId: during, response: 'ack', respondedAt: deviceNow() })).toMatchObject({ ok: true });
+    expect(await request(driver, 'trigger:respond', { triggerId: during, response: 'ack', respondedAt: deviceNow() })).toMatchObject({
+      ok: true,
+    });
     expect((await hub.api('GET', '/healthz')).body).toEqual({ status: 'degraded', store: 'redis' });
     expect(await fetch(`${hub.url}/metrics`).then((r) => r.text())).toMatch(/lockstep_outage_journal_depth [1-9]/);
 
@@ -160,8 +183,16 @@ describe('Redis trouble', () => {
     await until(async () => (await hub.api('GET', '/healthz')).body.status === 'ok');
     expect(await fetch(`${hub.url}/metrics`).then((r) => r.text())).toMatch(/lockstep_outage_journal_depth 0/);
     const log = await hub.api('GET', `/api/missions/${mission.id}/log`);
-    const story = log.body.events.filter((e: { triggerId?: string }) => e.triggerId).map((e: { kind: string; triggerId: string }) => `${e.kind} ${e.triggerId === before ? 'before' : 'during'}`);
-    expect(story).toEqual(['trigger.issued before', 'trigger.receipt before', 'trigger.issued during', 'trigger.receipt during', 'trigger.answered during']);
+    const story = log.body.events
+      .filter((e: { triggerId?: string }) => e.triggerId)
+      .map((e: { kind: string; triggerId: string }) => `${e.kind} ${e.triggerId === before ? 'before' : 'during'}`);
+    expect(story).toEqual([
+      'trigger.issued before',
+      'trigger.receipt before',
+      'trigger.issued during',
+      'trigger.receipt during',
+      'trigger.answered during',
+    ]);
     expect(log.body.events.map((e: { seq: number }) => e.seq)).toEqual(log.body.events.map((_: unknown, i: number) => i + 1));
     const snapshot = await request(lead, 'mission:snapshot', {});
     expect(snapshot.triggers.find((t: { id: string }) => t.id === during)).toMatchObject({ status: 'answered' });
@@ -191,6 +222,8 @@ describe('Redis trouble', () => {
     processes.push(second);
     await until(async () => (await second.api('GET', '/healthz')).body.status === 'ok');
     const log = await second.api('GET', `/api/missions/${mission.id}/log`);
-    expect(log.body.events.filter((e: { kind: string }) => e.kind === 'trigger.issued').map((e: { triggerId: string }) => e.triggerId)).toEqual([id]);
+    expect(
+      log.body.events.filter((e: { kind: string }) => e.kind === 'trigger.issued').map((e: { triggerId: string }) => e.triggerId),
+    ).toEqual([id]);
   }, 40_000);
 });

@@ -17,18 +17,31 @@ describe('HTTP API (PROTOCOL.md §6)', () => {
     expect((await memoryHub.api('GET', '/healthz')).body).toEqual({ status: 'ok', store: 'memory' });
     await memoryHub.close();
     const metrics = await fetch(`${hub.url}/metrics`).then((r) => r.text());
-    for (const name of ['lockstep_relay_seconds', 'lockstep_response_gap_seconds', 'lockstep_connected_devices', 'lockstep_alerts_total']) expect(metrics).toContain(name);
+    for (const name of ['lockstep_relay_seconds', 'lockstep_response_gap_seconds', 'lockstep_connected_devices', 'lockstep_alerts_total'])
+      expect(metrics).toContain(name);
   });
 
   it('creates a mission with settings defaulted, and refuses bad bodies with issues', async () => {
-    const created = await hub.api('POST', '/api/missions', { body: { name: 'Op', vehicles: [{ id: 'v1', callsign: 'ALPHA' }], settings: { thresholds: { extract: 1500 } } } });
+    const created = await hub.api('POST', '/api/missions', {
+      body: { name: 'Op', vehicles: [{ id: 'v1', callsign: 'ALPHA' }], settings: { thresholds: { extract: 1500 } } },
+    });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ status: 'planning', plan: { version: 0 }, settings: { thresholds: { default: 2000, extract: 1500 }, staleMs: { default: 30_000 }, offlineGraceMs: 3000 } });
+    expect(created.body).toMatchObject({
+      status: 'planning',
+      plan: { version: 0 },
+      settings: { thresholds: { default: 2000, extract: 1500 }, staleMs: { default: 30_000 }, offlineGraceMs: 3000 },
+    });
 
     const bad = [
       { name: '', vehicles: [] },
       { name: 'Op', vehicles: [{ id: 'Not A Slug', callsign: 'X' }] },
-      { name: 'Op', vehicles: [{ id: 'v1', callsign: 'A' }, { id: 'v1', callsign: 'B' }] },
+      {
+        name: 'Op',
+        vehicles: [
+          { id: 'v1', callsign: 'A' },
+          { id: 'v1', callsign: 'B' },
+        ],
+      },
       { name: 'Op', vehicles: [{ id: 'v1', callsign: 'A' }], settings: { thresholds: { default: 100 } } },
       { name: 'Op', vehicles: [{ id: 'v1', callsign: 'A' }], extra: 1 },
     ];
@@ -38,22 +51,40 @@ describe('HTTP API (PROTOCOL.md §6)', () => {
       expect(refused.body.error.code).toBe('invalid_payload');
       expect(refused.body.error.issues.length).toBeGreaterThan(0);
     }
-    expect(await hub.api('POST', '/api/missions', { body: '{"name": "broken' })).toMatchObject({ status: 400, body: { error: { code: 'invalid_payload' } } });
-    expect((await hub.api('POST', '/api/missions', { body: { name: 'Op', vehicles: [{ id: 'v1', callsign: 'A' }] }, token: 'nope' })).status).toBe(401);
+    expect(await hub.api('POST', '/api/missions', { body: '{"name": "broken' })).toMatchObject({
+      status: 400,
+      body: { error: { code: 'invalid_payload' } },
+    });
+    expect(
+      (await hub.api('POST', '/api/missions', { body: { name: 'Op', vehicles: [{ id: 'v1', callsign: 'A' }] }, token: 'nope' })).status,
+    ).toBe(401);
     expect((await hub.api('GET', '/api/missions/does-not-exist')).status).toBe(404);
   });
 
   it('adds members: one driver per vehicle, a vehicle for drivers and cpos, a vehicle that exists', async () => {
     const mission = await createMission(hub, { members: STANDARD_MEMBERS, start: false });
     const add = (body: unknown) => hub.api('POST', `/api/missions/${mission.id}/members`, { body });
-    expect(await add({ callsign: 'DRV-X', role: 'driver', vehicleId: 'v1' })).toMatchObject({ status: 409, body: { error: { code: 'conflict' } } });
+    expect(await add({ callsign: 'DRV-X', role: 'driver', vehicleId: 'v1' })).toMatchObject({
+      status: 409,
+      body: { error: { code: 'conflict' } },
+    });
     expect(await add({ callsign: 'CPO-X', role: 'cpo' })).toMatchObject({ status: 400, body: { error: { code: 'invalid_payload' } } });
-    expect(await add({ callsign: 'DRV-X', role: 'driver', vehicleId: 'v9' })).toMatchObject({ status: 404, body: { error: { code: 'not_found' } } });
+    expect(await add({ callsign: 'DRV-X', role: 'driver', vehicleId: 'v9' })).toMatchObject({
+      status: 404,
+      body: { error: { code: 'not_found' } },
+    });
     expect(await add({ callsign: 'DRV-X', role: 'captain' })).toMatchObject({ status: 400 });
     const added = await add({ callsign: 'LIA', role: 'liaison' });
     expect(added.status).toBe(201);
     expect(added.body.token.length).toBeGreaterThanOrEqual(22);
-    expect((await hub.api('POST', `/api/missions/${mission.id}/members`, { body: { callsign: 'X', role: 'ops' }, token: mission.members.LEAD!.token })).status).toBe(403);
+    expect(
+      (
+        await hub.api('POST', `/api/missions/${mission.id}/members`, {
+          body: { callsign: 'X', role: 'ops' },
+          token: mission.members.LEAD!.token,
+        })
+      ).status,
+    ).toBe(403);
   });
 
   it('will not start while a driver has not acked the plan, unless forced; then runs planning → active → ended', async () => {
@@ -72,8 +103,13 @@ describe('HTTP API (PROTOCOL.md §6)', () => {
     const started = await hub.api('POST', `/api/missions/${mission.id}/start`, { body: {}, token: leadToken });
     expect(started).toMatchObject({ status: 200, body: { status: 'active' } });
     expect((await hub.api('POST', `/api/missions/${mission.id}/start`, { body: {}, token: leadToken })).status).toBe(409);
-    expect((await hub.api('POST', `/api/missions/${mission.id}/start`, { body: {}, token: mission.members['CPO-1']!.token })).status).toBe(403);
-    expect(await hub.api('PUT', `/api/missions/${mission.id}/plan`, { body: PLAN, token: leadToken })).toMatchObject({ status: 200, body: { version: 2 } });
+    expect((await hub.api('POST', `/api/missions/${mission.id}/start`, { body: {}, token: mission.members['CPO-1']!.token })).status).toBe(
+      403,
+    );
+    expect(await hub.api('PUT', `/api/missions/${mission.id}/plan`, { body: PLAN, token: leadToken })).toMatchObject({
+      status: 200,
+      body: { version: 2 },
+    });
     expect((await hub.api('POST', `/api/missions/${mission.id}/end`, { token: leadToken })).body.status).toBe('ended');
     expect((await hub.api('GET', `/api/missions/${mission.id}`, { token: mission.members['DRV-1']!.token })).body.status).toBe('ended');
   });

@@ -34,7 +34,9 @@ describe('presence and latency (PROTOCOL.md §5)', () => {
     const snapshot = await request(ops, 'mission:snapshot', {});
     expect(snapshot.presence.find((p: { memberId: string }) => p.memberId === driverId)?.state).toBe('offline');
     const log = await hub.api('GET', `/api/missions/${mission.id}/log`);
-    const states = log.body.events.filter((e: { kind: string; memberId: string }) => e.kind === 'presence' && e.memberId === driverId).map((e: { data: { state: string } }) => e.data.state);
+    const states = log.body.events
+      .filter((e: { kind: string; memberId: string }) => e.kind === 'presence' && e.memberId === driverId)
+      .map((e: { data: { state: string } }) => e.data.state);
     expect(states).toEqual(['online', 'stale', 'offline']);
   });
 

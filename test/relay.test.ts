@@ -1,6 +1,19 @@
 import type { TriggerCue } from '@lockstep/shared';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { STANDARD_MEMBERS, closeAllSockets, collect, connect, createMission, deviceNow, newId, nextEvent, request, startHub, type Client, type Hub } from './support/hub.ts';
+import {
+  STANDARD_MEMBERS,
+  closeAllSockets,
+  collect,
+  connect,
+  createMission,
+  deviceNow,
+  newId,
+  nextEvent,
+  request,
+  startHub,
+  type Client,
+  type Hub,
+} from './support/hub.ts';
 
 let hub: Hub;
 beforeAll(async () => {
@@ -43,9 +56,16 @@ describe('relay (PROTOCOL.md §5)', () => {
     expect(issued).toMatchObject({ ok: true, trigger: { id, status: 'pending', recipients: [{ callsign: 'DRV-1', state: 'pending' }] } });
     const [state] = await delivered;
     expect(state.recipients[0]?.deliveredAt).toBeGreaterThanOrEqual(issued.trigger.issuedAt);
-    expect(screen.cues).toMatchObject([{ id, seq: 1, type: 'box-in', label: 'BOX-IN — OPEN GAP', vehicleId: 'v1', expired: false, issuedBy: { callsign: 'LEAD' } }]);
+    expect(screen.cues).toMatchObject([
+      { id, seq: 1, type: 'box-in', label: 'BOX-IN — OPEN GAP', vehicleId: 'v1', expired: false, issuedBy: { callsign: 'LEAD' } },
+    ]);
 
-    const reply = await request(driver1, 'trigger:respond', { triggerId: id, response: 'ack', shownAt: screen.shownAt.get(id), respondedAt: deviceNow() });
+    const reply = await request(driver1, 'trigger:respond', {
+      triggerId: id,
+      response: 'ack',
+      shownAt: screen.shownAt.get(id),
+      respondedAt: deviceNow(),
+    });
     expect(reply).toMatchObject({ ok: true, gapSource: 'device', hesitation: false });
     expect(reply.gapMs).toBeLessThan(500);
     expect(seenByDriver2).toEqual([]);
@@ -84,7 +104,12 @@ describe('relay (PROTOCOL.md §5)', () => {
     const noDeviceTimes = await request(driver, 'trigger:respond', { triggerId: await fire(), response: 'ack', respondedAt: deviceNow() });
     expect(noDeviceTimes).toMatchObject({ ok: true, gapSource: 'server' });
     // A device claiming a 9-second gap the server never saw.
-    const absurd = await request(driver, 'trigger:respond', { triggerId: await fire(), response: 'ack', shownAt: 1000, respondedAt: 10_000 });
+    const absurd = await request(driver, 'trigger:respond', {
+      triggerId: await fire(),
+      response: 'ack',
+      shownAt: 1000,
+      respondedAt: 10_000,
+    });
     expect(absurd).toMatchObject({ ok: true, gapSource: 'server' });
     expect(absurd.gapMs).toBeLessThan(1000);
   });
@@ -106,7 +131,12 @@ describe('relay (PROTOCOL.md §5)', () => {
     expect(state.recipients[0]).toMatchObject({ state: 'hesitation', hesitation: true });
     expect(state.recipients[0]?.gapMs).toBeUndefined();
 
-    const reply = await request(driver, 'trigger:respond', { triggerId: id, response: 'ack', shownAt: screen.shownAt.get(id), respondedAt: deviceNow() });
+    const reply = await request(driver, 'trigger:respond', {
+      triggerId: id,
+      response: 'ack',
+      shownAt: screen.shownAt.get(id),
+      respondedAt: deviceNow(),
+    });
     expect(reply).toMatchObject({ ok: true, hesitation: true });
     expect(reply.gapMs).toBeGreaterThanOrEqual(500);
     const open = await request(lead, 'mission:snapshot', {});
@@ -131,7 +161,10 @@ describe('relay (PROTOCOL.md §5)', () => {
       },
     });
     await lastReplayed;
-    expect(replayed.map((c) => [c.id, c.seq])).toEqual([[ids[1], 2], [ids[2], 3]]);
+    expect(replayed.map((c) => [c.id, c.seq])).toEqual([
+      [ids[1], 2],
+      [ids[2], 3],
+    ]);
     withLastSeq.close();
 
     let all: TriggerCue[] = [];
@@ -202,8 +235,14 @@ describe('relay (PROTOCOL.md §5)', () => {
     const first = await request(lead, 'trigger:issue', { id, type: 'hold', target: { vehicleIds: ['v1'] } });
     const retry = await request(lead, 'trigger:issue', { id, type: 'hold', target: { vehicleIds: ['v1'] }, params: {} });
     expect(retry).toMatchObject({ ok: true, trigger: { id, issuedAt: first.trigger.issuedAt } });
-    expect(await request(lead, 'trigger:issue', { id, type: 'go', target: { vehicleIds: ['v1'] } })).toMatchObject({ ok: false, error: { code: 'conflict' } });
-    expect(await request(cpo, 'trigger:issue', { id, type: 'hold', target: { vehicleIds: ['v1'] } })).toMatchObject({ ok: false, error: { code: 'conflict' } });
+    expect(await request(lead, 'trigger:issue', { id, type: 'go', target: { vehicleIds: ['v1'] } })).toMatchObject({
+      ok: false,
+      error: { code: 'conflict' },
+    });
+    expect(await request(cpo, 'trigger:issue', { id, type: 'hold', target: { vehicleIds: ['v1'] } })).toMatchObject({
+      ok: false,
+      error: { code: 'conflict' },
+    });
     await request(driver, 'mission:snapshot', {});
     expect(cues.map((c) => c.id)).toEqual([id]);
   });
@@ -221,11 +260,21 @@ describe('relay (PROTOCOL.md §5)', () => {
     receipt({ shownAt: deviceNow() + 5000 });
     const [state] = await delivered;
     const first = await request(driver, 'trigger:respond', { triggerId: id, response: 'ack', respondedAt: deviceNow() });
-    const second = await request(driver, 'trigger:respond', { triggerId: id, response: 'unable', reason: 'blocked', respondedAt: deviceNow() });
+    const second = await request(driver, 'trigger:respond', {
+      triggerId: id,
+      response: 'unable',
+      reason: 'blocked',
+      respondedAt: deviceNow(),
+    });
     expect(second).toMatchObject({ ok: false, error: { code: 'conflict' } });
     const snapshot = await request(lead, 'mission:snapshot', {});
     const recipient = snapshot.triggers.find((t: { id: string }) => t.id === id).recipients[0];
-    expect(recipient).toMatchObject({ state: 'answered', response: 'ack', gapMs: first.gapMs, deliveredAt: state.recipients[0]?.deliveredAt });
+    expect(recipient).toMatchObject({
+      state: 'answered',
+      response: 'ack',
+      gapMs: first.gapMs,
+      deliveredAt: state.recipients[0]?.deliveredAt,
+    });
   });
 
   it('writes every accepted event and every refusal to the mission log, in order', async () => {
@@ -248,7 +297,10 @@ describe('relay (PROTOCOL.md §5)', () => {
     const story = events.filter((e) => e.kind !== 'presence').map((e) => e.kind);
     expect(story.slice(0, 2)).toEqual(['mission.created', 'member.added']);
     expect(story.slice(-4)).toEqual(['trigger.issued', 'trigger.receipt', 'refused', 'trigger.answered']);
-    expect(events.find((e) => e.kind === 'refused')).toMatchObject({ memberId: memberId('DRV-1'), data: { code: 'forbidden', request: 'trigger:issue' } });
+    expect(events.find((e) => e.kind === 'refused')).toMatchObject({
+      memberId: memberId('DRV-1'),
+      data: { code: 'forbidden', request: 'trigger:issue' },
+    });
 
     const csv = await hub.api('GET', `/api/missions/${mission.id}/log?format=csv`);
     expect(String(csv.body).split('\r\n')[0]).toBe('seq,at,kind,memberId,triggerId,data');

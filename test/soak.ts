@@ -54,7 +54,12 @@ class Tablet {
 
   connect() {
     const node = pick(alive());
-    const socket: Client = io(node.url, { transports: ['websocket'], reconnection: false, forceNew: true, auth: { token: this.token, lastSeq: this.lastSeq } });
+    const socket: Client = io(node.url, {
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+      auth: { token: this.token, lastSeq: this.lastSeq },
+    });
     this.socket = socket;
     socket.on('probe', (_probe, answer) => answer({ deviceAt: performance.timeOrigin + performance.now() }));
     socket.on('trigger', (cue: TriggerCue, receipt) => {
@@ -64,7 +69,12 @@ class Tablet {
       if (!cue.expired && Date.now() > cue.staleAt + STALE_TOLERANCE_MS) this.wronglyLive += 1;
       if (cue.expired) return;
       // Most answer within the threshold; some hesitate past it.
-      const answer = () => socket.emit('trigger:respond', { triggerId: cue.id, response: 'ack', respondedAt: performance.timeOrigin + performance.now() }, () => {});
+      const answer = () =>
+        socket.emit(
+          'trigger:respond',
+          { triggerId: cue.id, response: 'ack', respondedAt: performance.timeOrigin + performance.now() },
+          () => {},
+        );
       setTimeout(answer, 100 + Math.random() * 1400);
     });
     socket.on('disconnect', () => {
@@ -96,7 +106,12 @@ class Handset {
   constructor(readonly token: string) {}
 
   connect() {
-    const socket: Client = io(pick(alive()).url, { transports: ['websocket'], reconnection: false, forceNew: true, auth: { token: this.token } });
+    const socket: Client = io(pick(alive()).url, {
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+      auth: { token: this.token },
+    });
     this.socket = socket;
     socket.on('probe', (_probe, answer) => answer({ deviceAt: performance.timeOrigin + performance.now() }));
     socket.on('connect', () => {
@@ -135,7 +150,11 @@ try {
   for (let m = 0; m < MISSIONS; m++) {
     missions.push(
       await createMission(nodes[0]!, {
-        vehicles: [{ id: 'v1', callsign: 'ALPHA' }, { id: 'v2', callsign: 'BRAVO' }, { id: 'v3', callsign: 'CHARLIE' }],
+        vehicles: [
+          { id: 'v1', callsign: 'ALPHA' },
+          { id: 'v2', callsign: 'BRAVO' },
+          { id: 'v3', callsign: 'CHARLIE' },
+        ],
         members: [...STANDARD_MEMBERS.filter((x) => x.role !== 'cpo'), { callsign: 'DRV-3', role: 'driver', vehicleId: 'v3' }],
         settings: SETTINGS,
       }),
@@ -179,7 +198,8 @@ try {
   let raisedTwice = 0;
   for (const [m, mission] of missions.entries()) {
     const log = await alive()[0]!.api('GET', `/api/missions/${mission.id}/log`);
-    const events: { kind: string; triggerId?: string; memberId?: string; data: { recipients?: string[]; alertId?: string } }[] = log.body.events;
+    const events: { kind: string; triggerId?: string; memberId?: string; data: { recipients?: string[]; alertId?: string } }[] =
+      log.body.events;
     const byMember = new Map(['DRV-1', 'DRV-2', 'DRV-3'].map((c, i) => [mission.members[c]!.memberId, tablets[m * 3 + i]!]));
     for (const issued of events.filter((e) => e.kind === 'trigger.issued')) {
       for (const memberId of issued.data.recipients ?? []) {
@@ -210,7 +230,9 @@ try {
     ['node killed (SIGKILL)', killed === undefined ? 'none' : `node ${killed + 1} of 3`],
     ['firing time', `${(firingMs / 1000).toFixed(1)} s at ${RATE_PER_SECOND} cues/s`],
   ];
-  process.stdout.write(`\n| soak, ${MISSIONS} missions × 3 drivers, 3 nodes | |\n|---|---|\n${rows.map(([k, v]) => `| ${k} | ${v} |`).join('\n')}\n\n`);
+  process.stdout.write(
+    `\n| soak, ${MISSIONS} missions × 3 drivers, 3 nodes | |\n|---|---|\n${rows.map(([k, v]) => `| ${k} | ${v} |`).join('\n')}\n\n`,
+  );
   const clean = accepted >= CUES && duplicates === 0 && lost === 0 && wronglyLive === 0 && raisedTwice === 0;
   process.stdout.write(clean ? 'soak: PASS\n' : 'soak: FAIL\n');
   for (const device of [...tablets, ...handsets]) device.socket?.close();

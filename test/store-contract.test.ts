@@ -18,7 +18,13 @@ function storeContract(name: string, open: () => Store) {
       members: [],
       plan: { version: 0, routes: [] },
       planAcks: {},
-      settings: { thresholds: { default: 2000 }, staleMs: { default: 30_000 }, offlineGraceMs: 3000, overload: { count: 4, windowMs: 10_000 }, silenceMs: 5000 },
+      settings: {
+        thresholds: { default: 2000 },
+        staleMs: { default: 30_000 },
+        offlineGraceMs: 3000,
+        overload: { count: 4, windowMs: 10_000 },
+        silenceMs: 5000,
+      },
       createdAt: 1,
     });
 
@@ -34,18 +40,31 @@ function storeContract(name: string, open: () => Store) {
       staleAt: 30_010,
       thresholdMs: 2000,
       fingerprint: 'fp',
-      recipients: recipients.map((memberId) => ({ memberId, callsign: memberId, vehicleId: 'v1', state: 'pending', hesitation: false, seq: 0 })),
+      recipients: recipients.map((memberId) => ({
+        memberId,
+        callsign: memberId,
+        vehicleId: 'v1',
+        state: 'pending',
+        hesitation: false,
+        seq: 0,
+      })),
     });
 
     it('keeps a mission and writes each change together with its log lines, in order', async () => {
       const m = mission();
       await store.createMission(m, [{ at: 1, kind: 'mission.created', data: {} }]);
       expect(await store.getMission(m.id)).toEqual(m);
-      const started = await store.changeMission(m.id, (current) => ({ ok: true, value: { next: { ...current, status: 'active' }, log: [{ at: 2, kind: 'mission.started', data: { force: true } }] } }));
+      const started = await store.changeMission(m.id, (current) => ({
+        ok: true,
+        value: { next: { ...current, status: 'active' }, log: [{ at: 2, kind: 'mission.started', data: { force: true } }] },
+      }));
       expect(started.ok && started.value.status).toBe('active');
       expect((await store.getMission(m.id))?.status).toBe('active');
       const log = await store.readLog(m.id);
-      expect(log.map((e) => [e.seq, e.kind])).toEqual([[1, 'mission.created'], [2, 'mission.started']]);
+      expect(log.map((e) => [e.seq, e.kind])).toEqual([
+        [1, 'mission.created'],
+        [2, 'mission.started'],
+      ]);
     });
 
     it('changes nothing when the change refuses, and answers not_found for a missing record', async () => {
@@ -64,7 +83,13 @@ function storeContract(name: string, open: () => Store) {
       await store.createMission(m, []);
       await Promise.all(
         Array.from({ length: 10 }, (_, i) =>
-          store.changeMission(m.id, (current) => ({ ok: true, value: { next: { ...current, planAcks: { ...current.planAcks, [`member-${i}`]: 1 } }, log: [{ at: 3, kind: 'plan.acked', data: { i } }] } })),
+          store.changeMission(m.id, (current) => ({
+            ok: true,
+            value: {
+              next: { ...current, planAcks: { ...current.planAcks, [`member-${i}`]: 1 } },
+              log: [{ at: 3, kind: 'plan.acked', data: { i } }],
+            },
+          })),
         ),
       );
       expect(Object.keys((await store.getMission(m.id))?.planAcks ?? {})).toHaveLength(10);
@@ -119,7 +144,10 @@ function storeContract(name: string, open: () => Store) {
       const { trigger: issued } = await store.issueTrigger(trigger(m.id, [d1]), { at: 10, kind: 'trigger.issued', data: {} }, []);
       const changed = await store.changeTrigger(issued.id, (t) => ({
         ok: true,
-        value: { next: { ...t, recipients: t.recipients.map((r) => ({ ...r, state: 'delivered' as const, deliveredAt: 20 })) }, log: [{ at: 20, kind: 'trigger.receipt', triggerId: t.id, data: {} }] },
+        value: {
+          next: { ...t, recipients: t.recipients.map((r) => ({ ...r, state: 'delivered' as const, deliveredAt: 20 })) },
+          log: [{ at: 20, kind: 'trigger.receipt', triggerId: t.id, data: {} }],
+        },
       }));
       expect(changed.ok).toBe(true);
       expect((await store.getTrigger(issued.id))?.recipients[0]).toMatchObject({ state: 'delivered', deliveredAt: 20, seq: 1 });
@@ -132,7 +160,10 @@ function storeContract(name: string, open: () => Store) {
       expect(await store.raiseAlert(alert, { at: 5, kind: 'alert.raised', data: {} })).toBe(true);
       expect(await store.raiseAlert({ ...alert, at: 6 }, { at: 6, kind: 'alert.raised', data: {} })).toBe(false);
       expect(await store.missionAlerts(m.id)).toEqual([alert]);
-      const resolved = await store.changeAlert(alert.id, (a) => ({ ok: true, value: { next: { ...a, resolvedAt: 9, resolvedBy: 'ops' }, log: [{ at: 9, kind: 'alert.resolved', data: {} }] } }));
+      const resolved = await store.changeAlert(alert.id, (a) => ({
+        ok: true,
+        value: { next: { ...a, resolvedAt: 9, resolvedBy: 'ops' }, log: [{ at: 9, kind: 'alert.resolved', data: {} }] },
+      }));
       expect(resolved.ok && resolved.value.resolvedAt).toBe(9);
       expect((await store.readLog(m.id)).map((e) => e.kind)).toEqual(['alert.raised', 'alert.resolved']);
     });
@@ -140,7 +171,16 @@ function storeContract(name: string, open: () => Store) {
     it('posts an observation once by id', async () => {
       const m = mission();
       await store.createMission(m, []);
-      const observation = { id: randomUUID(), category: 'vehicle' as const, severity: 'threat' as const, memberId: 'a', callsign: 'ADV', at: 5, missionId: m.id, fingerprint: 'x' };
+      const observation = {
+        id: randomUUID(),
+        category: 'vehicle' as const,
+        severity: 'threat' as const,
+        memberId: 'a',
+        callsign: 'ADV',
+        at: 5,
+        missionId: m.id,
+        fingerprint: 'x',
+      };
       expect((await store.postObservation(observation, { at: 5, kind: 'observation', data: {} })).created).toBe(true);
       const again = await store.postObservation({ ...observation, fingerprint: 'y' }, { at: 6, kind: 'observation', data: {} });
       expect(again).toEqual({ created: false, observation });
@@ -152,8 +192,22 @@ function storeContract(name: string, open: () => Store) {
       const m = mission();
       await store.createMission(m, []);
       const memberId = randomUUID();
-      const presence = { memberId, callsign: 'DRV', role: 'driver' as const, state: 'online' as const, rttMs: 25, rttP95Ms: 31, clockOffsetMs: -420, lastSeenAt: 7 };
-      expect(await store.savePresence(m.id, presence, [{ at: 7, kind: 'presence', memberId, data: { state: 'online' } }], { id: 'socket-a', onlyIfOwner: false })).toBe(true);
+      const presence = {
+        memberId,
+        callsign: 'DRV',
+        role: 'driver' as const,
+        state: 'online' as const,
+        rttMs: 25,
+        rttP95Ms: 31,
+        clockOffsetMs: -420,
+        lastSeenAt: 7,
+      };
+      expect(
+        await store.savePresence(m.id, presence, [{ at: 7, kind: 'presence', memberId, data: { state: 'online' } }], {
+          id: 'socket-a',
+          onlyIfOwner: false,
+        }),
+      ).toBe(true);
       expect(await store.savePresence(m.id, { ...presence, state: 'stale' }, [], { id: 'socket-a', onlyIfOwner: true })).toBe(true);
       expect(await store.missionPresence(m.id)).toEqual([{ ...presence, state: 'stale' }]);
       expect(await store.getPresence(m.id, memberId)).toEqual({ ...presence, state: 'stale' });
@@ -168,7 +222,12 @@ function storeContract(name: string, open: () => Store) {
       await store.savePresence(m.id, online, [], { id: 'old-socket', onlyIfOwner: false });
       // The tablet reconnected to another node before this node noticed the old socket die.
       await store.savePresence(m.id, { ...online, lastSeenAt: 8 }, [], { id: 'new-socket', onlyIfOwner: false });
-      expect(await store.savePresence(m.id, { ...online, state: 'offline' }, [{ at: 9, kind: 'presence', data: {} }], { id: 'old-socket', onlyIfOwner: true })).toBe(false);
+      expect(
+        await store.savePresence(m.id, { ...online, state: 'offline' }, [{ at: 9, kind: 'presence', data: {} }], {
+          id: 'old-socket',
+          onlyIfOwner: true,
+        }),
+      ).toBe(false);
       expect(await store.getPresence(m.id, memberId)).toMatchObject({ state: 'online', lastSeenAt: 8 });
       expect(await store.readLog(m.id)).toEqual([]);
     });
@@ -193,9 +252,18 @@ function storeContract(name: string, open: () => Store) {
       await store.createMission(m, []);
       const d1 = randomUUID();
       const issuedKey = `undelivered|${randomUUID()}|${d1}`;
-      const { trigger: issued } = await store.issueTrigger(trigger(m.id, [d1]), { at: 10, kind: 'trigger.issued', data: {} }, [{ key: issuedKey, at: 500 }]);
+      const { trigger: issued } = await store.issueTrigger(trigger(m.id, [d1]), { at: 10, kind: 'trigger.issued', data: {} }, [
+        { key: issuedKey, at: 500 },
+      ]);
       const hesitationKey = `hesitation|${issued.id}|${d1}`;
-      await store.changeTrigger(issued.id, (t) => ({ ok: true, value: { next: { ...t, thresholdMs: 1999 }, log: [], deadlines: { schedule: [{ key: hesitationKey, at: 600 }], complete: [issuedKey] } } }));
+      await store.changeTrigger(issued.id, (t) => ({
+        ok: true,
+        value: {
+          next: { ...t, thresholdMs: 1999 },
+          log: [],
+          deadlines: { schedule: [{ key: hesitationKey, at: 600 }], complete: [issuedKey] },
+        },
+      }));
       const due = await store.claimDeadlines(700, 100, 1000);
       expect(due).toContain(hesitationKey);
       expect(due).not.toContain(issuedKey);
@@ -205,4 +273,11 @@ function storeContract(name: string, open: () => Store) {
 }
 
 storeContract('memory', () => new MemoryStore());
-storeContract('redis', () => new RedisStore(connectRedis(inject('redisUrl'), () => {}), `contract:${randomUUID()}:`));
+storeContract(
+  'redis',
+  () =>
+    new RedisStore(
+      connectRedis(inject('redisUrl'), () => {}),
+      `contract:${randomUUID()}:`,
+    ),
+);

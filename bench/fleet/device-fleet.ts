@@ -156,15 +156,19 @@ class Fleet {
     this.#window.receivedCues += 1;
     this.#window.relayUs.push(micros(arrivedAt - trigger.at));
     const answer = { triggerId: cue.id, response: 'ack', shownAt, respondedAt: deviceNow() } as const;
-    socket.emit('trigger:respond', answer, withDeadline(this.#ackTimeoutMs, (reply) => {
-      if (!reply) return this.#error(`answer to ${cue.id} not acknowledged within ${this.#ackTimeoutMs} ms`);
-      if (!reply.ok) {
-        this.#window.answerRefused += 1;
-        return this.#error(`answer refused: ${reply.error.code} ${reply.error.message}`);
-      }
-      this.#window.answered += 1;
-      this.#window.answerUs.push(micros(performance.now() - trigger.at));
-    }));
+    socket.emit(
+      'trigger:respond',
+      answer,
+      withDeadline(this.#ackTimeoutMs, (reply) => {
+        if (!reply) return this.#error(`answer to ${cue.id} not acknowledged within ${this.#ackTimeoutMs} ms`);
+        if (!reply.ok) {
+          this.#window.answerRefused += 1;
+          return this.#error(`answer refused: ${reply.error.code} ${reply.error.message}`);
+        }
+        this.#window.answered += 1;
+        this.#window.answerUs.push(micros(performance.now() - trigger.at));
+      }),
+    );
   }
 
   #issue(mission: FleetMission) {
@@ -172,14 +176,18 @@ class Fleet {
     const trigger: IssuedTrigger = { at: performance.now(), drivers: mission.spec.drivers.length, received: new Set(), refused: false };
     this.#issued.set(id, trigger);
     this.#window.issued += 1;
-    mission.lead.emit('trigger:issue', { id, type: 'box-in', target: { convoy: true } }, withDeadline(this.#ackTimeoutMs, (reply) => {
-      if (!reply) return this.#error(`issue ${id} not acknowledged within ${this.#ackTimeoutMs} ms`);
-      if (!reply.ok) {
-        trigger.refused = true;
-        this.#window.issueRefused += 1;
-        this.#error(`issue refused: ${reply.error.code} ${reply.error.message}`);
-      }
-    }));
+    mission.lead.emit(
+      'trigger:issue',
+      { id, type: 'box-in', target: { convoy: true } },
+      withDeadline(this.#ackTimeoutMs, (reply) => {
+        if (!reply) return this.#error(`issue ${id} not acknowledged within ${this.#ackTimeoutMs} ms`);
+        if (!reply.ok) {
+          trigger.refused = true;
+          this.#window.issueRefused += 1;
+          this.#error(`issue refused: ${reply.error.code} ${reply.error.message}`);
+        }
+      }),
+    );
   }
 
   /** A new window of counts; errors seen since the devices connected (a dropped device) carry into it. */
@@ -227,11 +235,14 @@ class Fleet {
     const schedule = (mission: FleetMission, offsetMs: number, round: number) => {
       const dueMs = offsetMs + round * periodMs;
       if (dueMs >= durationMs) return;
-      const timer = setTimeout(() => {
-        timers.delete(timer);
-        this.#issue(mission);
-        schedule(mission, offsetMs, round + 1);
-      }, Math.max(0, start + dueMs - performance.now()));
+      const timer = setTimeout(
+        () => {
+          timers.delete(timer);
+          this.#issue(mission);
+          schedule(mission, offsetMs, round + 1);
+        },
+        Math.max(0, start + dueMs - performance.now()),
+      );
       timers.add(timer);
     };
     for (const { key, offsetMs } of firing) {

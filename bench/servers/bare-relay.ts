@@ -65,7 +65,9 @@ io.on('connection', (socket) => {
   socket.on('disconnect', () => clearInterval(prober));
 
   socket.on('trigger:issue', (issue, answer) => {
-    io.to(drivers(missionKey)).timeout(RECEIPT_TIMEOUT_MS).emit('trigger', issue, () => {});
+    io.to(drivers(missionKey))
+      .timeout(RECEIPT_TIMEOUT_MS)
+      .emit('trigger', issue, () => {});
     answer?.({ ok: true });
   });
   socket.on('trigger:respond', (_answer, reply) => reply?.({ ok: true }));

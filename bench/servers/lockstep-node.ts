@@ -21,7 +21,8 @@ const prefix = process.env.BENCH_REDIS_PREFIX;
 const adminToken = process.env.BENCH_ADMIN_TOKEN;
 /** The outage journal goes in the bench's temporary directory, removed with it. */
 const journalPath = process.env.BENCH_JOURNAL_PATH;
-if (!redisUrl || !prefix || !adminToken || !journalPath) throw new Error('BENCH_REDIS_URL, BENCH_REDIS_PREFIX, BENCH_ADMIN_TOKEN and BENCH_JOURNAL_PATH are required');
+if (!redisUrl || !prefix || !adminToken || !journalPath)
+  throw new Error('BENCH_REDIS_URL, BENCH_REDIS_PREFIX, BENCH_ADMIN_TOKEN and BENCH_JOURNAL_PATH are required');
 
 const app = await buildApp({ store: { kind: 'redis', url: redisUrl, prefix, journalPath }, adminToken, logger: pino({ level: 'warn' }) });
 const url = await app.listen(0, '127.0.0.1');

@@ -30,7 +30,8 @@ const serverNow = () => conn?.serverNow() ?? Date.now();
 
 /** Open triggers count up in tenths without re-rendering the board. */
 setInterval(() => {
-  for (const timer of root.querySelectorAll<HTMLElement>('[data-since]')) timer.textContent = formatGap(Math.max(0, serverNow() - Number(timer.dataset.since)));
+  for (const timer of root.querySelectorAll<HTMLElement>('[data-since]'))
+    timer.textContent = formatGap(Math.max(0, serverNow() - Number(timer.dataset.since)));
   const clock = root.querySelector('[data-clock]');
   if (clock) clock.textContent = clockTime(Date.now());
 }, 100);
@@ -55,14 +56,26 @@ function render() {
   const chart = h('div', { class: 'chart-host' });
   root.replaceChildren(
     header(mission),
-    h('div', { class: 'board' }, vehiclesPanel(mission), triggersPanel(mission), h('div', { class: 'side' }, alertsPanel(mission), observationsPanel()), panel('Response gaps', chart)),
+    h(
+      'div',
+      { class: 'board' },
+      vehiclesPanel(mission),
+      triggersPanel(mission),
+      h('div', { class: 'side' }, alertsPanel(mission), observationsPanel()),
+      panel('Response gaps', chart),
+    ),
   );
   // Drawn at the size it is shown, one SVG unit per pixel, so text and dots stay legible on any wall.
   chart.replaceChildren(gapChart(mission, chart.clientWidth, chart.clientHeight));
 }
 
 function header(mission: Mission | undefined): HTMLElement {
-  const words: Record<ConnectionState, string> = { connecting: 'CONNECTING…', online: 'LIVE', offline: 'OFFLINE — RECONNECTING', unauthorized: 'LINK REFUSED' };
+  const words: Record<ConnectionState, string> = {
+    connecting: 'CONNECTING…',
+    online: 'LIVE',
+    offline: 'OFFLINE — RECONNECTING',
+    unauthorized: 'LINK REFUSED',
+  };
   return h(
     'header',
     { class: 'top' },
@@ -85,7 +98,9 @@ function sparkline(history: readonly number[]): SVGSVGElement {
   const max = Math.max(50, ...history);
   // One sample draws as a flat line, so the row never looks empty while history builds.
   const samples = history.length === 1 ? [history[0] ?? 0, history[0] ?? 0] : history;
-  const points = samples.map((rtt, i) => `${(i / Math.max(1, samples.length - 1)) * width},${height - (rtt / max) * (height - 2) - 1}`).join(' ');
+  const points = samples
+    .map((rtt, i) => `${(i / Math.max(1, samples.length - 1)) * width},${height - (rtt / max) * (height - 2) - 1}`)
+    .join(' ');
   return svg(
     'svg',
     { class: 'spark', viewBox: `0 0 ${width} ${height}`, preserveAspectRatio: 'none', 'aria-hidden': 'true' },
@@ -98,12 +113,18 @@ function vehiclesPanel(mission: Mission | undefined): HTMLElement {
     const driver = mission?.members.find((m) => m.role === 'driver' && m.vehicleId === vehicle.id);
     const presence: Presence | undefined = driver && watch?.presence.get(driver.memberId);
     const state = presence?.state ?? 'offline';
-    const planAcked = !mission || mission.plan.version === 0 || (driver && (mission.planAcks[driver.memberId] ?? 0) >= mission.plan.version);
+    const planAcked =
+      !mission || mission.plan.version === 0 || (driver && (mission.planAcks[driver.memberId] ?? 0) >= mission.plan.version);
     return h(
       'div',
       { class: `vehicle presence-${state}`, 'data-vehicle': vehicle.id },
       h('div', { class: 'vehicle-callsign' }, vehicle.callsign),
-      h('div', { class: 'driver' }, driver ? driver.callsign : 'NO DRIVER', planAcked ? null : h('span', { class: 'plan-missing' }, ' PLAN NOT ACKED')),
+      h(
+        'div',
+        { class: 'driver' },
+        driver ? driver.callsign : 'NO DRIVER',
+        planAcked ? null : h('span', { class: 'plan-missing' }, ' PLAN NOT ACKED'),
+      ),
       h('div', { class: 'presence-word' }, state),
       h('div', { class: 'rtt' }, presence?.rttMs === undefined ? '— ms' : `${Math.round(presence.rttMs)} ms`),
       driver ? sparkline(watch?.rttHistory.get(driver.memberId) ?? []) : null,
@@ -122,14 +143,23 @@ function triggersPanel(mission: Mission | undefined): HTMLElement {
     h(
       'div',
       { class: `trigger status-${t.status}`, 'data-trigger': t.id },
-      h('div', { class: 'trigger-head' }, h('span', { class: 'trigger-label' }, cueLabel(t.type, t.params, routeName(mission, t.params.routeId))), h('span', { class: 'muted' }, ` ${t.issuedBy.callsign} ${clockTime(t.issuedAt)}`), isOpen(t) ? h('span', { class: 'timer', 'data-since': t.issuedAt }, formatGap(serverNow() - t.issuedAt)) : null),
+      h(
+        'div',
+        { class: 'trigger-head' },
+        h('span', { class: 'trigger-label' }, cueLabel(t.type, t.params, routeName(mission, t.params.routeId))),
+        h('span', { class: 'muted' }, ` ${t.issuedBy.callsign} ${clockTime(t.issuedAt)}`),
+        isOpen(t) ? h('span', { class: 'timer', 'data-since': t.issuedAt }, formatGap(serverNow() - t.issuedAt)) : null,
+      ),
       h(
         'div',
         { class: 'recipients' },
         ...t.recipients.map((r) =>
           h(
             'span',
-            { class: `recipient state-${r.state}${ALARM_STATES.has(r.state) || r.hesitation ? ' alarmed' : ''}`, 'data-vehicle': r.vehicleId },
+            {
+              class: `recipient state-${r.state}${ALARM_STATES.has(r.state) || r.hesitation ? ' alarmed' : ''}`,
+              'data-vehicle': r.vehicleId,
+            },
             h('b', {}, vehicleCallsign(mission, r.vehicleId)),
             ` ${r.state}`,
             r.response === 'unable' ? ` unable ${r.reason ?? ''}` : '',
@@ -140,7 +170,10 @@ function triggersPanel(mission: Mission | undefined): HTMLElement {
       ),
     ),
   );
-  return panel('Triggers', h('div', { class: 'triggers' }, ...rows, rows.length ? null : h('div', { class: 'muted' }, 'No trigger fired yet')));
+  return panel(
+    'Triggers',
+    h('div', { class: 'triggers' }, ...rows, rows.length ? null : h('div', { class: 'muted' }, 'No trigger fired yet')),
+  );
 }
 
 const ALERT_WORDS: Readonly<Record<Alert['kind'], string>> = {
@@ -155,18 +188,27 @@ const ALERT_WORDS: Readonly<Record<Alert['kind'], string>> = {
 
 function alertsPanel(mission: Mission | undefined): HTMLElement {
   const rows = (watch?.openAlerts() ?? []).map((alert) => {
-    const who = alert.vehicleId ? vehicleCallsign(mission, alert.vehicleId) : (mission?.members.find((m) => m.memberId === alert.memberId)?.callsign ?? '');
+    const who = alert.vehicleId
+      ? vehicleCallsign(mission, alert.vehicleId)
+      : (mission?.members.find((m) => m.memberId === alert.memberId)?.callsign ?? '');
     const trigger = alert.triggerId ? watch?.triggers.get(alert.triggerId) : undefined;
-    const value = alert.valueMs !== undefined && (alert.kind === 'hesitation' || alert.kind === 'undelivered') && alert.valueMs > 0 ? ` ${formatGap(alert.valueMs)}` : '';
+    const value =
+      alert.valueMs !== undefined && (alert.kind === 'hesitation' || alert.kind === 'undelivered') && alert.valueMs > 0
+        ? ` ${formatGap(alert.valueMs)}`
+        : '';
     return h(
       'div',
       { class: `alert alert-${alert.kind}`, 'data-alert': alert.id },
       h('span', { class: 'alert-kind' }, ALERT_WORDS[alert.kind]),
       ` ${who}`,
-      trigger ? h('span', { class: 'muted' }, ` ${cueLabel(trigger.type, trigger.params, routeName(mission, trigger.params.routeId))}`) : null,
+      trigger
+        ? h('span', { class: 'muted' }, ` ${cueLabel(trigger.type, trigger.params, routeName(mission, trigger.params.routeId))}`)
+        : null,
       value,
       h('span', { class: 'muted' }, ` ${clockTime(alert.at)}`),
-      mayResolve() ? button('RESOLVE', { class: 'resolve', 'aria-label': `Resolve ${ALERT_WORDS[alert.kind]} ${who}` }, () => resolve(alert)) : null,
+      mayResolve()
+        ? button('RESOLVE', { class: 'resolve', 'aria-label': `Resolve ${ALERT_WORDS[alert.kind]} ${who}` }, () => resolve(alert))
+        : null,
     );
   });
   return panel('Alerts', h('div', { class: 'alerts' }, ...rows, rows.length ? null : h('div', { class: 'muted' }, 'No open alert')));
@@ -176,7 +218,15 @@ function observationsPanel(): HTMLElement {
   const rows = (watch?.observations ?? [])
     .slice(-OBSERVATIONS_SHOWN)
     .reverse()
-    .map((o) => h('div', { class: `observation severity-${o.severity}` }, h('b', {}, `${o.severity.toUpperCase()} ${o.category}`), ` ${o.callsign}: ${o.text ?? ''}`, h('span', { class: 'muted' }, ` ${clockTime(o.at)}`)));
+    .map((o) =>
+      h(
+        'div',
+        { class: `observation severity-${o.severity}` },
+        h('b', {}, `${o.severity.toUpperCase()} ${o.category}`),
+        ` ${o.callsign}: ${o.text ?? ''}`,
+        h('span', { class: 'muted' }, ` ${clockTime(o.at)}`),
+      ),
+    );
   return panel('Observations', h('div', { class: 'observations' }, ...rows, rows.length ? null : h('div', { class: 'muted' }, 'None')));
 }
 
@@ -184,7 +234,13 @@ function observationsPanel(): HTMLElement {
 function gapChart(mission: Mission | undefined, width: number, height: number): SVGSVGElement {
   const pad = { left: 80, right: 48, top: 16, bottom: 36 };
   const threshold = mission?.settings.thresholds.default ?? 2000;
-  const points = [...(watch?.triggers.values() ?? [])].flatMap((t) => t.recipients.flatMap((r) => (r.gapMs === undefined ? [] : [{ at: t.issuedAt, gapMs: r.gapMs, hesitation: r.hesitation, who: vehicleCallsign(mission, r.vehicleId) }])));
+  const points = [...(watch?.triggers.values() ?? [])].flatMap((t) =>
+    t.recipients.flatMap((r) =>
+      r.gapMs === undefined
+        ? []
+        : [{ at: t.issuedAt, gapMs: r.gapMs, hesitation: r.hesitation, who: vehicleCallsign(mission, r.vehicleId) }],
+    ),
+  );
   const start = mission?.startedAt ?? Math.min(serverNow(), ...points.map((p) => p.at));
   const end = Math.max(serverNow(), start + 60_000);
   const maxGap = Math.max(threshold * 1.5, ...points.map((p) => p.gapMs * 1.1));
@@ -195,15 +251,32 @@ function gapChart(mission: Mission | undefined, width: number, height: number): 
   const ticks = Array.from({ length: Math.floor(minutes / tickEvery) + 1 }, (_, i) => i * tickEvery);
   return svg(
     'svg',
-    { class: 'chart', width, height, viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': `Response gaps; threshold ${formatGap(threshold)}` },
+    {
+      class: 'chart',
+      width,
+      height,
+      viewBox: `0 0 ${width} ${height}`,
+      role: 'img',
+      'aria-label': `Response gaps; threshold ${formatGap(threshold)}`,
+    },
     svg('line', { class: 'axis', x1: pad.left, y1: height - pad.bottom, x2: width - pad.right, y2: height - pad.bottom }),
     svg('line', { class: 'axis', x1: pad.left, y1: pad.top, x2: pad.left, y2: height - pad.bottom }),
     ...ticks.map((m) => svg('text', { class: 'tick', x: x(start + m * 60_000), y: height - 8, 'text-anchor': 'middle' }, `${m} min`)),
     svg('text', { class: 'tick', x: pad.left - 8, y: y(0), 'text-anchor': 'end' }, '0 s'),
     svg('text', { class: 'tick', x: pad.left - 8, y: y(maxGap) + 14, 'text-anchor': 'end' }, formatGap(maxGap)),
     svg('line', { class: 'threshold', x1: pad.left, y1: y(threshold), x2: width - pad.right, y2: y(threshold) }),
-    svg('text', { class: 'threshold-label', x: width - pad.right - 4, y: y(threshold) - 6, 'text-anchor': 'end' }, `threshold ${formatGap(threshold)}`),
-    ...points.map((p) => svg('circle', { class: p.hesitation ? 'gap hesitation' : 'gap', cx: x(p.at), cy: y(p.gapMs), r: 8 }, svg('title', {}, `${p.who} ${formatGap(p.gapMs)}`))),
+    svg(
+      'text',
+      { class: 'threshold-label', x: width - pad.right - 4, y: y(threshold) - 6, 'text-anchor': 'end' },
+      `threshold ${formatGap(threshold)}`,
+    ),
+    ...points.map((p) =>
+      svg(
+        'circle',
+        { class: p.hesitation ? 'gap hesitation' : 'gap', cx: x(p.at), cy: y(p.gapMs), r: 8 },
+        svg('title', {}, `${p.who} ${formatGap(p.gapMs)}`),
+      ),
+    ),
   );
 }
 

@@ -39,7 +39,12 @@ const DEFAULT_BINDINGS: EarpieceBindings = {
 
 const bindsTriggers = (value: unknown) => typeof value === 'object' && value !== null && Object.values(value).every(isBindable);
 const isBindings = (value: unknown): value is EarpieceBindings =>
-  typeof value === 'object' && value !== null && 'media' in value && bindsTriggers(value.media) && 'keys' in value && bindsTriggers(value.keys);
+  typeof value === 'object' &&
+  value !== null &&
+  'media' in value &&
+  bindsTriggers(value.media) &&
+  'keys' in value &&
+  bindsTriggers(value.keys);
 
 function loadBindings(): EarpieceBindings {
   const stored = loadJson(localStorage, EARPIECE_KEY, isBindings);
@@ -237,16 +242,29 @@ function render() {
 }
 
 function renderHeader() {
-  const words: Record<ConnectionState, string> = { connecting: 'CONNECTING…', online: 'ONLINE', offline: 'OFFLINE — TAPS ARE KEPT', unauthorized: 'LINK REFUSED' };
+  const words: Record<ConnectionState, string> = {
+    connecting: 'CONNECTING…',
+    online: 'ONLINE',
+    offline: 'OFFLINE — TAPS ARE KEPT',
+    unauthorized: 'LINK REFUSED',
+  };
   const mission = watch?.mission;
   const chosen = currentTarget();
   const own = myVehicle();
   const choices: { label: string; choice: TargetChoice }[] = own
     ? [{ label: vehicleCallsign(mission, own), choice: { vehicleId: own } }]
-    : [{ label: 'CONVOY', choice: { convoy: true } }, ...(mission?.vehicles ?? []).map((v) => ({ label: v.callsign, choice: { vehicleId: v.id } }))];
+    : [
+        { label: 'CONVOY', choice: { convoy: true } },
+        ...(mission?.vehicles ?? []).map((v) => ({ label: v.callsign, choice: { vehicleId: v.id } })),
+      ];
   const same = (a: TargetChoice, b: TargetChoice) => ('convoy' in a ? 'convoy' in b : 'vehicleId' in b && a.vehicleId === b.vehicleId);
   header.replaceChildren(
-    h('div', { class: `banner banner-${connection}`, role: 'status' }, words[connection], outbox?.entries.length ? ` · ${outbox.entries.length} UNSENT` : ''),
+    h(
+      'div',
+      { class: `banner banner-${connection}`, role: 'status' },
+      words[connection],
+      outbox?.entries.length ? ` · ${outbox.entries.length} UNSENT` : '',
+    ),
     h(
       'div',
       { class: 'targets', role: 'group', 'aria-label': 'Target' },
@@ -277,17 +295,24 @@ function recipientChip(trigger: TriggerState, r: Recipient): HTMLElement {
 function renderLive() {
   const mission = watch?.mission;
   const unsent = (outbox?.entries ?? []).map((e) =>
-    h('li', { class: 'fired unsent' }, h('span', { class: 'fired-label' }, TRIGGER_CATALOGUE[e.issue.type].label.replace(' {route}', '')), h('span', { class: 'chip' }, connection !== 'online' ? 'WAITING FOR LINK' : e.attempts > 1 ? 'RETRYING…' : 'SENDING…')),
-  );
-  const fired = (watch?.triggersByRecency() ?? []).slice(0, FIRED_SHOWN).map((t) =>
     h(
       'li',
-      { class: `fired status-${t.status}`, 'data-trigger': t.id },
-      h('span', { class: 'fired-label' }, cueLabel(t.type, t.params, routeName(mission, t.params.routeId))),
-      ...t.recipients.map((r) => recipientChip(t, r)),
-      t.recipients.length === 0 ? h('span', { class: 'chip alarmed' }, 'NO DRIVER — USE VOICE') : null,
+      { class: 'fired unsent' },
+      h('span', { class: 'fired-label' }, TRIGGER_CATALOGUE[e.issue.type].label.replace(' {route}', '')),
+      h('span', { class: 'chip' }, connection !== 'online' ? 'WAITING FOR LINK' : e.attempts > 1 ? 'RETRYING…' : 'SENDING…'),
     ),
   );
+  const fired = (watch?.triggersByRecency() ?? [])
+    .slice(0, FIRED_SHOWN)
+    .map((t) =>
+      h(
+        'li',
+        { class: `fired status-${t.status}`, 'data-trigger': t.id },
+        h('span', { class: 'fired-label' }, cueLabel(t.type, t.params, routeName(mission, t.params.routeId))),
+        ...t.recipients.map((r) => recipientChip(t, r)),
+        t.recipients.length === 0 ? h('span', { class: 'chip alarmed' }, 'NO DRIVER — USE VOICE') : null,
+      ),
+    );
   live.replaceChildren(
     ...notices.map((n) => h('div', { class: 'notice', role: 'alert' }, n.text)),
     h('ul', { class: 'fired-list' }, ...unsent, ...fired),
@@ -301,7 +326,11 @@ function renderOverlay() {
   const routes = watch?.mission?.plan.routes ?? [];
   overlay.replaceChildren(
     h('div', { class: 'overlay-title' }, 'ALT ROUTE'),
-    ...routes.map((route) => button(route.name.toUpperCase(), { class: 'route-choice' }, () => fire((id, target) => ({ id, target, type: 'alt-route', params: { routeId: route.id } })))),
+    ...routes.map((route) =>
+      button(route.name.toUpperCase(), { class: 'route-choice' }, () =>
+        fire((id, target) => ({ id, target, type: 'alt-route', params: { routeId: route.id } })),
+      ),
+    ),
     ...(routes.length === 0 ? [h('div', { class: 'muted' }, 'No routes briefed in the plan')] : []),
     button('CANCEL', { class: 'cancel' }, () => {
       choosingRoute = false;

@@ -70,7 +70,13 @@ const isMemory = (value: unknown): value is DriverMemory =>
   typeof value.lastSeq === 'number' &&
   ['open', 'answers', 'closed', 'missed'].every((key) => Array.isArray((value as Record<string, unknown>)[key]));
 
-const memory: DriverMemory = loadJson(sessionStorage, MEMORY_KEY, isMemory) ?? { lastSeq: 0, open: [], answers: [], closed: [], missed: [] };
+const memory: DriverMemory = loadJson(sessionStorage, MEMORY_KEY, isMemory) ?? {
+  lastSeq: 0,
+  open: [],
+  answers: [],
+  closed: [],
+  missed: [],
+};
 const held = new Map<string, HeldCue>();
 for (const { cue, shownAt } of memory.open) held.set(cue.id, { cue, shown: Promise.resolve(shownAt), shownAt, arrivedAt: 0 });
 
@@ -182,7 +188,8 @@ function sendAnswers() {
         if (!reply.ok && RETRYABLE_CODES.has(reply.error.code)) return;
         memory.answers = memory.answers.filter((a) => a.payload.triggerId !== sent.payload.triggerId);
         // The cue expired before the answer arrived: the driver must see that it did not count.
-        if (!reply.ok && reply.error.code === 'expired') addMissed({ id: sent.payload.triggerId, label: sent.label, issuedAt: sent.issuedAt });
+        if (!reply.ok && reply.error.code === 'expired')
+          addMissed({ id: sent.payload.triggerId, label: sent.label, issuedAt: sent.issuedAt });
         remember();
         scheduleRender();
       })
@@ -264,7 +271,11 @@ function banner(): HTMLElement {
     offline: 'OFFLINE — RECONNECTING',
     unauthorized: 'LINK REFUSED — ASK OPS FOR A NEW LINK',
   };
-  return h('div', { class: `banner banner-${connection}`, role: 'status' }, conn ? words[connection] : 'NO TOKEN — OPEN THE LINK YOU WERE GIVEN');
+  return h(
+    'div',
+    { class: `banner banner-${connection}`, role: 'status' },
+    conn ? words[connection] : 'NO TOKEN — OPEN THE LINK YOU WERE GIVEN',
+  );
 }
 
 function idleScreen(): HTMLElement {
@@ -315,7 +326,9 @@ function cueScreen(entry: HeldCue): HTMLElement {
     ? h(
         'div',
         { class: 'answers reasons' },
-        ...Object.entries(REASON_LABELS).map(([reason, label]) => button(label, { class: 'reason', disabled: guarded }, () => answer(entry, 'unable', reason as UnableReason))),
+        ...Object.entries(REASON_LABELS).map(([reason, label]) =>
+          button(label, { class: 'reason', disabled: guarded }, () => answer(entry, 'unable', reason as UnableReason)),
+        ),
         button('BACK', { class: 'back' }, () => {
           reasonsOpen = false;
           render();

@@ -98,7 +98,11 @@ export function openConnection(options: ConnectionOptions = {}): Connection | un
     new Promise((resolve, reject) => {
       if (!socket.connected) return reject(new Error('offline'));
       // socket.io's emit overloads cannot follow a generic event name; the event map above types both ends.
-      const emit = socket.timeout(timeoutMs).emit as (event: string, payload: unknown, ack: (error: Error | null, reply: ReplyOf<E>) => void) => void;
+      const emit = socket.timeout(timeoutMs).emit as (
+        event: string,
+        payload: unknown,
+        ack: (error: Error | null, reply: ReplyOf<E>) => void,
+      ) => void;
       emit.call(socket, event, payload, (error, reply) => (error ? reject(error) : resolve(reply)));
     });
 

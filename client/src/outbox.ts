@@ -15,12 +15,15 @@ export interface OutboxEntry {
   attempts: number;
 }
 
-export type Settled = { issue: TriggerIssueInput; outcome: 'accepted'; trigger: TriggerState } | { issue: TriggerIssueInput; outcome: 'refused' | 'too-late'; code?: ErrorCode };
+export type Settled =
+  | { issue: TriggerIssueInput; outcome: 'accepted'; trigger: TriggerState }
+  | { issue: TriggerIssueInput; outcome: 'refused' | 'too-late'; code?: ErrorCode };
 
 const OUTBOX_KEY = 'lockstep.cpo.outbox';
 const RETRY_EVERY_MS = 1000;
 
-const isOutbox = (value: unknown): value is OutboxEntry[] => Array.isArray(value) && value.every((e) => typeof e === 'object' && e !== null && 'issue' in e && 'firedAt' in e);
+const isOutbox = (value: unknown): value is OutboxEntry[] =>
+  Array.isArray(value) && value.every((e) => typeof e === 'object' && e !== null && 'issue' in e && 'firedAt' in e);
 
 export class Outbox {
   #entries: OutboxEntry[] = loadJson(sessionStorage, OUTBOX_KEY, isOutbox) ?? [];
@@ -64,7 +67,8 @@ export class Outbox {
         .request('trigger:issue', entry.issue)
         .then((reply) => {
           if (reply.ok) this.#settle(entry, { issue: entry.issue, outcome: 'accepted', trigger: reply.trigger });
-          else if (!RETRYABLE_CODES.has(reply.error.code)) this.#settle(entry, { issue: entry.issue, outcome: 'refused', code: reply.error.code });
+          else if (!RETRYABLE_CODES.has(reply.error.code))
+            this.#settle(entry, { issue: entry.issue, outcome: 'refused', code: reply.error.code });
         })
         // Lost in transit or timed out: the next flush sends it again with the same id.
         .catch(() => undefined)

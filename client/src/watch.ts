@@ -24,7 +24,14 @@ const RTT_HISTORY = 40;
 const OBSERVATIONS_KEPT = 50;
 
 /** Recipient states in the only order they move (PROTOCOL.md §3); `expired` can follow any but `answered`. */
-const PROGRESS: Readonly<Record<RecipientState, number>> = { pending: 0, undelivered: 1, delivered: 2, hesitation: 3, expired: 4, answered: 4 };
+const PROGRESS: Readonly<Record<RecipientState, number>> = {
+  pending: 0,
+  undelivered: 1,
+  delivered: 2,
+  hesitation: 3,
+  expired: 4,
+  answered: 4,
+};
 
 /** How far a trigger has come: states only move forward, so of two copies the further one is the newer. */
 const progressOf = (t: TriggerState) => t.recipients.reduce((sum, r) => sum + PROGRESS[r.state] + (r.gapMs === undefined ? 0 : 1), 0);
@@ -84,7 +91,9 @@ export class MissionWatch {
       for (const alert of snapshot.alerts) if (!this.alerts.get(alert.id)?.resolvedAt) this.alerts.set(alert.id, alert);
       for (const presence of snapshot.presence) this.#presence(presence);
       const seen = new Set(snapshot.observations.map((o) => o.id));
-      this.observations = [...snapshot.observations, ...this.observations.filter((o) => !seen.has(o.id))].sort((a, b) => a.at - b.at).slice(-OBSERVATIONS_KEPT);
+      this.observations = [...snapshot.observations, ...this.observations.filter((o) => !seen.has(o.id))]
+        .sort((a, b) => a.at - b.at)
+        .slice(-OBSERVATIONS_KEPT);
       listeners.changed();
     });
   }

@@ -49,7 +49,18 @@ export class Alerts {
       if (alert.missionId !== missionId) return refuse('not_found', 'no such alert');
       if (alert.resolvedAt !== undefined) return refuse('conflict', 'this alert is already resolved');
       const next: Alert = { ...alert, resolvedAt: now, resolvedBy: by.memberId, ...(request.note ? { note: request.note } : {}) };
-      return accept({ next, log: [{ at: now, kind: 'alert.resolved', memberId: by.memberId, triggerId: alert.triggerId, data: { alertId: alert.id, kind: alert.kind, note: request.note } }] });
+      return accept({
+        next,
+        log: [
+          {
+            at: now,
+            kind: 'alert.resolved',
+            memberId: by.memberId,
+            triggerId: alert.triggerId,
+            data: { alertId: alert.id, kind: alert.kind, note: request.note },
+          },
+        ],
+      });
     });
     if (resolved.ok) this.fanout.toWatchers(missionId, 'alert', resolved.value);
     return resolved;

@@ -89,8 +89,15 @@ export async function buildApp(config: AppConfig): Promise<LockstepApp> {
   const metrics = new Metrics();
   const store: Store =
     redis && config.store.kind === 'redis'
-      ? new JournaledStore(redis, new RedisStore(redis, config.store.prefix), new OutageJournal(config.store.journalPath ?? join(tmpdir(), 'lockstep-journal', `node-${process.pid}.jsonl`), OUTAGE_JOURNAL_CAPACITY), logger, (depth) =>
-          metrics.outageJournalDepth.set(depth),
+      ? new JournaledStore(
+          redis,
+          new RedisStore(redis, config.store.prefix),
+          new OutageJournal(
+            config.store.journalPath ?? join(tmpdir(), 'lockstep-journal', `node-${process.pid}.jsonl`),
+            OUTAGE_JOURNAL_CAPACITY,
+          ),
+          logger,
+          (depth) => metrics.outageJournalDepth.set(depth),
         )
       : new MemoryStore();
 
@@ -103,7 +110,10 @@ export async function buildApp(config: AppConfig): Promise<LockstepApp> {
     forceCloseConnections: true,
   });
   http.addHook('onResponse', async (request, reply) => {
-    request.log.info({ method: request.method, url: withoutToken(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+    request.log.info(
+      { method: request.method, url: withoutToken(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      'request',
+    );
   });
 
   const io = createIo(http.server, { store, clock, metrics, logger, allowedOrigins: config.allowedOrigins });
@@ -123,7 +133,9 @@ export async function buildApp(config: AppConfig): Promise<LockstepApp> {
   const fanout = new SocketFanout(
     io,
     (socket, cue, receipt) => {
-      responseGaps.receipt(cue.id, socket.data.member.memberId, receipt).catch((error: unknown) => logger.error({ err: error, triggerId: cue.id }, 'receipt not recorded'));
+      responseGaps
+        .receipt(cue.id, socket.data.member.memberId, receipt)
+        .catch((error: unknown) => logger.error({ err: error, triggerId: cue.id }, 'receipt not recorded'));
     },
     (cue) => Math.max(1000, cue.staleAt - clock.now()),
     redis !== undefined,
@@ -146,7 +158,20 @@ export async function buildApp(config: AppConfig): Promise<LockstepApp> {
   const inFlight = new Set<Promise<unknown>>();
 
   authenticate(io, { store, clock, metrics, logger, allowedOrigins: config.allowedOrigins });
-  serveSessions(io, { store, clock, metrics, logger, allowedOrigins: config.allowedOrigins, inFlight, relay, gaps: responseGaps, missions, alerts, presence, fanout });
+  serveSessions(io, {
+    store,
+    clock,
+    metrics,
+    logger,
+    allowedOrigins: config.allowedOrigins,
+    inFlight,
+    relay,
+    gaps: responseGaps,
+    missions,
+    alerts,
+    presence,
+    fanout,
+  });
 
   let ready = false;
   registerErrorShape(http);

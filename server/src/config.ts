@@ -40,7 +40,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): { ok: true; config: ServerCo
   // One journal file per node: several nodes on one machine each need their own (PORT tells them apart).
   const journalPath = join(e.LOCKSTEP_JOURNAL_DIR ?? join(tmpdir(), 'lockstep-journal'), `node-${e.PORT}.jsonl`);
   const store: StoreConfig = e.REDIS_URL ? { kind: 'redis', url: e.REDIS_URL, journalPath } : { kind: 'memory' };
-  const origins = e.LOCKSTEP_ALLOWED_ORIGINS?.split(',').map((o) => o.trim()).filter(Boolean);
+  const origins = e.LOCKSTEP_ALLOWED_ORIGINS?.split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
   return {
     ok: true,
     config: {

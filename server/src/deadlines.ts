@@ -43,10 +43,13 @@ export class Deadlines {
   expect(key: string, at: number): void {
     if (this.#closed) return;
     clearTimeout(this.#timers.get(key));
-    const timer = setTimeout(() => {
-      this.#timers.delete(key);
-      this.claimDue();
-    }, Math.max(0, at - this.clock.now()));
+    const timer = setTimeout(
+      () => {
+        this.#timers.delete(key);
+        this.claimDue();
+      },
+      Math.max(0, at - this.clock.now()),
+    );
     timer.unref();
     this.#timers.set(key, timer);
   }

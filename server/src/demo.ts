@@ -18,7 +18,13 @@ export async function createDemoMission(missions: Missions): Promise<DemoLinks> 
       { id: 'v1', callsign: 'ALPHA' },
       { id: 'v2', callsign: 'BRAVO' },
     ],
-    settings: { thresholds: { default: 2000 }, staleMs: { default: 30_000 }, offlineGraceMs: 3000, overload: { count: 4, windowMs: 10_000 }, silenceMs: 5000 },
+    settings: {
+      thresholds: { default: 2000 },
+      staleMs: { default: 30_000 },
+      offlineGraceMs: 3000,
+      overload: { count: 4, windowMs: 10_000 },
+      silenceMs: 5000,
+    },
   });
   const add = async (callsign: string, role: 'lead' | 'driver' | 'ops', vehicleId?: string) => {
     const added = await missions.addMember(mission.id, { callsign, role, ...(vehicleId ? { vehicleId } : {}) });

@@ -32,7 +32,10 @@ const lanAddress = () =>
 
 /** The banner is for the person at the terminal, on stdout, not in the logs: it carries tokens. */
 function banner(links: DemoLinks | undefined) {
-  const bases = [`http://localhost:${config.port}`, ...(config.host === '0.0.0.0' && lanAddress() ? [`http://${lanAddress()}:${config.port}`] : [])];
+  const bases = [
+    `http://localhost:${config.port}`,
+    ...(config.host === '0.0.0.0' && lanAddress() ? [`http://${lanAddress()}:${config.port}`] : []),
+  ];
   const lines = ['', `Lockstep is running (${config.store.kind} store).`];
   if (config.adminTokenGenerated) lines.push(`Admin token (generated): ${config.adminToken}`);
   if (links) {

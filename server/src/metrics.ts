@@ -49,7 +49,7 @@ export class Metrics {
 
   readonly outageJournalDepth = new Gauge({
     name: 'lockstep_outage_journal_depth',
-    help: 'Writes held in this node\'s outage journal, waiting for Redis to return (0 when Redis answers).',
+    help: "Writes held in this node's outage journal, waiting for Redis to return (0 when Redis answers).",
     registers: [this.registry],
   });
 

@@ -8,7 +8,11 @@ export type Result<T> = { ok: true; value: T } | { ok: false; refusal: Refusal }
 
 export const accept = <T>(value: T): Result<T> => ({ ok: true, value });
 
-export const refuse = (code: ErrorCode, message: string, extra: Pick<ErrorBody, 'issues' | 'missing'> = {}): { ok: false; refusal: Refusal } => ({
+export const refuse = (
+  code: ErrorCode,
+  message: string,
+  extra: Pick<ErrorBody, 'issues' | 'missing'> = {},
+): { ok: false; refusal: Refusal } => ({
   ok: false,
   refusal: { code, message, ...extra },
 });
@@ -22,4 +26,5 @@ export function payloadIssues(error: z.ZodError): PayloadIssue[] {
   }));
 }
 
-export const invalidPayload = (error: z.ZodError) => refuse('invalid_payload', 'the payload does not match the protocol', { issues: payloadIssues(error) });
+export const invalidPayload = (error: z.ZodError) =>
+  refuse('invalid_payload', 'the payload does not match the protocol', { issues: payloadIssues(error) });

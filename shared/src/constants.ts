@@ -65,11 +65,51 @@ export interface RoleAuthority {
 /** PROTOCOL.md §1, the roles table. The server enforces it; clients only use it to lay out screens. */
 export const ROLE_AUTHORITY: Readonly<Record<Role, RoleAuthority>> = {
   lead: { issues: 'convoy', receivesCues: false, watches: true, resolvesAlerts: true, commands: true, readsLog: true, needsVehicle: false },
-  cpo: { issues: 'own-vehicle', receivesCues: false, watches: true, resolvesAlerts: false, commands: false, readsLog: false, needsVehicle: true },
-  driver: { issues: 'none', receivesCues: true, watches: false, resolvesAlerts: false, commands: false, readsLog: false, needsVehicle: true },
-  advance: { issues: 'none', receivesCues: false, watches: false, resolvesAlerts: false, commands: false, readsLog: false, needsVehicle: false },
-  surveillance: { issues: 'none', receivesCues: false, watches: false, resolvesAlerts: false, commands: false, readsLog: false, needsVehicle: false },
-  liaison: { issues: 'none', receivesCues: false, watches: false, resolvesAlerts: false, commands: false, readsLog: false, needsVehicle: false },
+  cpo: {
+    issues: 'own-vehicle',
+    receivesCues: false,
+    watches: true,
+    resolvesAlerts: false,
+    commands: false,
+    readsLog: false,
+    needsVehicle: true,
+  },
+  driver: {
+    issues: 'none',
+    receivesCues: true,
+    watches: false,
+    resolvesAlerts: false,
+    commands: false,
+    readsLog: false,
+    needsVehicle: true,
+  },
+  advance: {
+    issues: 'none',
+    receivesCues: false,
+    watches: false,
+    resolvesAlerts: false,
+    commands: false,
+    readsLog: false,
+    needsVehicle: false,
+  },
+  surveillance: {
+    issues: 'none',
+    receivesCues: false,
+    watches: false,
+    resolvesAlerts: false,
+    commands: false,
+    readsLog: false,
+    needsVehicle: false,
+  },
+  liaison: {
+    issues: 'none',
+    receivesCues: false,
+    watches: false,
+    resolvesAlerts: false,
+    commands: false,
+    readsLog: false,
+    needsVehicle: false,
+  },
   ops: { issues: 'none', receivesCues: false, watches: true, resolvesAlerts: true, commands: false, readsLog: true, needsVehicle: false },
 };
 
@@ -77,7 +117,11 @@ export const RESPONSES = ['ack', 'unable'] as const;
 export const UNABLE_REASONS = ['blocked', 'mechanical', 'unsafe', 'say-again'] as const;
 
 /** The label shown on the tablet; `{route}` is the plan's route name, or the routeId without a plan. */
-export function cueLabel(type: TriggerType, params: { routeId?: string | undefined; destinationId?: string | undefined; toVehicleId?: string | undefined }, routeName?: string): string {
+export function cueLabel(
+  type: TriggerType,
+  params: { routeId?: string | undefined; destinationId?: string | undefined; toVehicleId?: string | undefined },
+  routeName?: string,
+): string {
   const label = TRIGGER_CATALOGUE[type].label;
   if (type !== 'alt-route') return label;
   return label.replace('{route}', routeName ?? params.routeId ?? '');

@@ -58,7 +58,10 @@ export const PlanInput = z.strictObject({
   safeHavens: z.array(Place).max(100).optional(),
   hospitals: z.array(Place).max(100).optional(),
   successionOfCommand: z.array(MemberId).max(32).optional(),
-  schedule: z.array(z.strictObject({ leg: z.string().min(1).max(80), plannedAt: ServerTime })).max(200).optional(),
+  schedule: z
+    .array(z.strictObject({ leg: z.string().min(1).max(80), plannedAt: ServerTime }))
+    .max(200)
+    .optional(),
 });
 export type PlanInput = z.infer<typeof PlanInput>;
 

@@ -35,8 +35,19 @@ async function open(mission: TestMission, callsign: string, path: 'driver' | 'cp
 /** The lead's handset, the first vehicle's tablet and the ops board, all three live. */
 async function detail(settings?: { thresholds: { default: number } }) {
   const mission = await createMission(hub, { members: STANDARD_MEMBERS, plan: PLAN, ...(settings ? { settings } : {}) });
-  const [cpo, driver, board] = await Promise.all([open(mission, 'LEAD', 'cpo', 'phone'), open(mission, 'DRV-1', 'driver', 'tablet'), open(mission, 'OPS', 'board', 'wall')]);
-  await Promise.all([cpo, driver, board].map(({ page }) => page.getByRole('status').filter({ hasText: /ONLINE|LIVE/ }).waitFor()));
+  const [cpo, driver, board] = await Promise.all([
+    open(mission, 'LEAD', 'cpo', 'phone'),
+    open(mission, 'DRV-1', 'driver', 'tablet'),
+    open(mission, 'OPS', 'board', 'wall'),
+  ]);
+  await Promise.all(
+    [cpo, driver, board].map(({ page }) =>
+      page
+        .getByRole('status')
+        .filter({ hasText: /ONLINE|LIVE/ })
+        .waitFor(),
+    ),
+  );
   // The handset knows the convoy once the snapshot is in: one tap narrows the target to ALPHA.
   await cpo.page.getByRole('button', { name: 'ALPHA', exact: true }).click();
   return { mission, cpo, driver, board };
@@ -60,7 +71,11 @@ describe('the three screens against a real node', () => {
     await cpo.page.locator('.fired', { hasText: 'BOX-IN' }).locator('.chip', { hasText: answered }).waitFor();
     await board.page.locator('.trigger', { hasText: 'BOX-IN' }).locator('.recipient', { hasText: answered }).waitFor();
     await board.page.locator('.chart circle.gap').first().waitFor();
-    await Promise.all([screenshot(cpo.page, 'cpo-answered'), screenshot(board.page, 'board-answered'), screenshot(driver.page, 'driver-idle')]);
+    await Promise.all([
+      screenshot(cpo.page, 'cpo-answered'),
+      screenshot(board.page, 'board-answered'),
+      screenshot(driver.page, 'driver-idle'),
+    ]);
   });
 
   it('turns an unanswered cue to HESITATION on the handset and the board at the threshold', async () => {
@@ -69,7 +84,10 @@ describe('the three screens against a real node', () => {
     await cpo.page.getByRole('button', { name: 'EXTRACT NOW', exact: true }).click();
     await driver.page.getByRole('alertdialog', { name: 'EXTRACT NOW' }).waitFor();
     await cpo.page.locator('.fired', { hasText: 'EXTRACT NOW' }).locator('.chip.alarmed', { hasText: 'ALPHA HESITATION' }).waitFor();
-    await board.page.locator('.trigger', { hasText: 'EXTRACT NOW' }).locator('.recipient.alarmed', { hasText: 'ALPHA hesitation' }).waitFor();
+    await board.page
+      .locator('.trigger', { hasText: 'EXTRACT NOW' })
+      .locator('.recipient.alarmed', { hasText: 'ALPHA hesitation' })
+      .waitFor();
     const alert = board.page.locator('.alert', { hasText: 'HESITATION' });
     await alert.waitFor();
     await Promise.all([screenshot(cpo.page, 'cpo-hesitation'), screenshot(board.page, 'board-hesitation')]);
@@ -78,7 +96,10 @@ describe('the three screens against a real node', () => {
     await driver.page.getByRole('button', { name: 'UNABLE' }).click();
     await screenshot(driver.page, 'driver-unable-reasons');
     await driver.page.getByRole('button', { name: 'BLOCKED' }).click();
-    await cpo.page.locator('.fired', { hasText: 'EXTRACT NOW' }).locator('.chip.alarmed', { hasText: /ALPHA unable blocked \d+\.\d s HESITATION/ }).waitFor();
+    await cpo.page
+      .locator('.fired', { hasText: 'EXTRACT NOW' })
+      .locator('.chip.alarmed', { hasText: /ALPHA unable blocked \d+\.\d s HESITATION/ })
+      .waitFor();
 
     await alert.getByRole('button', { name: /^Resolve/ }).click();
     await alert.waitFor({ state: 'detached' });
@@ -101,7 +122,10 @@ describe('the three screens against a real node', () => {
     await driver.page.getByRole('alertdialog', { name: 'EXTRACT NOW' }).waitFor();
     await expect.poll(() => driver.page.locator('.queued').textContent()).toBe('+1 QUEUED: HOLD');
     await screenshot(driver.page, 'driver-queued');
-    await cpo.page.locator('.fired', { hasText: 'EXTRACT NOW' }).locator('.chip', { hasText: /ALPHA (delivered|HESITATION)/ }).waitFor();
+    await cpo.page
+      .locator('.fired', { hasText: 'EXTRACT NOW' })
+      .locator('.chip', { hasText: /ALPHA (delivered|HESITATION)/ })
+      .waitFor();
 
     await driver.page.getByRole('button', { name: /^ACK/ }).click();
     await driver.page.getByRole('alertdialog', { name: 'HOLD' }).waitFor();
@@ -122,7 +146,10 @@ describe('the three screens against a real node', () => {
     await cpo.context.setOffline(false);
     await driver.page.getByRole('alertdialog', { name: 'ALL CLEAR' }).waitFor();
     await driver.page.getByRole('button', { name: /^ACK/ }).click();
-    await board.page.locator('.trigger', { hasText: 'ALL CLEAR' }).locator('.recipient', { hasText: /ALPHA answered/ }).waitFor();
+    await board.page
+      .locator('.trigger', { hasText: 'ALL CLEAR' })
+      .locator('.recipient', { hasText: /ALPHA answered/ })
+      .waitFor();
     await cpo.page.locator('.fired.unsent').waitFor({ state: 'detached' });
     await expect(board.page.locator('.trigger', { hasText: 'ALL CLEAR' }).count()).resolves.toBe(1);
   });

@@ -44,7 +44,10 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
   });
   const adminToken = `admin-${randomUUID()}`;
   const app = await buildApp({
-    store: options.store === 'memory' ? { kind: 'memory' } : {
+    store:
+      options.store === 'memory'
+        ? { kind: 'memory' }
+        : {
             kind: 'redis',
             url: options.redisUrl ?? inject('redisUrl'),
             prefix: options.prefix ?? `test:${randomUUID()}:`,
@@ -95,7 +98,9 @@ export const TWO_VEHICLES = [
 
 /** Creates a mission through the HTTP API, as an operator would. */
 export async function createMission(hub: Pick<Hub, 'api'>, spec: MissionSpec): Promise<TestMission> {
-  const created = await hub.api('POST', '/api/missions', { body: { name: 'Test detail', vehicles: spec.vehicles ?? TWO_VEHICLES, ...(spec.settings ? { settings: spec.settings } : {}) } });
+  const created = await hub.api('POST', '/api/missions', {
+    body: { name: 'Test detail', vehicles: spec.vehicles ?? TWO_VEHICLES, ...(spec.settings ? { settings: spec.settings } : {}) },
+  });
   if (created.status !== 201) throw new Error(`mission not created: ${JSON.stringify(created.body)}`);
   const id = created.body.id as string;
   const members: TestMission['members'] = {};
@@ -144,7 +149,8 @@ export function connect(hub: Pick<Hub, 'url'>, token: string, options: ConnectOp
   });
   openSockets.add(socket);
   options.before?.(socket);
-  if (options.answerProbes ?? true) socket.on('probe', (_probe, answer) => answer({ deviceAt: performance.timeOrigin + performance.now() }));
+  if (options.answerProbes ?? true)
+    socket.on('probe', (_probe, answer) => answer({ deviceAt: performance.timeOrigin + performance.now() }));
   return new Promise((resolve, reject) => {
     socket.once('connect', () => resolve(socket));
     socket.once('connect_error', (error) => {

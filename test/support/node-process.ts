@@ -15,7 +15,16 @@ export interface NodeProcess extends Pick<Hub, 'url' | 'api' | 'adminToken'> {
 export async function startNodeProcess(redisUrl: string, adminToken: string, env: Record<string, string> = {}): Promise<NodeProcess> {
   const port = env.PORT ? Number(env.PORT) : await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', REDIS_URL: redisUrl, LOCKSTEP_ADMIN_TOKEN: adminToken, LOCKSTEP_DEMO: '0', LOG_LEVEL: 'warn', ...env },
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      REDIS_URL: redisUrl,
+      LOCKSTEP_ADMIN_TOKEN: adminToken,
+      LOCKSTEP_DEMO: '0',
+      LOG_LEVEL: 'warn',
+      ...env,
+    },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
@@ -26,7 +35,10 @@ export async function startNodeProcess(redisUrl: string, adminToken: string, env
   const readyBy = Date.now() + 20_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`node exited at start: ${stderr.slice(-1000)}`);
-    const healthy = await fetch(`${url}/healthz`).then((r) => r.ok, () => false);
+    const healthy = await fetch(`${url}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (healthy) break;
     if (Date.now() > readyBy) throw new Error(`node not ready in 20 s: ${stderr.slice(-1000)}`);
     await new Promise((resolve) => setTimeout(resolve, 100));

@@ -53,14 +53,32 @@ export class RedisServer {
   async restart(): Promise<void> {
     const child = spawn(
       'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--protected-mode', 'yes'],
+      [
+        '--port',
+        String(this.port),
+        '--bind',
+        '127.0.0.1',
+        '--dir',
+        this.dir,
+        '--appendonly',
+        'yes',
+        '--appendfsync',
+        'everysec',
+        '--save',
+        '',
+        '--protected-mode',
+        'yes',
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     this.#process = child;
     child.stderr?.resume();
     await new Promise<void>((resolve, reject) => {
       let output = '';
-      const timer = setTimeout(() => reject(new Error(`redis-server not ready within ${this.startTimeoutMs} ms: ${output.slice(-500)}`)), this.startTimeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`redis-server not ready within ${this.startTimeoutMs} ms: ${output.slice(-500)}`)),
+        this.startTimeoutMs,
+      );
       const onData = (chunk: Buffer) => {
         output += chunk.toString();
         if (!output.includes('Ready to accept connections')) return;

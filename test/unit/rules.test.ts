@@ -32,7 +32,16 @@ describe('presence state (PROTOCOL.md §5)', () => {
   const timing = { probeIntervalMs: 3000, offlineAfterMs: 10_000 };
   it('is online while any device answers, stale after 2 missed probes, offline after 10 s of silence or with no device', () => {
     expect(presenceState([{ missed: 1, lastAnswerAt: 0 }], 3000, timing)).toBe('online');
-    expect(presenceState([{ missed: 2, lastAnswerAt: 0 }, { missed: 0, lastAnswerAt: 5000 }], 6000, timing)).toBe('online');
+    expect(
+      presenceState(
+        [
+          { missed: 2, lastAnswerAt: 0 },
+          { missed: 0, lastAnswerAt: 5000 },
+        ],
+        6000,
+        timing,
+      ),
+    ).toBe('online');
     expect(presenceState([{ missed: 2, lastAnswerAt: 0 }], 6000, timing)).toBe('stale');
     expect(presenceState([{ missed: 3, lastAnswerAt: 0 }], 10_000, timing)).toBe('offline');
     expect(presenceState([], 0, timing)).toBe('offline');
@@ -63,6 +72,10 @@ describe('socket origin check', () => {
 describe('mission log as CSV', () => {
   it('has the columns of PROTOCOL.md §6 and quotes the JSON data', () => {
     const csv = logAsCsv([{ seq: 1, at: 5, kind: 'refused', memberId: 'm1', data: { code: 'forbidden', message: 'a, "b"' } }]);
-    expect(csv.split('\r\n')).toEqual(['seq,at,kind,memberId,triggerId,data', '1,5,refused,m1,,"{""code"":""forbidden"",""message"":""a, \\""b\\""""}"', '']);
+    expect(csv.split('\r\n')).toEqual([
+      'seq,at,kind,memberId,triggerId,data',
+      '1,5,refused,m1,,"{""code"":""forbidden"",""message"":""a, \\""b\\""""}"',
+      '',
+    ]);
   });
 });

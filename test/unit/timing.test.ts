@@ -24,27 +24,43 @@ function trigger(): TriggerRecord {
   };
 }
 
-const answer = (respondedAt: number, shownAt?: number) => ({ triggerId: trigger().id, response: 'ack' as const, respondedAt, ...(shownAt === undefined ? {} : { shownAt }) });
+const answer = (respondedAt: number, shownAt?: number) => ({
+  triggerId: trigger().id,
+  response: 'ack' as const,
+  respondedAt,
+  ...(shownAt === undefined ? {} : { shownAt }),
+});
 
 describe('response gap (PROTOCOL.md §3)', () => {
   it('is measured on the device clock when both device times are plausible', () => {
     // The device clock runs an hour ahead: no offset enters the gap.
     const hourAhead = 3_600_000;
-    expect(responseGap({ shownAt: hourAhead + 100, respondedAt: hourAhead + 900, deliveredAt: 5000, answeredAt: 5810, rttMs: 20 })).toEqual({ gapMs: 800, gapSource: 'device' });
+    expect(responseGap({ shownAt: hourAhead + 100, respondedAt: hourAhead + 900, deliveredAt: 5000, answeredAt: 5810, rttMs: 20 })).toEqual(
+      { gapMs: 800, gapSource: 'device' },
+    );
   });
 
   it('falls back to the server clock when a device time is missing', () => {
-    expect(responseGap({ shownAt: undefined, respondedAt: 900, deliveredAt: 5000, answeredAt: 5750, rttMs: 20 })).toEqual({ gapMs: 750, gapSource: 'server' });
+    expect(responseGap({ shownAt: undefined, respondedAt: 900, deliveredAt: 5000, answeredAt: 5750, rttMs: 20 })).toEqual({
+      gapMs: 750,
+      gapSource: 'server',
+    });
   });
 
   it('falls back when the device gap is negative', () => {
-    expect(responseGap({ shownAt: 900, respondedAt: 100, deliveredAt: 5000, answeredAt: 5750, rttMs: 20 })).toEqual({ gapMs: 750, gapSource: 'server' });
+    expect(responseGap({ shownAt: 900, respondedAt: 100, deliveredAt: 5000, answeredAt: 5750, rttMs: 20 })).toEqual({
+      gapMs: 750,
+      gapSource: 'server',
+    });
   });
 
   it('falls back when the device gap exceeds what the server saw by more than RTT + 50 ms', () => {
     // Server saw 750 ms; RTT 20 → at most 820 ms is plausible.
     expect(responseGap({ shownAt: 0, respondedAt: 820, deliveredAt: 5000, answeredAt: 5750, rttMs: 20 }).gapSource).toBe('device');
-    expect(responseGap({ shownAt: 0, respondedAt: 821, deliveredAt: 5000, answeredAt: 5750, rttMs: 20 })).toEqual({ gapMs: 750, gapSource: 'server' });
+    expect(responseGap({ shownAt: 0, respondedAt: 821, deliveredAt: 5000, answeredAt: 5750, rttMs: 20 })).toEqual({
+      gapMs: 750,
+      gapSource: 'server',
+    });
   });
 });
 
@@ -102,7 +118,12 @@ describe('answers', () => {
     const delivered = recordReceipt(trigger(), 'd1', 0, 5, 1500).trigger;
     const hesitating = markHesitation(delivered, 'd1', 3500).trigger;
     const answered = recordAnswer(hesitating, 'd1', answer(2600, 0), 10, 4100);
-    expect(answered.ok && answered.value.recipient).toMatchObject({ state: 'answered', gapMs: 2600, gapSource: 'device', hesitation: true });
+    expect(answered.ok && answered.value.recipient).toMatchObject({
+      state: 'answered',
+      gapMs: 2600,
+      gapSource: 'device',
+      hesitation: true,
+    });
     expect(answered.ok && answered.value.hesitationFirstSeen).toBe(false);
   });
 

@@ -6,7 +6,15 @@ import type { Deadlines } from '../deadlines.ts';
 import type { Fanout } from '../fanout.ts';
 import type { Metrics } from '../metrics.ts';
 import { accept, refuse, type Result } from '../refusal.ts';
-import { expire, markHesitation, markUndelivered, recordAnswer, recordReceipt, type AnswerOutcome, type Transition } from '../rules/timing.ts';
+import {
+  expire,
+  markHesitation,
+  markUndelivered,
+  recordAnswer,
+  recordReceipt,
+  type AnswerOutcome,
+  type Transition,
+} from '../rules/timing.ts';
 import type { RecipientRecord, TriggerRecord } from '../rules/trigger-record.ts';
 import { triggerState } from '../rules/triggers.ts';
 import type { DeadlineChanges, LogDraft, Store } from '../store/store.ts';
@@ -21,7 +29,10 @@ export const deadlineKey = {
 /** The deadlines a new trigger starts with, stored in the same step as the trigger. */
 export function issueDeadlines(trigger: TriggerRecord): { key: string; at: number }[] {
   return [
-    ...trigger.recipients.map((r) => ({ key: deadlineKey.undelivered(trigger.id, r.memberId), at: trigger.issuedAt + trigger.thresholdMs })),
+    ...trigger.recipients.map((r) => ({
+      key: deadlineKey.undelivered(trigger.id, r.memberId),
+      at: trigger.issuedAt + trigger.thresholdMs,
+    })),
     { key: deadlineKey.expired(trigger.id), at: trigger.staleAt },
   ];
 }
@@ -83,8 +94,18 @@ export class ResponseGapTracker {
     const applied = await this.#apply(
       triggerId,
       (t) => recordReceipt(t, memberId, receipt.shownAt, networkMs, now),
-      (t, recipients) => recipients.map((r) => ({ at: now, kind: 'trigger.receipt', memberId: r.memberId, triggerId: t.id, data: { shownAt: receipt.shownAt, networkMs } })),
-      (t) => ({ schedule: [{ key: deadlineKey.hesitation(t.id, memberId), at: hesitationAt(t) }], complete: [deadlineKey.undelivered(t.id, memberId)] }),
+      (t, recipients) =>
+        recipients.map((r) => ({
+          at: now,
+          kind: 'trigger.receipt',
+          memberId: r.memberId,
+          triggerId: t.id,
+          data: { shownAt: receipt.shownAt, networkMs },
+        })),
+      (t) => ({
+        schedule: [{ key: deadlineKey.hesitation(t.id, memberId), at: hesitationAt(t) }],
+        complete: [deadlineKey.undelivered(t.id, memberId)],
+      }),
     );
     if (!applied) return;
     this.metrics.deliverySeconds.observe((now - applied.trigger.issuedAt) / 1000);
@@ -109,7 +130,15 @@ export class ResponseGapTracker {
       const r = answered.value.recipient;
       return accept({
         next: answered.value.trigger,
-        log: [{ at: now, kind: 'trigger.answered', memberId: r.memberId, triggerId: trigger.id, data: { response: r.response, reason: r.reason, gapMs: r.gapMs, gapSource: r.gapSource, hesitation: r.hesitation } }],
+        log: [
+          {
+            at: now,
+            kind: 'trigger.answered',
+            memberId: r.memberId,
+            triggerId: trigger.id,
+            data: { response: r.response, reason: r.reason, gapMs: r.gapMs, gapSource: r.gapSource, hesitation: r.hesitation },
+          },
+        ],
         deadlines: { complete: settled },
       });
     });
@@ -153,11 +182,13 @@ export class ResponseGapTracker {
 
   async #expire(triggerId: string) {
     const now = this.clock.now();
-    const settledFor = (recipients: RecipientRecord[]) => recipients.flatMap((r) => [deadlineKey.hesitation(triggerId, r.memberId), deadlineKey.undelivered(triggerId, r.memberId)]);
+    const settledFor = (recipients: RecipientRecord[]) =>
+      recipients.flatMap((r) => [deadlineKey.hesitation(triggerId, r.memberId), deadlineKey.undelivered(triggerId, r.memberId)]);
     const applied = await this.#apply(
       triggerId,
       (t) => expire(t, now),
-      (t, recipients) => recipients.map((r) => ({ at: now, kind: 'trigger.expired', memberId: r.memberId, triggerId: t.id, data: { staleAt: t.staleAt } })),
+      (t, recipients) =>
+        recipients.map((r) => ({ at: now, kind: 'trigger.expired', memberId: r.memberId, triggerId: t.id, data: { staleAt: t.staleAt } })),
       (_t, recipients) => ({ complete: settledFor(recipients) }),
     );
     if (!applied) return;

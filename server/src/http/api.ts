@@ -28,7 +28,15 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     deps.metrics.refusals.inc({ code: refusal.code });
     if (missionId && request && (await deps.store.getMission(missionId))) {
       const memberId = actor?.kind === 'member' ? actor.member.memberId : undefined;
-      await deps.store.appendLog(missionId, [refusalDraft(deps.clock.now(), memberId, `${request.method} ${request.routeOptions.url ?? request.url}`, refusal.code, refusal.message)]);
+      await deps.store.appendLog(missionId, [
+        refusalDraft(
+          deps.clock.now(),
+          memberId,
+          `${request.method} ${request.routeOptions.url ?? request.url}`,
+          refusal.code,
+          refusal.message,
+        ),
+      ]);
     }
     return reply.code(HTTP_STATUS[refusal.code]).send({ error: refusal });
   };
@@ -44,19 +52,33 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   };
 
   /** Authenticates, checks the right on the mission, parses params and body, in the order of §4. */
-  const guarded = <P extends z.ZodType, B extends z.ZodType>(
-    right: 'admin' | 'commands' | 'readsLog' | 'reads',
-    params: P,
-    body: B | undefined,
-    handle: (input: { params: z.output<P>; body: z.output<B>; actor: HttpActor; request: FastifyRequest; reply: FastifyReply }) => Promise<unknown>,
-  ) =>
+  const guarded =
+    <P extends z.ZodType, B extends z.ZodType>(
+      right: 'admin' | 'commands' | 'readsLog' | 'reads',
+      params: P,
+      body: B | undefined,
+      handle: (input: {
+        params: z.output<P>;
+        body: z.output<B>;
+        actor: HttpActor;
+        request: FastifyRequest;
+        reply: FastifyReply;
+      }) => Promise<unknown>,
+    ) =>
     async (request: FastifyRequest, reply: FastifyReply) => {
       const actor = await actorOf(request);
       const parsedParams = params.safeParse(request.params);
       const missionId = parsedParams.success ? (parsedParams.data as { id?: string }).id : undefined;
       if (!actor) return fail(reply, refuse('unauthorized', 'a valid bearer token is required').refusal);
       const allowed = right === 'admin' ? actor.kind === 'admin' : missionId !== undefined && mayOnMission(actor, missionId, right);
-      if (!allowed) return fail(reply, refuse('forbidden', 'this token has no right to do that').refusal, actor.kind === 'member' ? actor.missionId : undefined, actor, request);
+      if (!allowed)
+        return fail(
+          reply,
+          refuse('forbidden', 'this token has no right to do that').refusal,
+          actor.kind === 'member' ? actor.missionId : undefined,
+          actor,
+          request,
+        );
       if (!parsedParams.success) return fail(reply, invalidPayload(parsedParams.error).refusal);
       const parsedBody = body ? body.safeParse(request.body ?? {}) : { success: true as const, data: undefined };
       if (!parsedBody.success) return fail(reply, invalidPayload(parsedBody.error).refusal, missionId, actor, request);
@@ -65,7 +87,15 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
 
   const by = (actor: HttpActor) => (actor.kind === 'admin' ? 'admin' : actor.member.memberId);
 
-  const answer = async <T>(reply: FastifyReply, result: Result<T>, missionId: string, actor: HttpActor, request: FastifyRequest, status = 200, shape: (value: T) => unknown = (v) => v) => {
+  const answer = async <T>(
+    reply: FastifyReply,
+    result: Result<T>,
+    missionId: string,
+    actor: HttpActor,
+    request: FastifyRequest,
+    status = 200,
+    shape: (value: T) => unknown = (v) => v,
+  ) => {
     if (!result.ok) return fail(reply, result.refusal, missionId, actor, request);
     return reply.code(status).send(shape(result.value));
   };
@@ -95,7 +125,9 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   app.put(
     '/api/missions/:id/plan',
     guarded('commands', MissionParams, PlanInput, async ({ params, body, actor, request, reply }) =>
-      answer(reply, await deps.missions.putPlan(params.id, body, by(actor)), params.id, actor, request, 200, (m) => ({ version: m.plan.version })),
+      answer(reply, await deps.missions.putPlan(params.id, body, by(actor)), params.id, actor, request, 200, (m) => ({
+        version: m.plan.version,
+      })),
     ),
   );
 
@@ -142,7 +174,9 @@ export function registerErrorShape(app: FastifyInstance): void {
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) {
       const code: ErrorCode = status === 404 ? 'not_found' : status === 429 ? 'rate_limited' : 'invalid_payload';
-      return reply.code(code === 'invalid_payload' ? 400 : status).send(body(code, error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'the body is too large' : 'the request could not be read'));
+      return reply
+        .code(code === 'invalid_payload' ? 400 : status)
+        .send(body(code, error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'the body is too large' : 'the request could not be read'));
     }
     request.log.error({ err: error }, 'request failed');
     return reply.code(500).send(body('internal', 'the server could not process this request'));

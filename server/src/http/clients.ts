@@ -10,7 +10,9 @@ export async function registerClients(app: FastifyInstance, clientDir: string): 
   if (!existsSync(join(clientDir, 'driver', 'index.html'))) {
     app.log.warn({ clientDir }, 'the clients are not built (npm run build -w @lockstep/client): /driver, /cpo and /board answer 503');
     for (const screen of SCREENS) {
-      app.get(`/${screen}`, (_request, reply) => reply.code(503).send({ error: { code: 'internal', message: 'the clients are not built' } }));
+      app.get(`/${screen}`, (_request, reply) =>
+        reply.code(503).send({ error: { code: 'internal', message: 'the clients are not built' } }),
+      );
     }
     return;
   }

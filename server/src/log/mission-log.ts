@@ -2,7 +2,14 @@ import type { ErrorCode, LogEntry } from '@lockstep/shared';
 import type { LogDraft } from '../store/store.ts';
 
 /** A refusal as the mission log records it: what was asked, by whom, and why not. Never the payload itself. */
-export function refusalDraft(at: number, memberId: string | undefined, request: string, code: ErrorCode, message: string, extra: Record<string, unknown> = {}): LogDraft {
+export function refusalDraft(
+  at: number,
+  memberId: string | undefined,
+  request: string,
+  code: ErrorCode,
+  message: string,
+  extra: Record<string, unknown> = {},
+): LogDraft {
   return { at, kind: 'refused', memberId, data: { request, code, message, ...extra } };
 }
 

@@ -51,7 +51,9 @@ export class Missions {
       settings: body.settings satisfies MissionSettings,
       createdAt: now,
     };
-    await this.store.createMission(mission, [{ at: now, kind: 'mission.created', data: { name: mission.name, vehicles: mission.vehicles, settings: mission.settings } }]);
+    await this.store.createMission(mission, [
+      { at: now, kind: 'mission.created', data: { name: mission.name, vehicles: mission.vehicles, settings: mission.settings } },
+    ]);
     this.logger.info({ missionId: mission.id }, 'mission created');
     return mission;
   }
@@ -63,15 +65,26 @@ export class Missions {
   /** Adds a member and issues its token; the token is returned once and only its hash is kept. */
   async addMember(missionId: string, body: AddMemberBody): Promise<Result<AddMemberReply>> {
     if (ROLE_AUTHORITY[body.role].needsVehicle && !body.vehicleId) {
-      return refuse('invalid_payload', `a ${body.role} needs a vehicleId`, { issues: [{ code: 'custom', path: ['vehicleId'], message: `required for ${body.role}` }] });
+      return refuse('invalid_payload', `a ${body.role} needs a vehicleId`, {
+        issues: [{ code: 'custom', path: ['vehicleId'], message: `required for ${body.role}` }],
+      });
     }
-    const member: Member = { memberId: randomUUID(), callsign: body.callsign, role: body.role, ...(body.vehicleId ? { vehicleId: body.vehicleId } : {}) };
+    const member: Member = {
+      memberId: randomUUID(),
+      callsign: body.callsign,
+      role: body.role,
+      ...(body.vehicleId ? { vehicleId: body.vehicleId } : {}),
+    };
     const changed = await this.#change(missionId, (mission, now) => {
-      if (member.vehicleId && !mission.vehicles.some((v) => v.id === member.vehicleId)) return refuse('not_found', `no vehicle ${member.vehicleId} in this mission`);
+      if (member.vehicleId && !mission.vehicles.some((v) => v.id === member.vehicleId))
+        return refuse('not_found', `no vehicle ${member.vehicleId} in this mission`);
       if (member.role === 'driver' && mission.members.some((m) => m.role === 'driver' && m.vehicleId === member.vehicleId)) {
         return refuse('conflict', `vehicle ${member.vehicleId} already has a driver`);
       }
-      return accept({ next: { ...mission, members: [...mission.members, member] }, log: [{ at: now, kind: 'member.added', memberId: member.memberId, data: { ...member } }] });
+      return accept({
+        next: { ...mission, members: [...mission.members, member] },
+        log: [{ at: now, kind: 'member.added', memberId: member.memberId, data: { ...member } }],
+      });
     });
     if (!changed.ok) return changed;
     const token = newToken();
@@ -83,7 +96,10 @@ export class Missions {
   async revokeMember(missionId: string, memberId: string, by: string): Promise<Result<Mission>> {
     const changed = await this.#change(missionId, (mission, now) => {
       if (!mission.members.some((m) => m.memberId === memberId)) return refuse('not_found', 'no such member in this mission');
-      return accept({ next: { ...mission, members: mission.members.filter((m) => m.memberId !== memberId) }, log: [{ at: now, kind: 'member.revoked', memberId, data: { by } }] });
+      return accept({
+        next: { ...mission, members: mission.members.filter((m) => m.memberId !== memberId) },
+        log: [{ at: now, kind: 'member.revoked', memberId, data: { by } }],
+      });
     });
     if (!changed.ok) return changed;
     await this.store.revokeCredential(memberId);
@@ -96,7 +112,10 @@ export class Missions {
     return this.#change(missionId, (mission, now) => {
       if (mission.status === 'ended') return refuse('conflict', 'the mission has ended');
       const version = mission.plan.version + 1;
-      return accept({ next: { ...mission, plan: { ...plan, version } }, log: [{ at: now, kind: 'plan.changed', memberId: by, data: { version, routes: plan.routes.map((r) => r.id) } }] });
+      return accept({
+        next: { ...mission, plan: { ...plan, version } },
+        log: [{ at: now, kind: 'plan.changed', memberId: by, data: { version, routes: plan.routes.map((r) => r.id) } }],
+      });
     });
   }
 
@@ -106,29 +125,41 @@ export class Missions {
     return this.#change(missionId, (mission, now) => {
       if (version !== mission.plan.version) return refuse('conflict', `the current plan is version ${mission.plan.version}`);
       if (mission.planAcks[member.memberId] === version) return accept({ next: mission, log: [] });
-      return accept({ next: { ...mission, planAcks: { ...mission.planAcks, [member.memberId]: version } }, log: [{ at: now, kind: 'plan.acked', memberId: member.memberId, data: { version } }] });
+      return accept({
+        next: { ...mission, planAcks: { ...mission.planAcks, [member.memberId]: version } },
+        log: [{ at: now, kind: 'plan.acked', memberId: member.memberId, data: { version } }],
+      });
     });
   }
 
   /** Drivers who have not acked the plan in force. */
   unackedDrivers(mission: Mission): string[] {
     if (mission.plan.version < 1) return [];
-    return mission.members.filter((m) => m.role === 'driver' && mission.planAcks[m.memberId] !== mission.plan.version).map((m) => m.memberId);
+    return mission.members
+      .filter((m) => m.role === 'driver' && mission.planAcks[m.memberId] !== mission.plan.version)
+      .map((m) => m.memberId);
   }
 
   async start(missionId: string, force: boolean, by: string): Promise<Result<Mission>> {
     return this.#change(missionId, (mission, now) => {
       if (mission.status !== 'planning') return refuse('conflict', `the mission is ${mission.status}`);
       const missing = this.unackedDrivers(mission);
-      if (missing.length && !force) return refuse('plan_not_acknowledged', 'some drivers have not acknowledged the current plan', { missing });
-      return accept({ next: { ...mission, status: 'active', startedAt: now }, log: [{ at: now, kind: 'mission.started', memberId: by, data: { force, unacked: missing } }] });
+      if (missing.length && !force)
+        return refuse('plan_not_acknowledged', 'some drivers have not acknowledged the current plan', { missing });
+      return accept({
+        next: { ...mission, status: 'active', startedAt: now },
+        log: [{ at: now, kind: 'mission.started', memberId: by, data: { force, unacked: missing } }],
+      });
     });
   }
 
   async end(missionId: string, by: string): Promise<Result<Mission>> {
     return this.#change(missionId, (mission, now) => {
       if (mission.status === 'ended') return refuse('conflict', 'the mission has already ended');
-      return accept({ next: { ...mission, status: 'ended', endedAt: now }, log: [{ at: now, kind: 'mission.ended', memberId: by, data: {} }] });
+      return accept({
+        next: { ...mission, status: 'ended', endedAt: now },
+        log: [{ at: now, kind: 'mission.ended', memberId: by, data: {} }],
+      });
     });
   }
 
@@ -140,8 +171,14 @@ export class Missions {
     const now = this.clock.now();
     const fingerprint = JSON.stringify([missionId, member.memberId, post.category, post.severity, post.text ?? null]);
     const observation = { ...post, memberId: member.memberId, callsign: member.callsign, at: now, missionId, fingerprint };
-    const posted = await this.store.postObservation(observation, { at: now, kind: 'observation', memberId: member.memberId, data: { id: post.id, category: post.category, severity: post.severity, text: post.text } });
-    if (posted.observation.fingerprint !== fingerprint) return refuse('conflict', 'this observation id was already used for another observation');
+    const posted = await this.store.postObservation(observation, {
+      at: now,
+      kind: 'observation',
+      memberId: member.memberId,
+      data: { id: post.id, category: post.category, severity: post.severity, text: post.text },
+    });
+    if (posted.observation.fingerprint !== fingerprint)
+      return refuse('conflict', 'this observation id was already used for another observation');
     const { missionId: _missionId, fingerprint: _fingerprint, ...published } = posted.observation;
     if (posted.created) this.fanout.toMission(missionId, 'observation', published);
     return accept(published);
@@ -151,7 +188,9 @@ export class Missions {
   async snapshot(member: Member, missionId: string): Promise<Result<Snapshot>> {
     const mission = await this.store.getMission(missionId);
     if (!mission) return refuse('not_found', 'no such mission');
-    const observations = (await this.store.recentObservations(missionId, OBSERVATIONS_IN_SNAPSHOT)).map(({ missionId: _m, fingerprint: _f, ...o }) => o);
+    const observations = (await this.store.recentObservations(missionId, OBSERVATIONS_IN_SNAPSHOT)).map(
+      ({ missionId: _m, fingerprint: _f, ...o }) => o,
+    );
     if (!ROLE_AUTHORITY[member.role].watches) {
       const triggers = ROLE_AUTHORITY[member.role].receivesCues ? await this.relay.cuesToReplay(member.memberId, undefined) : [];
       return accept({ mission, self: member, triggers, presence: [], alerts: [], observations });

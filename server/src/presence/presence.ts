@@ -73,7 +73,11 @@ interface MemberWatch {
 }
 
 /** The state of a member from its devices (PROTOCOL.md §5). Pure. */
-export function presenceState(devices: readonly Pick<DeviceWatch, 'missed' | 'lastAnswerAt'>[], now: number, timing: PresenceTiming): PresenceState {
+export function presenceState(
+  devices: readonly Pick<DeviceWatch, 'missed' | 'lastAnswerAt'>[],
+  now: number,
+  timing: PresenceTiming,
+): PresenceState {
   if (devices.length === 0) return 'offline';
   if (devices.some((d) => d.missed < MISSED_FOR_STALE)) return 'online';
   const lastAnswer = Math.max(...devices.map((d) => d.lastAnswerAt));
@@ -114,7 +118,14 @@ export class PresenceTracker {
       member,
       missionId,
       devices: new Map(),
-      presence: { memberId: member.memberId, callsign: member.callsign, role: member.role, ...(member.vehicleId ? { vehicleId: member.vehicleId } : {}), state: 'offline', lastSeenAt: now },
+      presence: {
+        memberId: member.memberId,
+        callsign: member.callsign,
+        role: member.role,
+        ...(member.vehicleId ? { vehicleId: member.vehicleId } : {}),
+        state: 'offline',
+        lastSeenAt: now,
+      },
       speakingDevice: device.id,
       saving: Promise.resolve(),
       rtts: [],
@@ -185,7 +196,9 @@ export class PresenceTracker {
           rttMs: round1(answer.rttMs),
           rttP95Ms: round1(percentile(watch.rtts, 95) ?? answer.rttMs),
           lastSeenAt: now,
-          ...(answer.deviceAt === undefined ? {} : { clockOffsetMs: Math.round(clockOffset(answer.serverAt, answer.rttMs, answer.deviceAt)) }),
+          ...(answer.deviceAt === undefined
+            ? {}
+            : { clockOffsetMs: Math.round(clockOffset(answer.serverAt, answer.rttMs, answer.deviceAt)) }),
         };
         this.#update(watch, fresh, rttWorthReporting(watch.reportedRtt, answer.rttMs, now - watch.reportedAt));
       })
@@ -202,7 +215,10 @@ export class PresenceTracker {
     const presence = watch.presence;
     watch.reportedAt = now;
     watch.reportedRtt = presence.rttMs;
-    const log = state !== previous ? [{ at: now, kind: 'presence' as const, memberId: watch.member.memberId, data: { state, previous, rttMs: presence.rttMs } }] : [];
+    const log =
+      state !== previous
+        ? [{ at: now, kind: 'presence' as const, memberId: watch.member.memberId, data: { state, previous, rttMs: presence.rttMs } }]
+        : [];
     const device = { id: watch.speakingDevice, onlyIfOwner: state === 'offline' };
     watch.saving = watch.saving
       .then(async () => {
@@ -210,7 +226,11 @@ export class PresenceTracker {
         this.fanout.toWatchers(watch.missionId, 'presence', presence);
         if (state === 'offline' && previous !== 'offline' && ROLE_AUTHORITY[watch.member.role].receivesCues) {
           const mission = await this.store.getMission(watch.missionId);
-          if (mission?.status === 'active') await this.deadlines.schedule(offlineDeadline(watch.missionId, watch.member.memberId, now), now + mission.settings.offlineGraceMs);
+          if (mission?.status === 'active')
+            await this.deadlines.schedule(
+              offlineDeadline(watch.missionId, watch.member.memberId, now),
+              now + mission.settings.offlineGraceMs,
+            );
         }
       })
       .catch((error: unknown) => this.logger.warn({ err: error, memberId: watch.member.memberId }, 'presence not saved'));

@@ -39,19 +39,31 @@ export class Relay {
       // A retry of a trigger accepted earlier still gets its state; anything new is refused.
       const existing = await this.store.getTrigger(issue.id);
       if (existing) return this.#retried(existing, fingerprint, missionId);
-      if (mission.status !== 'active') return refuse('mission_not_active', `the mission is ${mission.status}; triggers are accepted only while it is active`);
+      if (mission.status !== 'active')
+        return refuse('mission_not_active', `the mission is ${mission.status}; triggers are accepted only while it is active`);
       if (!route.ok) return route;
     }
 
     const now = this.clock.now();
     const record = newTriggerRecord(mission, issuer, issue, now);
-    const { created, trigger } = await this.store.issueTrigger(record, {
-      at: now,
-      kind: 'trigger.issued',
-      memberId: issuer.memberId,
-      triggerId: record.id,
-      data: { type: record.type, params: record.params, target: record.target, recipients: record.recipients.map((r) => r.memberId), thresholdMs: record.thresholdMs, staleAt: record.staleAt },
-    }, issueDeadlines(record));
+    const { created, trigger } = await this.store.issueTrigger(
+      record,
+      {
+        at: now,
+        kind: 'trigger.issued',
+        memberId: issuer.memberId,
+        triggerId: record.id,
+        data: {
+          type: record.type,
+          params: record.params,
+          target: record.target,
+          recipients: record.recipients.map((r) => r.memberId),
+          thresholdMs: record.thresholdMs,
+          staleAt: record.staleAt,
+        },
+      },
+      issueDeadlines(record),
+    );
     // The issue script dedupes by id: an existing trigger comes back untouched.
     if (!created) return this.#retried(trigger, fingerprint, missionId);
 
@@ -87,7 +99,8 @@ export class Relay {
    * trigger died before emitting it: the cue goes again to every driver who has not received it.
    */
   #retried(existing: TriggerRecord, fingerprint: string, missionId: string): Result<TriggerState> {
-    if (existing.fingerprint !== fingerprint || existing.missionId !== missionId) return refuse('conflict', 'this trigger id was already used for another request');
+    if (existing.fingerprint !== fingerprint || existing.missionId !== missionId)
+      return refuse('conflict', 'this trigger id was already used for another request');
     this.redeliver(existing);
     return accept(triggerState(existing));
   }

@@ -202,7 +202,11 @@ export function serveSessions(io: LockstepIo, deps: SessionDeps): void {
         })
         .catch((error: unknown) => logger.error({ err: error }, 'replay failed'));
     }
-    socket.join([rooms.mission(missionId), rooms.member(member.memberId), ...(ROLE_AUTHORITY[member.role].watches ? [rooms.watchers(missionId)] : [])]);
+    socket.join([
+      rooms.mission(missionId),
+      rooms.member(member.memberId),
+      ...(ROLE_AUTHORITY[member.role].watches ? [rooms.watchers(missionId)] : []),
+    ]);
 
     deps.presence.attach(member, missionId, {
       id: socket.id,
@@ -219,12 +223,42 @@ export function serveSessions(io: LockstepIo, deps: SessionDeps): void {
     });
 
     const on = eventHandler(socket, deps, logger);
-    on('trigger:issue', TriggerIssue, (issue, receivedAt) => deps.relay.issue(member, missionId, issue, receivedAt), (trigger) => ({ trigger }));
-    on('trigger:respond', TriggerRespond, (answer) => deps.gaps.answer(member, missionId, answer), (reply) => reply);
-    on('observation:post', ObservationPost, (post) => deps.missions.postObservation(member, missionId, post), (observation) => ({ observation }));
-    on('alert:resolve', AlertResolve, (request) => deps.alerts.resolve(missionId, member, request), (alert) => ({ alert }));
-    on('plan:ack', PlanAck, (ack) => deps.missions.ackPlan(member, missionId, ack.version), () => ({}));
-    on('mission:snapshot', SnapshotRequest, () => deps.missions.snapshot(member, missionId), (snapshot) => snapshot);
+    on(
+      'trigger:issue',
+      TriggerIssue,
+      (issue, receivedAt) => deps.relay.issue(member, missionId, issue, receivedAt),
+      (trigger) => ({ trigger }),
+    );
+    on(
+      'trigger:respond',
+      TriggerRespond,
+      (answer) => deps.gaps.answer(member, missionId, answer),
+      (reply) => reply,
+    );
+    on(
+      'observation:post',
+      ObservationPost,
+      (post) => deps.missions.postObservation(member, missionId, post),
+      (observation) => ({ observation }),
+    );
+    on(
+      'alert:resolve',
+      AlertResolve,
+      (request) => deps.alerts.resolve(missionId, member, request),
+      (alert) => ({ alert }),
+    );
+    on(
+      'plan:ack',
+      PlanAck,
+      (ack) => deps.missions.ackPlan(member, missionId, ack.version),
+      () => ({}),
+    );
+    on(
+      'mission:snapshot',
+      SnapshotRequest,
+      () => deps.missions.snapshot(member, missionId),
+      (snapshot) => snapshot,
+    );
 
     socket.on('disconnect', () => {
       deps.metrics.connectedDevices.dec({ role: member.role });
@@ -243,7 +277,10 @@ type Answer = (reply: Reply<object>) => void;
 function eventHandler(socket: LockstepSocket, deps: SessionDeps, logger: Logger) {
   const { member, missionId } = socket.data;
 
-  const refused = (event: ClientEventName, result: { ok: false; refusal: { code: Parameters<typeof refusalDraft>[3]; message: string } }) => {
+  const refused = (
+    event: ClientEventName,
+    result: { ok: false; refusal: { code: Parameters<typeof refusalDraft>[3]; message: string } },
+  ) => {
     deps.metrics.refusals.inc({ code: result.refusal.code });
     void deps.store
       .appendLog(missionId, [refusalDraft(deps.clock.now(), member.memberId, event, result.refusal.code, result.refusal.message)])
@@ -262,7 +299,9 @@ function eventHandler(socket: LockstepSocket, deps: SessionDeps, logger: Logger)
       socket.data.rateLimitedCount = 0;
       logger.warn({ event, refused: count }, 'rate limited');
       void deps.store
-        .appendLog(missionId, [refusalDraft(deps.clock.now(), member.memberId, event, 'rate_limited', 'too many events', { refused: count })])
+        .appendLog(missionId, [
+          refusalDraft(deps.clock.now(), member.memberId, event, 'rate_limited', 'too many events', { refused: count }),
+        ])
         .catch((error: unknown) => logger.warn({ err: error }, 'refusal not logged'));
     }
     return true;
@@ -281,7 +320,8 @@ function eventHandler(socket: LockstepSocket, deps: SessionDeps, logger: Logger)
         if (result.ok) answer?.({ ok: true, ...reply(result.value) });
         else answer?.({ ok: false, error: result.refusal });
       };
-      if (rateLimited(event)) return answer?.({ ok: false, error: { code: 'rate_limited', message: 'too many events: at most 20 per second, bursts of 40' } });
+      if (rateLimited(event))
+        return answer?.({ ok: false, error: { code: 'rate_limited', message: 'too many events: at most 20 per second, bursts of 40' } });
       if (!maySend(member.role, event)) {
         const result = refuse('forbidden', `a ${member.role} may not send ${event}`);
         refused(event, result);

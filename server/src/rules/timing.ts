@@ -87,7 +87,13 @@ function withRecipient(trigger: TriggerRecord, memberId: string, update: (r: Rec
 }
 
 /** The receipt: the first one moves a pending or undelivered recipient to delivered; later ones change nothing. */
-export function recordReceipt(trigger: TriggerRecord, memberId: string, shownAt: number | undefined, networkMs: number | undefined, now: number): Transition {
+export function recordReceipt(
+  trigger: TriggerRecord,
+  memberId: string,
+  shownAt: number | undefined,
+  networkMs: number | undefined,
+  now: number,
+): Transition {
   return withRecipient(trigger, memberId, (r) => {
     if (r.deliveredAt !== undefined || !canMove(r.state, 'delivered')) return undefined;
     return { ...r, state: 'delivered', deliveredAt: now, shownAt, networkMs };
@@ -131,7 +137,13 @@ export interface AnswerOutcome extends Transition {
  * The driver's answer. Checks in the order of PROTOCOL.md §4: not addressed to this member → not_found;
  * stale or expired → expired; answered already → conflict.
  */
-export function recordAnswer(trigger: TriggerRecord, memberId: string, answer: TriggerRespond, rttMs: number | undefined, now: number): Result<AnswerOutcome> {
+export function recordAnswer(
+  trigger: TriggerRecord,
+  memberId: string,
+  answer: TriggerRespond,
+  rttMs: number | undefined,
+  now: number,
+): Result<AnswerOutcome> {
   const current = trigger.recipients.find((r) => r.memberId === memberId);
   if (!current) return refuse('not_found', 'no such cue for this device');
   if (current.state === 'expired' || (current.state !== 'answered' && now >= trigger.staleAt)) {

@@ -17,7 +17,11 @@ export interface TriggerRecord extends Omit<TriggerState, 'status' | 'recipients
 
 /** Canonical form of an issue request, so `params` absent and `params: {}` compare equal. */
 export function issueFingerprint(issuerId: string, missionId: string, issue: TriggerIssue): string {
-  const params = Object.fromEntries(Object.entries(issue.params).filter(([, v]) => v !== undefined).sort(([a], [b]) => a.localeCompare(b)));
+  const params = Object.fromEntries(
+    Object.entries(issue.params)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => a.localeCompare(b)),
+  );
   const target = 'convoy' in issue.target ? { convoy: true } : { vehicleIds: [...issue.target.vehicleIds].sort() };
   return JSON.stringify([missionId, issuerId, issue.type, target, params]);
 }

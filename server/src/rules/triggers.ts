@@ -3,12 +3,7 @@ import { cueLabel } from '@lockstep/shared';
 import { staleMsFor, thresholdFor, triggerStatus } from './timing.ts';
 import { issueFingerprint, targetVehicleIds, type RecipientRecord, type TriggerRecord } from './trigger-record.ts';
 
-export function newTriggerRecord(
-  mission: Mission,
-  issuer: Member,
-  issue: TriggerIssue,
-  now: number,
-): TriggerRecord {
+export function newTriggerRecord(mission: Mission, issuer: Member, issue: TriggerIssue, now: number): TriggerRecord {
   const vehicleIds = targetVehicleIds(mission, issue);
   const drivers = vehicleIds.flatMap((vehicleId) => mission.members.filter((m) => m.role === 'driver' && m.vehicleId === vehicleId));
   const routeName = issue.type === 'alt-route' ? mission.plan.routes.find((r) => r.id === issue.params.routeId)?.name : undefined;

@@ -16,7 +16,9 @@ const KEEP_PAST_STALE_MS = 60_000;
 /** A failure that means Redis is not there, as opposed to a bug or a refused write. */
 function isOutage(redis: Redis, error: unknown): boolean {
   if (redis.status !== 'ready') return true;
-  return error instanceof Error && /Connection is closed|max retries|timed out|ECONNREFUSED|ECONNRESET|EPIPE|writeable/i.test(error.message);
+  return (
+    error instanceof Error && /Connection is closed|max retries|timed out|ECONNREFUSED|ECONNRESET|EPIPE|writeable/i.test(error.message)
+  );
 }
 
 export class StoreUnavailable extends Error {
@@ -141,7 +143,10 @@ export class JournaledStore implements Store {
         const existing = this.#triggers.get(trigger.id);
         if (existing) return { created: false, trigger: existing };
         this.#writable();
-        const issued: TriggerRecord = { ...trigger, recipients: trigger.recipients.map((r) => ({ ...r, seq: (this.#cueSeqs.get(r.memberId) ?? 0) + 1 })) };
+        const issued: TriggerRecord = {
+          ...trigger,
+          recipients: trigger.recipients.map((r) => ({ ...r, seq: (this.#cueSeqs.get(r.memberId) ?? 0) + 1 })),
+        };
         this.journal.append({ op: 'issue', trigger: issued, log, deadlines });
         this.#remember(issued);
         this.#mirrorDeadlines({ schedule: deadlines });
@@ -214,7 +219,11 @@ export class JournaledStore implements Store {
   async recentTriggers(missionId: string, limit: number) {
     return this.#either(
       () => this.store.recentTriggers(missionId, limit),
-      async () => [...this.#triggers.values()].filter((t) => t.missionId === missionId).sort((a, b) => a.issuedAt - b.issuedAt).slice(-limit),
+      async () =>
+        [...this.#triggers.values()]
+          .filter((t) => t.missionId === missionId)
+          .sort((a, b) => a.issuedAt - b.issuedAt)
+          .slice(-limit),
     );
   }
 
@@ -271,7 +280,10 @@ export class JournaledStore implements Store {
   }
 
   async recentObservations(missionId: string, limit: number) {
-    return this.#either(() => this.store.recentObservations(missionId, limit), async () => []);
+    return this.#either(
+      () => this.store.recentObservations(missionId, limit),
+      async () => [],
+    );
   }
 
   // ---------------------------------------------------------------- presence
@@ -288,11 +300,17 @@ export class JournaledStore implements Store {
   }
 
   async getPresence(missionId: string, memberId: string) {
-    return this.#either(() => this.store.getPresence(missionId, memberId), async () => undefined);
+    return this.#either(
+      () => this.store.getPresence(missionId, memberId),
+      async () => undefined,
+    );
   }
 
   async missionPresence(missionId: string) {
-    return this.#either(() => this.store.missionPresence(missionId), async () => []);
+    return this.#either(
+      () => this.store.missionPresence(missionId),
+      async () => [],
+    );
   }
 
   // ---------------------------------------------------------------- deadlines and the log
@@ -313,7 +331,10 @@ export class JournaledStore implements Store {
     return this.#either(
       () => this.store.claimDeadlines(now, leaseMs, limit),
       async () => {
-        const due = [...this.#deadlines].filter(([, at]) => at <= now).slice(0, limit).map(([key]) => key);
+        const due = [...this.#deadlines]
+          .filter(([, at]) => at <= now)
+          .slice(0, limit)
+          .map(([key]) => key);
         for (const key of due) this.#deadlines.set(key, now + leaseMs);
         return due;
       },

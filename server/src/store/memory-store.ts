@@ -65,7 +65,14 @@ export class MemoryStore implements Store {
   }
 
   async createMission(mission: Mission, log: LogDraft[]) {
-    this.#missions.set(mission.id, { mission: structuredClone(mission), log: [], triggerIds: [], alertIds: [], observationIds: [], presence: new Map() });
+    this.#missions.set(mission.id, {
+      mission: structuredClone(mission),
+      log: [],
+      triggerIds: [],
+      alertIds: [],
+      observationIds: [],
+      presence: new Map(),
+    });
     this.#log(mission.id, log);
   }
 
@@ -137,7 +144,10 @@ export class MemoryStore implements Store {
   async cuesAfter(memberId: string, afterSeq: number) {
     const held = this.#cues.get(memberId)?.held ?? [];
     const after = held.filter((cue) => cue.seq > afterSeq).sort((a, b) => a.seq - b.seq);
-    return copiesOf(this.#triggers, after.map((cue) => cue.triggerId));
+    return copiesOf(
+      this.#triggers,
+      after.map((cue) => cue.triggerId),
+    );
   }
 
   async recentTriggers(missionId: string, limit: number) {
@@ -200,7 +210,11 @@ export class MemoryStore implements Store {
   }
 
   async claimDeadlines(now: number, leaseMs: number, limit: number) {
-    const due = [...this.#deadlines].filter(([, at]) => at <= now).sort(([, a], [, b]) => a - b).slice(0, limit).map(([key]) => key);
+    const due = [...this.#deadlines]
+      .filter(([, at]) => at <= now)
+      .sort(([, a], [, b]) => a - b)
+      .slice(0, limit)
+      .map(([key]) => key);
     for (const key of due) this.#deadlines.set(key, now + leaseMs);
     return due;
   }

@@ -116,7 +116,13 @@ export class RedisStore implements Store {
     return created === 1;
   }
 
-  async #change<T>(key: string, missionIdOf: (doc: T) => string, what: string, change: Change<T>, decode: (stored: Stored<T>) => T = (s) => s.doc): Promise<Result<T>> {
+  async #change<T>(
+    key: string,
+    missionIdOf: (doc: T) => string,
+    what: string,
+    change: Change<T>,
+    decode: (stored: Stored<T>) => T = (s) => s.doc,
+  ): Promise<Result<T>> {
     for (let attempt = 0; attempt < MAX_CHANGE_ATTEMPTS; attempt++) {
       const stored = await this.#read<T>(key);
       if (!stored) return refuse('not_found', `no such ${what}`);
@@ -149,7 +155,10 @@ export class RedisStore implements Store {
   }
 
   async saveCredential(tokenHash: string, ref: CredentialRef) {
-    await Promise.all([this.#redis.set(this.#keys.credential(tokenHash), JSON.stringify(ref)), this.#redis.set(this.#keys.tokenOf(ref.memberId), tokenHash)]);
+    await Promise.all([
+      this.#redis.set(this.#keys.credential(tokenHash), JSON.stringify(ref)),
+      this.#redis.set(this.#keys.tokenOf(ref.memberId), tokenHash),
+    ]);
   }
 
   async findCredential(tokenHash: string) {
@@ -211,7 +220,9 @@ export class RedisStore implements Store {
 
   async #triggersByIds(ids: string[]): Promise<TriggerRecord[]> {
     const hashes = await Promise.all(ids.map((id) => this.#redis.hgetall(this.#keys.trigger(id))));
-    return hashes.flatMap((hash) => (hash.doc ? [this.#decodeTrigger({ rev: Number(hash.rev), doc: JSON.parse(hash.doc) as TriggerRecord, fields: hash })] : []));
+    return hashes.flatMap((hash) =>
+      hash.doc ? [this.#decodeTrigger({ rev: Number(hash.rev), doc: JSON.parse(hash.doc) as TriggerRecord, fields: hash })] : [],
+    );
   }
 
   async cuesAfter(memberId: string, afterSeq: number) {
@@ -239,7 +250,15 @@ export class RedisStore implements Store {
 
   async postObservation(observation: StoredObservation, log: LogDraft) {
     const key = this.#keys.observation(observation.id);
-    const created = await this.#create(key, observation.missionId, this.#keys.missionObservations(observation.missionId), observation.id, observation, observation.fingerprint, [log]);
+    const created = await this.#create(
+      key,
+      observation.missionId,
+      this.#keys.missionObservations(observation.missionId),
+      observation.id,
+      observation,
+      observation.fingerprint,
+      [log],
+    );
     if (created) return { created, observation };
     const existing = await this.#read<StoredObservation>(key);
     return { created: false, observation: existing?.doc ?? observation };
