@@ -23,7 +23,7 @@ export interface WatchListeners {
 const RTT_HISTORY = 40;
 const OBSERVATIONS_KEPT = 50;
 
-/** Recipient states in the only order they move (PROTOCOL.md §3); `expired` can follow any but `answered`. */
+/** Recipient states in the only order they move (docs/PROTOCOL.md §3); `expired` can follow any but `answered`. */
 const PROGRESS: Readonly<Record<RecipientState, number>> = {
   pending: 0,
   undelivered: 1,

@@ -44,7 +44,7 @@ export interface AppConfig {
   logger: Logger;
   /** The built clients; defaults to client/dist of this repository. */
   clientDir?: string;
-  /** Probe cadence; PROTOCOL.md's 3 s / 10 s unless a test needs it faster. */
+  /** Probe cadence; docs/PROTOCOL.md's 3 s / 10 s unless a test needs it faster. */
   presence?: PresenceTiming;
   clock?: Clock;
 }

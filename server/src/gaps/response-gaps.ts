@@ -49,7 +49,7 @@ interface Applied {
 }
 
 /**
- * Watches every open cue against its deadlines (PROTOCOL.md §3): undelivered at
+ * Watches every open cue against its deadlines (docs/PROTOCOL.md §3): undelivered at
  * `issuedAt + threshold`, hesitation at `deliveredAt + threshold`, expired at `staleAt`.
  * Alerts are raised when the deadline passes, not when the answer comes, by whichever
  * node claims the deadline: the one that set it may be gone.

@@ -22,7 +22,7 @@ import { isOpen } from '../rules/timing.ts';
 import { triggerState } from '../rules/triggers.ts';
 import type { Change, Store } from '../store/store.ts';
 
-/** How many closed triggers a snapshot carries besides the open ones (PROTOCOL.md §5). */
+/** How many closed triggers a snapshot carries besides the open ones (docs/PROTOCOL.md §5). */
 const CLOSED_IN_SNAPSHOT = 50;
 /** How far back a snapshot looks for triggers and observations. */
 const SNAPSHOT_WINDOW = 500;

@@ -9,9 +9,9 @@ import { RTT_WINDOW, clockOffset, percentile, round1 } from '../rules/latency.ts
 import type { Store } from '../store/store.ts';
 
 export interface PresenceTiming {
-  /** PROTOCOL.md §5: every 3 s. */
+  /** docs/PROTOCOL.md §5: every 3 s. */
   probeIntervalMs: number;
-  /** PROTOCOL.md §5: `offline` after 10 s without an answer. */
+  /** docs/PROTOCOL.md §5: `offline` after 10 s without an answer. */
   offlineAfterMs: number;
 }
 
@@ -72,7 +72,7 @@ interface MemberWatch {
   reportedRtt: number | undefined;
 }
 
-/** The state of a member from its devices (PROTOCOL.md §5). Pure. */
+/** The state of a member from its devices (docs/PROTOCOL.md §5). Pure. */
 export function presenceState(
   devices: readonly Pick<DeviceWatch, 'missed' | 'lastAnswerAt'>[],
   now: number,

@@ -77,7 +77,7 @@ export class Relay {
   }
 
   /**
-   * The cues a device must get on connect (PROTOCOL.md §5): after `lastSeq`, in seq order,
+   * The cues a device must get on connect (docs/PROTOCOL.md §5): after `lastSeq`, in seq order,
    * stale ones flagged; without `lastSeq`, every cue still open. Answered cues never come back.
    */
   async cuesToReplay(memberId: string, lastSeq: number | undefined): Promise<TriggerCue[]> {
