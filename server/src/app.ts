@@ -89,16 +89,17 @@ export async function buildApp(config: AppConfig): Promise<LockstepApp> {
   const metrics = new Metrics();
   const store: Store =
     redis && config.store.kind === 'redis'
-      ? new JournaledStore(
+      ? new JournaledStore({
           redis,
-          new RedisStore(redis, config.store.prefix),
-          new OutageJournal(
+          store: new RedisStore(redis, config.store.prefix),
+          journal: new OutageJournal(
             config.store.journalPath ?? join(tmpdir(), 'lockstep-journal', `node-${process.pid}.jsonl`),
             OUTAGE_JOURNAL_CAPACITY,
           ),
+          clock,
           logger,
-          (depth) => metrics.outageJournalDepth.set(depth),
-        )
+          onDepth: (depth) => metrics.outageJournalDepth.set(depth),
+        })
       : new MemoryStore();
 
   const fastifyLogger: FastifyBaseLogger = logger;
