@@ -16,14 +16,24 @@ export function alertId(kind: Alert['kind'], ...subject: string[]): string {
   return [kind, ...subject].join(':');
 }
 
+export interface AlertsDeps {
+  store: Store;
+  fanout: Fanout;
+  clock: Clock;
+  metrics: Metrics;
+  logger: Logger;
+}
+
 export class Alerts {
-  constructor(
-    private readonly store: Store,
-    private readonly fanout: Fanout,
-    private readonly clock: Clock,
-    private readonly metrics: Metrics,
-    private readonly logger: Logger,
-  ) {}
+  private readonly store: Store;
+  private readonly fanout: Fanout;
+  private readonly clock: Clock;
+  private readonly metrics: Metrics;
+  private readonly logger: Logger;
+
+  constructor(deps: AlertsDeps) {
+    ({ store: this.store, fanout: this.fanout, clock: this.clock, metrics: this.metrics, logger: this.logger } = deps);
+  }
 
   /** Raises the alert unless it was raised before; tells lead, cpo and ops at once. */
   async raise(id: string, draft: AlertDraft): Promise<Alert | undefined> {

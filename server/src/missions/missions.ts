@@ -28,15 +28,25 @@ const CLOSED_IN_SNAPSHOT = 50;
 const SNAPSHOT_WINDOW = 500;
 const OBSERVATIONS_IN_SNAPSHOT = 100;
 
+export interface MissionsDeps {
+  store: Store;
+  fanout: Fanout;
+  relay: Relay;
+  clock: Clock;
+  logger: Logger;
+}
+
 /** Missions, their roster, plan and lifecycle, and what a member sees on connect. */
 export class Missions {
-  constructor(
-    private readonly store: Store,
-    private readonly fanout: Fanout,
-    private readonly relay: Relay,
-    private readonly clock: Clock,
-    private readonly logger: Logger,
-  ) {}
+  private readonly store: Store;
+  private readonly fanout: Fanout;
+  private readonly relay: Relay;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+
+  constructor(deps: MissionsDeps) {
+    ({ store: this.store, fanout: this.fanout, relay: this.relay, clock: this.clock, logger: this.logger } = deps);
+  }
 
   async create(body: CreateMission): Promise<Mission> {
     const now = this.clock.now();

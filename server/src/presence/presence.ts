@@ -84,7 +84,15 @@ export function presenceState(
   return now - lastAnswer >= timing.offlineAfterMs ? 'offline' : 'stale';
 }
 
-const offlineDeadline = (missionId: string, memberId: string, since: number) => `offline|${missionId}|${memberId}|${since}`;
+export interface PresenceDeps {
+  store: Store;
+  deadlines: Deadlines;
+  fanout: Fanout;
+  alerts: Alerts;
+  clock: Clock;
+  timing: PresenceTiming;
+  logger: Logger;
+}
 
 /**
  * Presence and latency of every device: probes each one every few seconds, keeps the
@@ -97,15 +105,25 @@ export class PresenceTracker {
   /** Every member seen on this node; kept after disconnect so a reconnect resumes its RTT window. */
   readonly #members = new Map<string, MemberWatch>();
 
-  constructor(
-    private readonly store: Store,
-    private readonly deadlines: Deadlines,
-    private readonly fanout: Fanout,
-    private readonly alerts: Alerts,
-    private readonly clock: Clock,
-    private readonly timing: PresenceTiming,
-    private readonly logger: Logger,
-  ) {}
+  private readonly store: Store;
+  private readonly deadlines: Deadlines;
+  private readonly fanout: Fanout;
+  private readonly alerts: Alerts;
+  private readonly clock: Clock;
+  private readonly timing: PresenceTiming;
+  private readonly logger: Logger;
+
+  constructor(deps: PresenceDeps) {
+    ({
+      store: this.store,
+      deadlines: this.deadlines,
+      fanout: this.fanout,
+      alerts: this.alerts,
+      clock: this.clock,
+      timing: this.timing,
+      logger: this.logger,
+    } = deps);
+  }
 
   /** The latest RTT of the member's device that answered last. */
   rttOf(memberId: string): number | undefined {
@@ -150,22 +168,19 @@ export class PresenceTracker {
     this.#update(watch, {});
   }
 
-  /** Fires an `offline|...` deadline: the driver is still gone after the grace. */
-  async fire(key: string): Promise<boolean> {
-    const [kind, missionId, memberId, since] = key.split('|');
-    if (kind !== 'offline' || !missionId || !memberId || !since) return false;
+  /** The driver is still gone after the grace. */
+  async fireOffline({ missionId, memberId, since }: { missionId: string; memberId: string; since: number }): Promise<void> {
     const [presence, mission] = await Promise.all([this.store.getPresence(missionId, memberId), this.store.getMission(missionId)]);
     // Seen again since, from any node: this absence is over.
-    if (presence?.state !== 'offline' || presence.lastSeenAt > Number(since)) return true;
-    if (mission?.status !== 'active') return true;
-    await this.alerts.raise(alertId('offline', memberId, since), {
+    if (presence?.state !== 'offline' || presence.lastSeenAt > since) return;
+    if (mission?.status !== 'active') return;
+    await this.alerts.raise(alertId('offline', memberId, String(since)), {
       kind: 'offline',
       missionId,
       memberId,
       vehicleId: presence.vehicleId,
       valueMs: mission.settings.offlineGraceMs,
     });
-    return true;
   }
 
   close(): void {
@@ -228,7 +243,7 @@ export class PresenceTracker {
           const mission = await this.store.getMission(watch.missionId);
           if (mission?.status === 'active')
             await this.deadlines.schedule(
-              offlineDeadline(watch.missionId, watch.member.memberId, now),
+              { kind: 'offline', missionId: watch.missionId, memberId: watch.member.memberId, since: now },
               now + mission.settings.offlineGraceMs,
             );
         }
