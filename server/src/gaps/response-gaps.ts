@@ -19,6 +19,7 @@ import {
 import type { RecipientRecord, TriggerRecord } from '../rules/trigger-record.ts';
 import { cuesToRedeliver, triggerState } from '../rules/triggers.ts';
 import type { DeadlineChanges, LogDraft, Store } from '../store/store.ts';
+import { logLine } from '../log/log-lines.ts';
 
 /** This tracker's deadlines: what is due, and for whom. */
 const due = {
@@ -122,14 +123,7 @@ export class ResponseGapTracker {
     const applied = await this.#apply(
       triggerId,
       (t) => recordReceipt(t, memberId, receipt.shownAt, networkMs, now),
-      (t, recipients) =>
-        recipients.map((r) => ({
-          at: now,
-          kind: 'trigger.receipt',
-          memberId: r.memberId,
-          triggerId: t.id,
-          data: { shownAt: receipt.shownAt, networkMs },
-        })),
+      (t, recipients) => recipients.map((r) => logLine.triggerReceipt(now, t.id, r.memberId, receipt.shownAt, networkMs)),
       (t) => ({
         schedule: [{ key: deadlineKey(due.hesitation(t.id, memberId)), at: hesitationAt(t) }],
         complete: keys(due.undelivered(t.id, memberId)),
@@ -158,15 +152,7 @@ export class ResponseGapTracker {
       const r = answered.value.recipient;
       return accept({
         next: answered.value.trigger,
-        log: [
-          {
-            at: now,
-            kind: 'trigger.answered',
-            memberId: r.memberId,
-            triggerId: trigger.id,
-            data: { response: r.response, reason: r.reason, gapMs: r.gapMs, gapSource: r.gapSource, hesitation: r.hesitation },
-          },
-        ],
+        log: [logLine.triggerAnswered(now, trigger.id, r)],
         deadlines: { complete: keys(...settled) },
       });
     });
@@ -215,8 +201,7 @@ export class ResponseGapTracker {
     const applied = await this.#apply(
       triggerId,
       (t) => expire(t, now),
-      (t, recipients) =>
-        recipients.map((r) => ({ at: now, kind: 'trigger.expired', memberId: r.memberId, triggerId: t.id, data: { staleAt: t.staleAt } })),
+      (t, recipients) => recipients.map((r) => logLine.triggerExpired(now, t, r.memberId)),
       (_t, recipients) => ({ complete: keys(...settledFor(recipients)) }),
     );
     if (!applied) return;

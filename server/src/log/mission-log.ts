@@ -1,5 +1,6 @@
 import type { ErrorCode, LogEntry } from '@lockstep/shared';
 import type { LogDraft } from '../store/store.ts';
+import { type LogData, logLine } from './log-lines.ts';
 
 /** A refusal as the mission log records it: what was asked, by whom, and why not. Never the payload itself. */
 export function refusalDraft(
@@ -8,9 +9,9 @@ export function refusalDraft(
   request: string,
   code: ErrorCode,
   message: string,
-  extra: Record<string, unknown> = {},
+  extra: Pick<LogData['refused'], 'refused'> = {},
 ): LogDraft {
-  return { at, kind: 'refused', memberId, data: { request, code, message, ...extra } };
+  return logLine.refused(at, memberId, { request, code, message, ...extra });
 }
 
 const CSV_COLUMNS = ['seq', 'at', 'kind', 'memberId', 'triggerId', 'data'] as const;

@@ -7,6 +7,7 @@ import type { Deadlines } from '../deadlines.ts';
 import type { Fanout } from '../fanout.ts';
 import { RTT_WINDOW, clockOffset, percentile, round1 } from '../rules/latency.ts';
 import type { Store } from '../store/store.ts';
+import { logLine } from '../log/log-lines.ts';
 
 export interface PresenceTiming {
   /** docs/PROTOCOL.md §5: every 3 s. */
@@ -230,10 +231,7 @@ export class PresenceTracker {
     const presence = watch.presence;
     watch.reportedAt = now;
     watch.reportedRtt = presence.rttMs;
-    const log =
-      state !== previous
-        ? [{ at: now, kind: 'presence' as const, memberId: watch.member.memberId, data: { state, previous, rttMs: presence.rttMs } }]
-        : [];
+    const log = state !== previous ? [logLine.presence(now, watch.member.memberId, state, previous, presence.rttMs)] : [];
     const device = { id: watch.speakingDevice, onlyIfOwner: state === 'offline' };
     watch.saving = watch.saving
       .then(async () => {

@@ -10,6 +10,7 @@ import { checkRoute, checkTarget } from '../rules/authority.ts';
 import { issueFingerprint, targetVehicleIds, type TriggerRecord } from '../rules/trigger-record.ts';
 import { cuesToRedeliver, newTriggerRecord, triggerCue, triggerState } from '../rules/triggers.ts';
 import type { Store } from '../store/store.ts';
+import { logLine } from '../log/log-lines.ts';
 
 export interface RelayDeps {
   store: Store;
@@ -66,24 +67,7 @@ export class Relay {
 
     const now = this.clock.now();
     const record = newTriggerRecord(mission, issuer, issue, now);
-    const { created, trigger } = await this.store.issueTrigger(
-      record,
-      {
-        at: now,
-        kind: 'trigger.issued',
-        memberId: issuer.memberId,
-        triggerId: record.id,
-        data: {
-          type: record.type,
-          params: record.params,
-          target: record.target,
-          recipients: record.recipients.map((r) => r.memberId),
-          thresholdMs: record.thresholdMs,
-          staleAt: record.staleAt,
-        },
-      },
-      issueDeadlines(record),
-    );
+    const { created, trigger } = await this.store.issueTrigger(record, logLine.triggerIssued(now, record), issueDeadlines(record));
     // The issue script dedupes by id: an existing trigger comes back untouched.
     if (!created) return this.#retried(trigger, fingerprint, missionId);
 
