@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { PROTOCOL_VERSION } from '@lockstep/shared';
 import {
   STANDARD_MEMBERS,
   TWO_VEHICLES,
@@ -185,6 +186,15 @@ describe('authority and bad input, in the order of checks of PROTOCOL.md §4', (
 });
 
 describe('tokens', () => {
+  it('refuses a device that speaks another protocol version, saying which one the server speaks', async () => {
+    const { token } = await detail();
+    const refused = connect(hub, token('DRV-1'), { protocol: PROTOCOL_VERSION + 1 });
+    await expect(refused).rejects.toThrow('incompatible_protocol');
+    await expect(refused).rejects.toMatchObject({ data: { protocol: PROTOCOL_VERSION } });
+    await expect(connect(hub, token('DRV-1'), { protocol: PROTOCOL_VERSION })).resolves.toBeDefined();
+    await expect(connect(hub, token('DRV-1'))).resolves.toBeDefined();
+  });
+
   it('refuses a forged token and a token of another mission where it has no right', async () => {
     const a = await detail();
     const b = await detail();

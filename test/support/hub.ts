@@ -140,6 +140,8 @@ export const STANDARD_MEMBERS: MissionSpec['members'] = [
 
 export interface ConnectOptions {
   lastSeq?: number;
+  /** The protocol version the device says it speaks (default: none, as a native client may send). */
+  protocol?: number;
   /** Answer `probe` at once, as every Lockstep client must (default true). */
   answerProbes?: boolean;
   origin?: string;
@@ -149,11 +151,15 @@ export interface ConnectOptions {
 
 const openSockets = new Set<Client>();
 
-/** A real Socket.IO client over WebSocket; resolves once connected, rejects with the connect_error message. */
+/** A real Socket.IO client over WebSocket; resolves once connected, rejects with the connect_error (its message, and `data`). */
 export function connect(hub: Pick<Hub, 'url'>, token: string, options: ConnectOptions = {}): Promise<Client> {
   const socket: Client = io(hub.url, {
     transports: ['websocket'],
-    auth: { token, ...(options.lastSeq === undefined ? {} : { lastSeq: options.lastSeq }) },
+    auth: {
+      token,
+      ...(options.lastSeq === undefined ? {} : { lastSeq: options.lastSeq }),
+      ...(options.protocol === undefined ? {} : { protocol: options.protocol }),
+    },
     reconnection: false,
     forceNew: true,
     autoConnect: false,
