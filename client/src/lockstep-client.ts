@@ -57,11 +57,12 @@ function takeToken(): string | undefined {
  * This page predates the server's protocol: the server serves the matching page, so load it
  * (the token is in session storage). At most once a minute, so a stale build cannot loop.
  */
-function reloadForProtocol(): void {
+function reloadForProtocol(): boolean {
   const last = Number(sessionStorage.getItem(PROTOCOL_RELOAD_KEY) ?? 0);
-  if (Date.now() - last < 60_000) return;
+  if (Date.now() - last < 60_000) return false;
   sessionStorage.setItem(PROTOCOL_RELOAD_KEY, String(Date.now()));
   location.reload();
+  return true;
 }
 
 export interface ConnectionOptions {
@@ -154,7 +155,7 @@ export function openConnection(options: ConnectionOptions = {}): Connection | un
   });
   socket.on('connect_error', (error) => {
     if (error.message === 'unauthorized') return setState('unauthorized');
-    if (error.message === 'incompatible_protocol') return reloadForProtocol();
+    if (error.message === 'incompatible_protocol' && reloadForProtocol()) return;
     setState('offline');
     // A refusal by the server's middleware stops socket.io's own retries; transport errors keep them.
     if (!socket.active) setTimeout(() => socket.connect(), 2000);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { TRIGGER_PARAMS, TriggerParams, TriggerType } from './catalogue.ts';
-import { RESPONSES, UNABLE_REASONS } from './constants.ts';
+import { RECIPIENT_STATES, RESPONSES, UNABLE_REASONS } from './constants.ts';
 import { Member, Mission } from './mission.ts';
 import { Callsign, DeviceTime, MemberId, ServerTime, ShortText, VehicleId } from './primitives.ts';
 import { Role } from './roles.ts';
@@ -36,7 +36,7 @@ export const TriggerIssue = z.discriminatedUnion('type', [
 export type TriggerIssue = z.output<typeof TriggerIssue>;
 export type TriggerIssueInput = z.input<typeof TriggerIssue>;
 
-export { RESPONSES, UNABLE_REASONS } from './constants.ts';
+export { RECIPIENT_PROGRESS, RECIPIENT_STATES, RESPONSES, UNABLE_REASONS, recipientOpen, triggerOpen } from './constants.ts';
 export const Response = z.enum(RESPONSES);
 export type Response = z.infer<typeof Response>;
 export const UnableReason = z.enum(UNABLE_REASONS);
@@ -65,7 +65,6 @@ export type TriggerRespond = z.infer<typeof TriggerRespond>;
 export const Receipt = z.object({ shownAt: DeviceTime.optional() });
 export type Receipt = z.infer<typeof Receipt>;
 
-export const RECIPIENT_STATES = ['pending', 'undelivered', 'delivered', 'hesitation', 'answered', 'expired'] as const;
 export const RecipientState = z.enum(RECIPIENT_STATES);
 export type RecipientState = z.infer<typeof RecipientState>;
 
