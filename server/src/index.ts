@@ -15,3 +15,5 @@ export { takeToken, fullBucket, BURST, RATE_PER_SECOND } from './rules/rate-limi
 export { logAsCsv } from './log/mission-log.ts';
 export { originAllowed } from './relay/socket-server.ts';
 export { systemClock, type Clock } from './clock.ts';
+export type { ClientEventHandler, ClientEventHandlers, Sender } from './relay/client-events.ts';
+export { accept, refuse, type Result } from './refusal.ts';

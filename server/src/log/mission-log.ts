@@ -1,18 +1,4 @@
-import type { ErrorCode, LogEntry } from '@lockstep/shared';
-import type { LogDraft } from '../store/store.ts';
-import { type LogData, logLine } from './log-lines.ts';
-
-/** A refusal as the mission log records it: what was asked, by whom, and why not. Never the payload itself. */
-export function refusalDraft(
-  at: number,
-  memberId: string | undefined,
-  request: string,
-  code: ErrorCode,
-  message: string,
-  extra: Pick<LogData['refused'], 'refused'> = {},
-): LogDraft {
-  return logLine.refused(at, memberId, { request, code, message, ...extra });
-}
+import type { LogEntry } from '@lockstep/shared';
 
 const CSV_COLUMNS = ['seq', 'at', 'kind', 'memberId', 'triggerId', 'data'] as const;
 
