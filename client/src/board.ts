@@ -197,6 +197,8 @@ const ALERT_WORDS: Readonly<Record<Alert['kind'], string>> = {
   overload: 'OVERLOAD',
   silence: 'SILENCE',
   'plan-unacked': 'PLAN NOT ACKED',
+  'schedule-drift': 'SCHEDULE DRIFT',
+  'command-handover': 'COMMAND',
 };
 
 function alertRows(mission: Mission | undefined): HTMLElement[] {

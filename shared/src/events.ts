@@ -126,7 +126,17 @@ export type TriggerCue = z.infer<typeof TriggerCue>;
 
 // ---------------------------------------------------------------- alerts
 
-export const ALERT_KINDS = ['hesitation', 'undelivered', 'expired', 'offline', 'overload', 'silence', 'plan-unacked'] as const;
+export const ALERT_KINDS = [
+  'hesitation',
+  'undelivered',
+  'expired',
+  'offline',
+  'overload',
+  'silence',
+  'plan-unacked',
+  'schedule-drift',
+  'command-handover',
+] as const;
 export const AlertKind = z.enum(ALERT_KINDS);
 export type AlertKind = z.infer<typeof AlertKind>;
 
@@ -137,6 +147,16 @@ export const Alert = z.object({
   memberId: MemberId.optional(),
   vehicleId: VehicleId.optional(),
   triggerId: z.uuid().optional(),
+  /** v1.1 (§3): `overload`'s cues in the window. */
+  count: z.number().int().optional(),
+  /** v1.1: the `threat` observation a `silence` answers. */
+  observationId: z.uuid().optional(),
+  /** v1.1: the plan version a `plan-unacked` driver has not acked. */
+  planVersion: z.number().int().optional(),
+  /** v1.1: the leg of a `schedule-drift`. */
+  leg: z.string().optional(),
+  /** v1.1: who held command before a `command-handover` (the lead, or the acting lead who dropped). */
+  fromMemberId: MemberId.optional(),
   valueMs: z.number().int().optional(),
   thresholdMs: z.number().int().optional(),
   at: ServerTime,
@@ -226,6 +246,8 @@ export const LOG_KINDS = [
   'alert.resolved',
   'presence',
   'observation',
+  'command.handover',
+  'command.resumed',
   'refused',
 ] as const;
 export const LogKind = z.enum(LOG_KINDS);

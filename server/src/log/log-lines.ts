@@ -42,6 +42,10 @@ export interface LogData {
   'alert.resolved': { alertId: string; kind: AlertKind; note: string | undefined };
   presence: { state: PresenceState; previous: PresenceState; rttMs: number | undefined };
   observation: Pick<ObservationPost, 'id' | 'category' | 'severity' | 'text'>;
+  /** §11: `memberId` of the line is the new acting lead. */
+  'command.handover': { from: string | undefined };
+  /** §11: `memberId` of the line is the lead who is back; `from` the acting lead who stands down. */
+  'command.resumed': { from: string };
   /** Never the refused payload itself. */
   refused: { request: string; code: ErrorCode; message: string; refused?: number };
 }
