@@ -134,7 +134,7 @@ export async function buildApp(config: AppConfig): Promise<LockstepApp> {
     io,
     (socket, cue, receipt) => {
       responseGaps
-        .receipt(cue.id, socket.data.member.memberId, receipt)
+        .receipt(cue.id, socket.data.member.memberId, socket.id, receipt)
         .catch((error: unknown) => logger.error({ err: error, triggerId: cue.id }, 'receipt not recorded'));
     },
     (cue) => Math.max(1000, cue.staleAt - clock.now()),
@@ -151,6 +151,7 @@ export async function buildApp(config: AppConfig): Promise<LockstepApp> {
     metrics,
     logger,
     (memberId) => presence.rttOf(memberId),
+    (memberId, deviceId) => presence.linkOf(memberId, deviceId),
     (trigger, memberId) => relay.redeliver(trigger, memberId),
   );
   const relay: Relay = new Relay(store, fanout, responseGaps, alerts, clock, metrics, logger);

@@ -1,6 +1,6 @@
 import type { Member, Receipt, TriggerRespond } from '@lockstep/shared';
 import type { Logger } from 'pino';
-import { alertId, type Alerts } from '../alerts.ts';
+import { alertId, type AlertDraft, type Alerts } from '../alerts.ts';
 import type { Clock } from '../clock.ts';
 import type { Deadlines } from '../deadlines.ts';
 import type { Fanout } from '../fanout.ts';
@@ -13,6 +13,7 @@ import {
   recordAnswer,
   recordReceipt,
   type AnswerOutcome,
+  type DeviceLink,
   type Transition,
 } from '../rules/timing.ts';
 import type { RecipientRecord, TriggerRecord } from '../rules/trigger-record.ts';
@@ -50,7 +51,9 @@ interface Applied {
 
 /**
  * Watches every open cue against its deadlines (PROTOCOL.md §3): undelivered at
- * `issuedAt + threshold`, hesitation at `deliveredAt + threshold`, expired at `staleAt`.
+ * `issuedAt + threshold`, hesitation at the live deadline (the device's `shownAt` in server
+ * time + threshold + uplink allowance), expired at `staleAt`. An answer that disproves a live
+ * hesitation withdraws its alert.
  * Alerts are raised when the deadline passes, not when the answer comes, by whichever
  * node claims the deadline: the one that set it may be gone.
  */
@@ -63,8 +66,10 @@ export class ResponseGapTracker {
     private readonly clock: Clock,
     private readonly metrics: Metrics,
     private readonly logger: Logger,
-    /** The member's latest round trip, for `networkMs` and the device-gap plausibility check. */
+    /** The member's latest round trip, for `networkMs`. */
     private readonly rttOf: (memberId: string) => number | undefined,
+    /** The clock offset and p95 RTT of the device that sent a receipt, for the live deadline. */
+    private readonly linkOf: (memberId: string, deviceId: string) => DeviceLink,
     /** Sends a cue again to a driver who has not sent its receipt. */
     private readonly redeliver: (trigger: TriggerRecord, memberId: string) => void,
   ) {}
@@ -85,32 +90,39 @@ export class ResponseGapTracker {
     return true;
   }
 
-  /** The receipt of a cue: the device drew it at `shownAt` (its own clock). */
-  async receipt(triggerId: string, memberId: string, receipt: Receipt): Promise<void> {
+  /** The receipt of a cue from one device: the device drew it at `shownAt` (its own clock). */
+  async receipt(triggerId: string, memberId: string, deviceId: string, receipt: Receipt): Promise<void> {
     const now = this.clock.now();
     const rtt = this.rttOf(memberId);
     const networkMs = rtt === undefined ? undefined : Math.round((rtt / 2) * 10) / 10;
-    const hesitationAt = (t: TriggerRecord) => now + t.thresholdMs;
+    const link = this.linkOf(memberId, deviceId);
+    const dueAt = (t: TriggerRecord) => t.recipients.find((r) => r.memberId === memberId)?.hesitationDueAt ?? now + t.thresholdMs;
     const applied = await this.#apply(
       triggerId,
-      (t) => recordReceipt(t, memberId, receipt.shownAt, networkMs, now),
+      (t) => recordReceipt(t, memberId, receipt.shownAt, networkMs, now, link),
       (t, recipients) =>
         recipients.map((r) => ({
           at: now,
           kind: 'trigger.receipt',
           memberId: r.memberId,
           triggerId: t.id,
-          data: { shownAt: receipt.shownAt, networkMs },
+          data: {
+            shownAt: receipt.shownAt,
+            networkMs,
+            drawnAt: r.drawnAt,
+            clockErrorMs: link.clock?.errorMs,
+            hesitationDueAt: r.hesitationDueAt,
+          },
         })),
       (t) => ({
-        schedule: [{ key: deadlineKey.hesitation(t.id, memberId), at: hesitationAt(t) }],
+        schedule: [{ key: deadlineKey.hesitation(t.id, memberId), at: dueAt(t) }],
         complete: [deadlineKey.undelivered(t.id, memberId)],
       }),
     );
     if (!applied) return;
     this.metrics.deliverySeconds.observe((now - applied.trigger.issuedAt) / 1000);
     this.deadlines.forget(deadlineKey.undelivered(triggerId, memberId));
-    this.deadlines.expect(deadlineKey.hesitation(triggerId, memberId), hesitationAt(applied.trigger));
+    this.deadlines.expect(deadlineKey.hesitation(triggerId, memberId), dueAt(applied.trigger));
   }
 
   /** `trigger:respond`: checks of §4 after the role and payload, then the gap. */
@@ -124,7 +136,7 @@ export class ResponseGapTracker {
     const settled = [deadlineKey.hesitation(answer.triggerId, driver.memberId), deadlineKey.undelivered(answer.triggerId, driver.memberId)];
     let outcome: AnswerOutcome | undefined;
     const result = await this.store.changeTrigger(answer.triggerId, (trigger) => {
-      const answered = recordAnswer(trigger, driver.memberId, answer, this.rttOf(driver.memberId), now);
+      const answered = recordAnswer(trigger, driver.memberId, answer, now);
       if (!answered.ok) return answered;
       outcome = answered.value;
       const r = answered.value.recipient;
@@ -148,11 +160,16 @@ export class ResponseGapTracker {
       return result;
     }
     if (!outcome) return refuse('internal', 'the answer was not recorded');
-    const { recipient, hesitationFirstSeen } = outcome;
+    const { recipient, hesitationFirstSeen, hesitationWithdrawn } = outcome;
     this.deadlines.forget(...settled);
     this.fanout.toWatchers(missionId, 'trigger:state', triggerState(result.value));
     this.metrics.responseGapSeconds.observe({ gap_source: recipient.gapSource ?? 'server' }, (recipient.gapMs ?? 0) / 1000);
     if (hesitationFirstSeen) await this.#raiseHesitation(result.value, recipient, recipient.gapMs);
+    if (hesitationWithdrawn)
+      await this.alerts.withdraw(
+        alertId('hesitation', result.value.id, recipient.memberId),
+        this.#hesitationDraft(result.value, recipient, recipient.gapMs),
+      );
     return accept({ gapMs: recipient.gapMs ?? 0, gapSource: recipient.gapSource ?? 'server', hesitation: recipient.hesitation });
   }
 
@@ -177,7 +194,8 @@ export class ResponseGapTracker {
   async #hesitation(triggerId: string, memberId: string) {
     const now = this.clock.now();
     const applied = await this.#apply(triggerId, (t) => markHesitation(t, memberId, now));
-    for (const r of applied?.recipients ?? []) await this.#raiseHesitation(applied!.trigger, r, now - (r.deliveredAt ?? now));
+    // The alert's value is how long the cue has been on screen, from the device's clock where known.
+    for (const r of applied?.recipients ?? []) await this.#raiseHesitation(applied!.trigger, r, now - (r.drawnAt ?? r.deliveredAt ?? now));
   }
 
   async #expire(triggerId: string) {
@@ -207,7 +225,11 @@ export class ResponseGapTracker {
   }
 
   async #raiseHesitation(trigger: TriggerRecord, r: RecipientRecord, valueMs: number | undefined) {
-    await this.alerts.raise(alertId('hesitation', trigger.id, r.memberId), {
+    await this.alerts.raise(alertId('hesitation', trigger.id, r.memberId), this.#hesitationDraft(trigger, r, valueMs));
+  }
+
+  #hesitationDraft(trigger: TriggerRecord, r: RecipientRecord, valueMs: number | undefined): AlertDraft {
+    return {
       kind: 'hesitation',
       missionId: trigger.missionId,
       memberId: r.memberId,
@@ -215,7 +237,7 @@ export class ResponseGapTracker {
       triggerId: trigger.id,
       valueMs,
       thresholdMs: trigger.thresholdMs,
-    });
+    };
   }
 
   /** Applies a timing transition through the store, with its log lines and deadlines; on a change, tells the watchers. */
