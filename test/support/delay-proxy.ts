@@ -13,6 +13,8 @@ export type Delays = Record<Direction, () => number>;
  */
 class DelayedPipe {
   readonly #queue: { chunk: Buffer; at: number }[] = [];
+  /** Called after each chunk joins the queue. */
+  onPush: () => void = () => undefined;
   #last = 0;
   #timer: NodeJS.Timeout | undefined;
   #ended = false;
@@ -28,6 +30,11 @@ class DelayedPipe {
     this.#last = at;
     this.#queue.push({ chunk, at });
     this.pump();
+    this.onPush();
+  }
+
+  get waiting(): number {
+    return this.#queue.length;
   }
 
   end(): void {
@@ -58,6 +65,7 @@ class DelayedPipe {
 export class DelayProxy {
   readonly #held: Record<Direction, boolean> = { up: false, down: false };
   readonly #pipes = new Set<{ up: DelayedPipe; down: DelayedPipe; sockets: Socket[] }>();
+  readonly #watchers = new Set<() => void>();
 
   private constructor(
     private readonly server: Server,
@@ -88,6 +96,20 @@ export class DelayProxy {
     for (const pipe of this.#pipes) pipe[direction].pump();
   }
 
+  /** Resolves once `chunks` chunks wait in a held direction (over every connection): what a test holds has arrived. */
+  holding(direction: Direction, chunks: number): Promise<void> {
+    const count = () => [...this.#pipes].reduce((sum, pipe) => sum + pipe[direction].waiting, 0);
+    return new Promise((resolve) => {
+      const check = () => {
+        if (count() < chunks) return;
+        this.#watchers.delete(check);
+        resolve();
+      };
+      this.#watchers.add(check);
+      check();
+    });
+  }
+
   connectionFrom(device: Socket, host: string, port: number): void {
     const server = connectTcp({ host, port });
     device.setNoDelay(true);
@@ -105,6 +127,11 @@ export class DelayProxy {
       ),
       sockets: [device, server],
     };
+    const checkWatchers = () => {
+      for (const check of this.#watchers) check();
+    };
+    pipe.up.onPush = checkWatchers;
+    pipe.down.onPush = checkWatchers;
     this.#pipes.add(pipe);
     device.on('data', (chunk) => pipe.up.push(chunk));
     server.on('data', (chunk) => pipe.down.push(chunk));
