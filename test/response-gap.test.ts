@@ -1,13 +1,12 @@
-import type { Alert, TriggerCue } from '@lockstep/shared';
+import type { Alert } from '@lockstep/shared';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DelayProxy } from './support/delay-proxy.ts';
+import { DelayedTablet, ONE_PROBE, ONE_WAY_MS, closeAllTablets, type TabletOptions } from './support/delayed-tablet.ts';
 import {
   STANDARD_MEMBERS,
   closeAllSockets,
   collect,
   connect,
   createMission,
-  deviceNow,
   newId,
   nextEvent,
   request,
@@ -23,79 +22,19 @@ import {
  * allowance of 300 ms), and margins of at least 200 ms around every deadline.
  */
 const THRESHOLD_MS = 1000;
-const ONE_WAY_MS = 300;
 const ALLOWANCE_MS = ONE_WAY_MS;
 
 let hub: Hub;
-const proxies: DelayProxy[] = [];
-// One probe, at connect: a later one through a lopsided link would move the clock estimate mid-test.
 beforeAll(async () => {
-  hub = await startHub({ presence: { probeIntervalMs: 60_000, offlineAfterMs: 120_000 } });
+  hub = await startHub({ presence: ONE_PROBE });
 });
 afterAll(() => hub.close());
 afterEach(async () => {
   closeAllSockets();
-  await Promise.all(proxies.splice(0).map((proxy) => proxy.close()));
+  await closeAllTablets();
 });
-
-interface Tablet {
-  socket: Client;
-  proxy: DelayProxy;
-  /** Set per direction before each message. */
-  link: { up: number; down: number };
-  /** Resolves with the cue and when the tablet drew it (its own clock). */
-  drawn(id: string): Promise<{ cue: TriggerCue; shownAt: number }>;
-  /** The driver taps `ack` `afterMs` after the cue was drawn; resolves with the server's reply and the true gap. */
-  answerAfter(
-    id: string,
-    shownAt: number,
-    afterMs: number,
-  ): Promise<{ reply: { gapMs: number; gapSource: string; hesitation: boolean }; trueGapMs: number }>;
-}
-
-/** A driver's tablet behind its own delayed link, its clock `skewMs` off the server's, probed once before it returns. */
-async function tablet(
-  lead: Client,
-  token: string,
-  memberId: string,
-  options: { skewMs?: number; receipts?: boolean } = {},
-): Promise<Tablet> {
-  const link = { up: ONE_WAY_MS, down: ONE_WAY_MS };
-  const proxy = await DelayProxy.start(hub.url, { up: () => link.up, down: () => link.down });
-  proxies.push(proxy);
-  const clock = () => deviceNow() + (options.skewMs ?? 0);
-  const draws = new Map<string, (drawn: { cue: TriggerCue; shownAt: number }) => void>();
-  const probed = nextEvent(lead, 'presence', (p) => p.memberId === memberId && p.rttMs !== undefined);
-  const socket = await connect({ url: proxy.url }, token, {
-    answerProbes: false,
-    before: (s) => {
-      s.on('probe', (_probe, answer) => answer({ deviceAt: clock() }));
-      s.on('trigger', (cue, receipt) => {
-        const shownAt = clock();
-        if (options.receipts ?? true) receipt({ shownAt });
-        draws.get(cue.id)?.({ cue, shownAt });
-      });
-    },
-  });
-  await probed;
-  return {
-    socket,
-    proxy,
-    link,
-    drawn: (id) => new Promise((resolve) => draws.set(id, resolve)),
-    answerAfter: (id, shownAt, afterMs) =>
-      new Promise((resolve, reject) => {
-        // The driver's own hesitation: the one wait that is the behaviour under test, not a synchronisation.
-        setTimeout(() => {
-          const respondedAt = clock();
-          request(socket, 'trigger:respond', { triggerId: id, response: 'ack', shownAt, respondedAt }).then(
-            (reply) => resolve({ reply, trueGapMs: respondedAt - shownAt }),
-            reject,
-          );
-        }, afterMs);
-      }),
-  };
-}
+const tablet = (lead: Client, token: string, memberId: string, options?: TabletOptions) =>
+  DelayedTablet.connect(hub, lead, token, memberId, options);
 
 async function detail() {
   const mission = await createMission(hub, { members: STANDARD_MEMBERS, settings: { thresholds: { default: THRESHOLD_MS } } });
@@ -178,7 +117,7 @@ describe('response gap through a delayed link (PROTOCOL.md §3, issue #14)', () 
 
   it('keeps the tablet’s gap when no receipt ever came: the answer proves delivery', async () => {
     const { lead, driverId, driverToken } = await detail();
-    const driver = await tablet(lead, driverToken, driverId, { receipts: false });
+    const driver = await tablet(lead, driverToken, driverId, { receipts: 'none' });
     const id = newId();
     const drawn = driver.drawn(id);
     const hesitation = nextEvent(lead, 'alert', (a) => a.kind === 'hesitation' && a.triggerId === id);

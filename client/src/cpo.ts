@@ -323,7 +323,9 @@ function renderLive() {
       ),
     );
   live.replaceChildren(
-    ...notices.map((n) => h('div', { class: 'notice', role: 'alert' }, n.struck ? h('s', {}, n.struck) : null, n.text)),
+    ...notices.map((n) =>
+      h('div', { class: n.struck ? 'notice withdrawn' : 'notice', role: 'alert' }, n.struck ? h('s', {}, n.struck) : null, n.text),
+    ),
     h('ul', { class: 'fired-list' }, ...unsent, ...fired),
     ...(fired.length + unsent.length === 0 ? [h('div', { class: 'muted empty' }, mission ? mission.name : 'Loading the mission…')] : []),
   );

@@ -8,6 +8,7 @@ import type { Metrics } from '../metrics.ts';
 import { accept, refuse, type Result } from '../refusal.ts';
 import {
   expire,
+  hesitationDueAt,
   markHesitation,
   markUndelivered,
   recordAnswer,
@@ -96,7 +97,10 @@ export class ResponseGapTracker {
     const rtt = this.rttOf(memberId);
     const networkMs = rtt === undefined ? undefined : Math.round((rtt / 2) * 10) / 10;
     const link = this.linkOf(memberId, deviceId);
-    const dueAt = (t: TriggerRecord) => t.recipients.find((r) => r.memberId === memberId)?.hesitationDueAt ?? now + t.thresholdMs;
+    const dueAt = (t: TriggerRecord) => {
+      const r = t.recipients.find((x) => x.memberId === memberId);
+      return (r && hesitationDueAt(t, r)) ?? now + t.thresholdMs;
+    };
     const applied = await this.#apply(
       triggerId,
       (t) => recordReceipt(t, memberId, receipt.shownAt, networkMs, now, link),
