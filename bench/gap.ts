@@ -22,7 +22,7 @@ export const GAP_JITTERS: Jitter[] = [
 export const GAP_DELAYS_MS = [1000, 1900, 1950, 2100, 2500, 3000];
 const THRESHOLD_MS = 2000;
 const DRIVERS = 6;
-/** Probes come every 3 s (PROTOCOL.md §5): three of them before the first cue, so the RTT window holds more than one. */
+/** Probes come every 3 s (docs/PROTOCOL.md §5): three of them before the first cue, so the RTT window holds more than one. */
 const WARM_UP_MS = 7000;
 
 /** Seeded, so a run can be repeated: mulberry32. */
@@ -185,7 +185,7 @@ function nearestRank(values: number[], q: number): number | undefined {
   return sorted[Math.max(1, Math.ceil(q * sorted.length)) - 1];
 }
 
-/** The table of PROTOCOL.md §3's promises under each jitter, by known answer delay d. */
+/** The table of docs/PROTOCOL.md §3's promises under each jitter, by known answer delay d. */
 export function gapTable(rows: { jitter: Jitter; outcomes: CueOutcome[] }[]): string {
   const lines = [
     `| one-way jitter (ms) | d (ms) | cues | live alert | withdrawn | final flag wrong | alert lateness p50 / p95 / max (ms) | gap error max (ms) | server-clock gaps |`,

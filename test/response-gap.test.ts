@@ -10,13 +10,14 @@ import {
   newId,
   nextEvent,
   request,
+  requestOk,
   startHub,
   type Client,
   type Hub,
 } from './support/hub.ts';
 
 /**
- * PROTOCOL.md §3 through a real, delayed link (issue #14). Each link is an order-keeping
+ * docs/PROTOCOL.md §3 through a real, delayed link (issue #14). Each link is an order-keeping
  * proxy with a fixed delay per direction, changed between messages, so every case has one
  * outcome: threshold 1 s, 300 ms each way when the tablet is probed (RTT 600 ms: an uplink
  * allowance of 300 ms), and margins of at least 200 ms around every deadline.
@@ -45,7 +46,7 @@ async function detail() {
 
 const hesitationsOf = (alerts: Alert[], id: string) => alerts.filter((a) => a.kind === 'hesitation' && a.triggerId === id);
 
-describe('response gap through a delayed link (PROTOCOL.md §3, issue #14)', () => {
+describe('response gap through a delayed link (docs/PROTOCOL.md §3, issue #14)', () => {
   it('raises no live hesitation for an answer just under the threshold whose uplink was slower than the receipt', async () => {
     const { lead, driverId, driverToken } = await detail();
     const driver = await tablet(lead, driverToken, driverId);
@@ -89,7 +90,7 @@ describe('response gap through a delayed link (PROTOCOL.md §3, issue #14)', () 
     expect(reply).toMatchObject({ ok: true, hesitation: false, gapSource: 'device', gapMs: Math.round(trueGapMs) });
     expect(state.status).toBe('answered');
     expect(state.recipients[0]).toMatchObject({ hesitation: false, gapMs: Math.round(trueGapMs) });
-    const snapshot = await request(lead, 'mission:snapshot', {});
+    const snapshot = await requestOk(lead, 'mission:snapshot', {});
     expect(snapshot.alerts.filter((a: Alert) => a.triggerId === id && a.kind === 'hesitation')).toEqual([]);
   });
 

@@ -2,7 +2,7 @@ import type { Alert, GapSource, Mission, RecipientState, TriggerType } from '@lo
 
 /**
  * A response gap as the detail reads it: seconds with one decimal, `0.8 s`; `≈ 0.8 s` when it
- * came from the server's clock, which two uplinks' difference can be off by (PROTOCOL.md §3).
+ * came from the server's clock, which two uplinks' difference can be off by (docs/PROTOCOL.md §3).
  */
 export const formatGap = (gapMs: number, source?: GapSource): string => `${source === 'server' ? '≈ ' : ''}${(gapMs / 1000).toFixed(1)} s`;
 

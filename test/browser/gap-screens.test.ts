@@ -15,7 +15,7 @@ import {
 
 /**
  * What the handset and the board show of a withdrawn hesitation and of a server-clock gap
- * (PROTOCOL.md §3, issue #14). The tablet is a Socket.IO client behind a delayed link, so the
+ * (docs/PROTOCOL.md §3, issue #14). The tablet is a Socket.IO client behind a delayed link, so the
  * withdrawal happens on cue: threshold 1 s, the answer tapped at 0.8 s spends 0.9 s on the uplink,
  * past the live deadline (1 s + 0.3 s allowance).
  */

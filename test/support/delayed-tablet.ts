@@ -1,6 +1,6 @@
-import type { TriggerCue } from '@lockstep/shared';
+import type { SuccessReply, TriggerCue } from '@lockstep/shared';
 import { DelayProxy } from './delay-proxy.ts';
-import { connect, deviceNow, nextEvent, request, type Client, type Hub } from './hub.ts';
+import { connect, deviceNow, nextEvent, requestOk, type Client, type Hub } from './hub.ts';
 
 /** The one-way delay of a delayed tablet's link unless a test changes it: an RTT of 600 ms, an uplink allowance of 300 ms. */
 export const ONE_WAY_MS = 300;
@@ -30,12 +30,12 @@ export interface Drawn {
 }
 
 export interface AnswerReply {
-  reply: { ok: boolean; gapMs: number; gapSource: string; hesitation: boolean };
+  reply: SuccessReply<'trigger:respond'>;
   /** What the tablet itself measured: respondedAt − shownAt. */
   trueGapMs: number;
 }
 
-/** A driver's tablet as a Socket.IO client behind its own delayed link (PROTOCOL.md §3's receipt and answer, on its own clock). */
+/** A driver's tablet as a Socket.IO client behind its own delayed link (docs/PROTOCOL.md §3's receipt and answer, on its own clock). */
 export class DelayedTablet {
   /** The one-way delays, read per chunk: set them between messages. */
   readonly link = { up: ONE_WAY_MS, down: ONE_WAY_MS };
@@ -92,7 +92,7 @@ export class DelayedTablet {
         () => {
           const respondedAt = this.clock();
           const answer = { triggerId: id, response: 'ack', ...(withShownAt ? { shownAt } : {}), respondedAt };
-          request(this.socket!, 'trigger:respond', answer).then((reply) => resolve({ reply, trueGapMs: respondedAt - shownAt }), reject);
+          requestOk(this.socket!, 'trigger:respond', answer).then((reply) => resolve({ reply, trueGapMs: respondedAt - shownAt }), reject);
         },
         Math.max(0, shownAt + afterMs - this.clock()),
       );

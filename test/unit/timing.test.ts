@@ -42,7 +42,7 @@ const answer = (respondedAt: number, shownAt?: number) => ({
   ...(shownAt === undefined ? {} : { shownAt }),
 });
 
-describe('response gap (PROTOCOL.md §3)', () => {
+describe('response gap (docs/PROTOCOL.md §3)', () => {
   // The cue was emitted at t=1000 (issuedAt).
   const emittedAt = 1000;
   it('is measured on the device clock when both device times are plausible', () => {
@@ -88,7 +88,7 @@ describe('response gap (PROTOCOL.md §3)', () => {
   });
 });
 
-describe('live hesitation deadline (PROTOCOL.md §3)', () => {
+describe('live hesitation deadline (docs/PROTOCOL.md §3)', () => {
   const issued = { issuedAt: 1000, thresholdMs: 2000 };
   it('is the device drawing the cue, in server time, plus the threshold and half the p95 RTT', () => {
     // The device clock is 7.3 s fast; it drew the cue at server time 1100; the receipt took 300 ms back.

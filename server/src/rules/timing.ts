@@ -4,7 +4,7 @@ import { refuse, type Result, accept } from '../refusal.ts';
 import type { ClockEstimate } from './latency.ts';
 import type { RecipientRecord, TriggerRecord } from './trigger-record.ts';
 
-/** PROTOCOL.md §3: a recipient's state only moves forward along this order; `expired` is reachable from any state but `answered`. */
+/** docs/PROTOCOL.md §3: a recipient's state only moves forward along this order; `expired` is reachable from any state but `answered`. */
 const FORWARD: Readonly<Record<RecipientState, number>> = {
   pending: 0,
   undelivered: 1,
@@ -22,7 +22,7 @@ export function canMove(from: RecipientState, to: RecipientState): boolean {
 
 export const isOpen = (state: RecipientState) => state !== 'answered' && state !== 'expired';
 
-/** PROTOCOL.md §3, a trigger's status. A trigger whose target had no driver counts as undelivered. */
+/** docs/PROTOCOL.md §3, a trigger's status. A trigger whose target had no driver counts as undelivered. */
 export function triggerStatus(recipients: readonly Pick<Recipient, 'state'>[]): TriggerStatus {
   if (recipients.length === 0) return 'undelivered';
   const states = new Set(recipients.map((r) => r.state));
@@ -42,7 +42,7 @@ export function staleMsFor(settings: Mission['settings'], type: TriggerType): nu
   return settings.staleMs[type] ?? settings.staleMs.default;
 }
 
-/** How much longer than the server saw the device gap may be (PROTOCOL.md §3). */
+/** How much longer than the server saw the device gap may be (docs/PROTOCOL.md §3). */
 const DEVICE_GAP_SLACK_MS = 50;
 
 export interface GapInputs {
@@ -57,7 +57,7 @@ export interface GapInputs {
 }
 
 /**
- * PROTOCOL.md §3: the gap on the device's own clock when it is plausible, so no clock
+ * docs/PROTOCOL.md §3: the gap on the device's own clock when it is plausible, so no clock
  * offset enters it; otherwise what the server saw between receipt and answer. Plausible is
  * measured from the emission, not the receipt: a receipt the link held back and flushed with
  * the answer must not erase the gap the tablet measured.
@@ -71,7 +71,7 @@ export function responseGap(inputs: GapInputs): { gapMs: number; gapSource: GapS
   return { gapMs: Math.round(Math.max(0, inputs.answeredAt - inputs.deliveredAt)), gapSource: 'server' };
 }
 
-/** The most the live deadline waits for the answer's own trip to the server (PROTOCOL.md §3). */
+/** The most the live deadline waits for the answer's own trip to the server (docs/PROTOCOL.md §3). */
 export const UPLINK_ALLOWANCE_CAP_MS = 1000;
 
 /** Half the device's p95 round trip, at most 1 s: how long an answer tapped in time may still be on its way. */
@@ -86,7 +86,7 @@ export interface DeviceLink {
 }
 
 /**
- * PROTOCOL.md §3, the live deadline: the moment the device drew the cue, in server time, plus
+ * docs/PROTOCOL.md §3, the live deadline: the moment the device drew the cue, in server time, plus
  * the threshold and the uplink allowance. `drawnAt` is clamped between the emission and the
  * receipt's arrival, where the device must have drawn it, so a stale offset (a clock stepped
  * since the probe) cannot move the deadline outside what the server saw. Without `shownAt`
@@ -182,7 +182,7 @@ export interface AnswerOutcome extends Transition {
 }
 
 /**
- * The driver's answer. Checks in the order of PROTOCOL.md §4: not addressed to this member → not_found;
+ * The driver's answer. Checks in the order of docs/PROTOCOL.md §4: not addressed to this member → not_found;
  * stale or expired → expired; answered already → conflict.
  */
 export function recordAnswer(trigger: TriggerRecord, memberId: string, answer: TriggerRespond, now: number): Result<AnswerOutcome> {

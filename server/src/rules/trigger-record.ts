@@ -4,7 +4,7 @@ import type { Mission, Recipient, TriggerIssue, TriggerState } from '@lockstep/s
 export interface RecipientRecord extends Recipient {
   seq: number;
   shownAt?: number | undefined;
-  /** `shownAt` in server time (PROTOCOL.md §3, the live deadline), when the device's clock offset was known. */
+  /** `shownAt` in server time (docs/PROTOCOL.md §3, the live deadline), when the device's clock offset was known. */
   drawnAt?: number | undefined;
   /** When the cue, still unanswered, becomes a live hesitation. */
   hesitationDueAt?: number | undefined;
