@@ -221,6 +221,7 @@ export class Missions {
     if (!mission) return refuse('not_found', 'no such mission');
     if (mission.status === 'ended') return refuse('mission_not_active', 'the mission has ended');
     const now = this.clock.now();
+    if (mission.status === 'active') await this.silence.watch(missionId, post, now, mission.settings.silenceMs);
     const fingerprint = JSON.stringify([missionId, member.memberId, post.category, post.severity, post.text ?? null]);
     const observation = { ...post, memberId: member.memberId, callsign: member.callsign, at: now, missionId, fingerprint };
     const posted = await this.store.postObservation(observation, logLine.observation(now, member.memberId, post));
@@ -228,8 +229,6 @@ export class Missions {
       return refuse('conflict', 'this observation id was already used for another observation');
     const { missionId: _missionId, fingerprint: _fingerprint, ...published } = posted.observation;
     if (posted.created) this.fanout.toMission(missionId, 'observation', published);
-    // A retry sets the same deadline again: the node that posted it may have died before it did.
-    if (mission.status === 'active') await this.silence.watch(missionId, published, mission.settings.silenceMs);
     return accept(published);
   }
 
