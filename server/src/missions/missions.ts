@@ -22,7 +22,7 @@ import type { Fanout } from '../fanout.ts';
 import { hashToken, newToken } from '../auth/tokens.ts';
 import type { Relay } from '../relay/relay.ts';
 import { accept, refuse, type Result } from '../refusal.ts';
-import { planAckDeadlines, unackedDrivers } from '../rules/plan-acks.ts';
+import { type PlanAckDue, planAckDeadlines, unackedDrivers } from '../rules/plan-acks.ts';
 import { isOpen } from '../rules/timing.ts';
 import { triggerState } from '../rules/triggers.ts';
 import type { Change, Store } from '../store/store.ts';
@@ -141,7 +141,7 @@ export class Missions {
    * driver's `plan-unacked` deadline is written with it, and the new line of succession applies.
    */
   async putPlan(missionId: string, plan: PlanInput, by: string): Promise<Result<Mission>> {
-    let due: ReturnType<typeof planAckDeadlines> = [];
+    let due: PlanAckDue = [];
     const changed = await this.#change(missionId, (mission, now) => {
       if (mission.status === 'ended') return refuse('conflict', 'the mission has ended');
       const version = mission.plan.version + 1;
@@ -160,7 +160,7 @@ export class Missions {
         deadlines: { schedule: due.map(({ deadline, at }) => ({ key: deadlineKey(deadline), at })) },
       });
     });
-    if (changed.ok) await this.#commandChanged(missionId, due);
+    if (changed.ok) await this.#planInForce(missionId, due);
     return changed;
   }
 
@@ -181,7 +181,7 @@ export class Missions {
 
   /** Starts the mission; a forced start over unacked drivers writes their `plan-unacked` deadlines, due at once. */
   async start(missionId: string, force: boolean, by: string): Promise<Result<Mission>> {
-    let due: ReturnType<typeof planAckDeadlines> = [];
+    let due: PlanAckDue = [];
     const started = await this.#change(missionId, (mission, now) => {
       if (mission.status !== 'planning') return refuse('conflict', `the mission is ${mission.status}`);
       const missing = unackedDrivers(mission).map((m) => m.memberId);
@@ -195,12 +195,12 @@ export class Missions {
         deadlines: { schedule: due.map(({ deadline, at }) => ({ key: deadlineKey(deadline), at })) },
       });
     });
-    if (started.ok) await this.#commandChanged(missionId, due);
+    if (started.ok) await this.#planInForce(missionId, due);
     return started;
   }
 
   /** After a start or a new plan: the plan-unacked deadlines just written fire here on time, and command is looked at again. */
-  async #commandChanged(missionId: string, due: ReturnType<typeof planAckDeadlines>) {
+  async #planInForce(missionId: string, due: PlanAckDue) {
     this.planAcks.expect(due);
     await this.succession.review(missionId);
   }
