@@ -17,8 +17,9 @@ const CHROMIUM_ARGS = [
 
 const ARTIFACTS_DIR = fileURLToPath(new URL('../artifacts/', import.meta.url));
 
-export function launchBrowser(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+/** `extraArgs` for a test that needs more of Chromium, such as `--host-resolver-rules` to open a page by a LAN-like name. */
+export function launchBrowser(extraArgs: readonly string[] = []): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS, ...extraArgs] });
 }
 
 /** The devices the screens are built for. */
@@ -29,6 +30,8 @@ export const DEVICES = {
   phone: { viewport: { width: 412, height: 915 }, hasTouch: true, isMobile: true, deviceScaleFactor: 2 },
   /** The operations room's wall screen. */
   wall: { viewport: { width: 1920, height: 1080 } },
+  /** A 4K wall screen at its native resolution. */
+  wall4k: { viewport: { width: 3840, height: 2160 } },
 } as const;
 
 export interface Screen {
