@@ -121,7 +121,10 @@ async function shownAlerts(page: Page) {
   const rows = await page.locator('.alerts > .alert').evaluateAll((els) =>
     els.map((el) => ({
       hidden: (el as HTMLElement).hidden,
-      kind: [...el.classList].find((c) => c.startsWith('alert-'))?.slice('alert-'.length) ?? '',
+      kind:
+        Array.from(el.classList as unknown as ArrayLike<string>)
+          .find((c) => c.startsWith('alert-'))
+          ?.slice('alert-'.length) ?? '',
       box: el.getBoundingClientRect().toJSON() as DOMRect,
     })),
   );
