@@ -308,9 +308,8 @@ const triggerPad = h(
     const label = type === 'alt-route' ? 'ALT ROUTE' : TRIGGER_CATALOGUE[type].label;
     const hint = h('span', { class: 'key-hint', 'aria-hidden': 'true' });
     keyHints.set(type, hint);
-    return button(h('span', {}, label), { class: `fire fire-${URGENCY[type]}`, 'aria-label': label, 'data-type': type }, () =>
-      fireType(type),
-    );
+    // The key hint is aria-hidden, so the button's name is its label alone.
+    return button(h('span', {}, label), { class: `fire fire-${URGENCY[type]}`, 'data-type': type }, () => fireType(type));
   }),
 );
 for (const fire of triggerPad.querySelectorAll<HTMLButtonElement>('.fire')) {
@@ -318,7 +317,7 @@ for (const fire of triggerPad.querySelectorAll<HTMLButtonElement>('.fire')) {
   if (hint) fire.append(hint);
 }
 const banner = h('div', { role: 'status' });
-const keysButton = button('KEYS', { class: 'keys-open', 'aria-label': 'Key and earpiece bindings' }, () => {
+const keysButton = button('KEYS', { class: 'keys-open', 'aria-label': 'Keys and earpiece bindings' }, () => {
   editingKeys = true;
   render();
   armLater([...keysPanel.querySelectorAll('button')]);
@@ -331,7 +330,7 @@ const aim = h('div', { class: 'aim', 'aria-live': 'polite' }, 'FIRES AT ', aimNa
 const targets = h('div', { class: 'targets', role: 'group', 'aria-label': 'Target' });
 const thumbRow = h('div', { class: 'thumb-row' }, aim, targets);
 const overlay = h('div', { class: 'overlay' });
-const keysPanel = h('div', { class: 'overlay keys-panel', role: 'dialog', 'aria-label': 'Key and earpiece bindings' });
+const keysPanel = h('div', { class: 'overlay keys-panel', role: 'dialog', 'aria-label': 'Keys and earpiece bindings' });
 if (conn) root.replaceChildren(header, live, thumbRow, triggerPad, overlay, keysPanel);
 else root.replaceChildren(h('div', { class: 'banner banner-unauthorized' }, 'NO TOKEN — OPEN THE LINK YOU WERE GIVEN'));
 

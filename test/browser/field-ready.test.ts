@@ -189,4 +189,49 @@ describe('field-ready screens', () => {
     await none.page.getByRole('alert').filter({ hasText: 'NO LINK' }).waitFor();
     await screenshot(none.page, 'driver-no-token');
   });
+
+  it('lets the CPO rebind a key on screen; the binding fires at once and survives a reload', async () => {
+    const mission = await createMission(hub, { members: STANDARD_MEMBERS, plan: PLAN });
+    const [cpo, driver] = await Promise.all([open(mission, 'LEAD', 'cpo', 'phone'), open(mission, 'DRV-1', 'driver', 'tablet')]);
+    await Promise.all([online(cpo), online(driver)]);
+    await cpo.page.getByRole('button', { name: 'ALPHA', exact: true }).click();
+    await cpo.page.getByRole('button', { name: 'Keys and earpiece bindings' }).click();
+    const keys = cpo.page.getByRole('dialog', { name: 'Keys and earpiece bindings' });
+    await expect(keys.getByLabel('Key 1', { exact: true }).inputValue()).resolves.toBe('hold');
+    await keys.getByLabel('Key 7', { exact: true }).selectOption('medical');
+    await screenshot(cpo.page, 'cpo-keys-edit');
+    await expect.poll(() => keys.getByRole('button', { name: 'DONE' }).isEnabled()).toBe(true);
+    await keys.getByRole('button', { name: 'DONE' }).click();
+    await expect(cpo.page.locator('.fire[data-type="medical"] .key-hint').textContent()).resolves.toBe('7');
+
+    await cpo.page.reload();
+    await online(cpo);
+    await expect.poll(() => cpo.page.locator('.fire[data-type="medical"] .key-hint').textContent()).toBe('7');
+    await cpo.page.keyboard.press('7');
+    await driver.page.getByRole('alertdialog', { name: 'MEDICAL — HOSPITAL' }).waitFor();
+  });
+
+  it('sends a field member to a page with the threat picture, a report form and the plan', async () => {
+    const mission = await createMission(hub, {
+      members: [...STANDARD_MEMBERS, { callsign: 'ADV', role: 'advance' }],
+      plan: { ...PLAN, safeHavens: [{ id: 'embassy', name: 'Embassy' }] },
+    });
+    // The advance member was given a handset link by mistake: the page moves to the field screen.
+    const field = await open(mission, 'ADV', 'cpo', 'phone');
+    const board = await open(mission, 'OPS', 'board', 'wall');
+    await field.page.waitForURL(/\/field$/);
+    await online(field);
+    await field.page.getByRole('region', { name: 'Plan' }).getByText('Embassy').waitFor();
+
+    await field.page.getByRole('button', { name: 'SURVEILLANCE' }).click();
+    await field.page.getByRole('button', { name: 'THREAT' }).click();
+    await field.page.getByLabel('Details').fill('Grey van, third pass, north gate');
+    await field.page.getByRole('button', { name: 'SEND REPORT' }).click();
+    await field.page
+      .getByRole('region', { name: 'Threat picture' })
+      .locator('.report.severity-threat', { hasText: 'Grey van, third pass' })
+      .waitFor();
+    await board.page.locator('.observation', { hasText: 'Grey van, third pass' }).waitFor();
+    await screenshot(field.page, 'field-phone');
+  });
 });
