@@ -57,7 +57,7 @@ function loadTls(cert: string | undefined, key: string | undefined): { tls: TlsC
   return problems.length ? { tls: undefined, problems } : { tls, problems };
 }
 
-/** PROTOCOL.md "Operating the server": the environment, validated once, with a clear message for a bad value. */
+/** docs/PROTOCOL.md "Operating the server": the environment, validated once, with a clear message for a bad value. */
 export function loadConfig(env: NodeJS.ProcessEnv): { ok: true; config: ServerConfig } | { ok: false; problems: string[] } {
   // An empty variable (as docker compose passes for an unset one) means unset.
   const parsed = Env.safeParse(Object.fromEntries(Object.entries(env).filter(([, value]) => value !== '')));
