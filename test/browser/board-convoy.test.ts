@@ -102,37 +102,50 @@ function answerWhile(socket: Client, driver: { answering: boolean }) {
   });
 }
 
-/** Every vehicle row lies inside the viewport and inside its panel: nothing clipped. */
+/**
+ * Every vehicle row lies inside the viewport and inside its panel: nothing clipped. Measured in
+ * one task of the page, since presence events redraw the rows several times a second.
+ */
 async function expectAllVehiclesShown(page: Page, count: number) {
-  const viewport = page.viewportSize()!;
-  const panel = (await page.getByRole('region', { name: 'Vehicles' }).boundingBox())!;
-  const boxes = await page.locator('.vehicle').evaluateAll((rows) => rows.map((r) => r.getBoundingClientRect().toJSON()));
-  expect(boxes).toHaveLength(count);
-  for (const box of boxes) {
-    expect(box.top).toBeGreaterThanOrEqual(panel.y - 1);
-    expect(box.bottom).toBeLessThanOrEqual(Math.min(panel.y + panel.height, viewport.height) + 1);
-    expect(box.right).toBeLessThanOrEqual(Math.min(panel.x + panel.width, viewport.width) + 1);
+  const measured = await page.evaluate(() => {
+    const panel = document.querySelector('.panel[aria-label="Vehicles"]')?.getBoundingClientRect();
+    const rows = Array.from(document.querySelectorAll('.vehicle'), (row) => row.getBoundingClientRect());
+    return {
+      viewport: { width: innerWidth, height: innerHeight },
+      panel: panel && { top: panel.top, bottom: panel.bottom, right: panel.right },
+      rows: rows.map((r) => ({ top: r.top, bottom: r.bottom, right: r.right, height: r.height })),
+    };
+  });
+  const { viewport, panel, rows } = measured;
+  if (!panel) throw new Error('no Vehicles panel');
+  expect(rows).toHaveLength(count);
+  for (const row of rows) {
+    expect(row.height).toBeGreaterThan(0);
+    expect(row.top).toBeGreaterThanOrEqual(panel.top - 1);
+    expect(row.bottom).toBeLessThanOrEqual(Math.min(panel.bottom, viewport.height) + 1);
+    expect(row.right).toBeLessThanOrEqual(Math.min(panel.right, viewport.width) + 1);
   }
 }
 
-/** The alerts that show lie inside their panel, most severe first; the rest are counted in "+N MORE". */
+/** The alerts that show lie inside their list, most severe first; the rest are counted in "+N MORE". Measured in one task too. */
 async function shownAlerts(page: Page) {
-  const list = (await page.locator('.alerts').boundingBox())!;
-  const rows = await page.locator('.alerts > .alert').evaluateAll((els) =>
-    els.map((el) => ({
-      hidden: (el as HTMLElement).hidden,
+  const measured = await page.evaluate(() => {
+    const list = document.querySelector('.alerts')?.getBoundingClientRect();
+    const more = document.querySelector<HTMLElement>('.panel[aria-label="Alerts"] .more');
+    const rows = Array.from(document.querySelectorAll<HTMLElement>('.alerts > .alert'), (row) => ({
+      hidden: row.hidden,
       kind:
-        Array.from(el.classList as unknown as ArrayLike<string>)
+        Array.from(row.classList as unknown as ArrayLike<string>)
           .find((c) => c.startsWith('alert-'))
           ?.slice('alert-'.length) ?? '',
-      box: el.getBoundingClientRect().toJSON() as DOMRect,
-    })),
-  );
-  const shown = rows.filter((r) => !r.hidden);
-  for (const row of shown) expect(row.box.bottom).toBeLessThanOrEqual(list.y + list.height + 1);
-  const more = page.locator('.panel[aria-label="Alerts"] .more');
-  const moreCount = (await more.isVisible()) ? Number((await more.textContent())?.match(/\+(\d+) MORE/)?.[1]) : 0;
-  return { total: rows.length, shown, moreCount };
+      bottom: row.getBoundingClientRect().bottom,
+    }));
+    return { listBottom: list?.bottom ?? 0, moreText: more && !more.hidden ? (more.textContent ?? '') : '', rows };
+  });
+  const shown = measured.rows.filter((r) => !r.hidden);
+  for (const row of shown) expect(row.bottom).toBeLessThanOrEqual(measured.listBottom + 1);
+  const moreCount = Number(measured.moreText.match(/\+(\d+) MORE/)?.[1] ?? 0);
+  return { total: measured.rows.length, shown, moreCount };
 }
 
 describe('the board with a real convoy', () => {

@@ -46,6 +46,8 @@ export async function openScreen(browser: Browser, url: string, device: keyof ty
   const context = await browser.newContext(DEVICES[device]);
   // Well inside the test's own timeout, so a failure names the locator it was waiting for.
   context.setDefaultTimeout(6000);
+  // Loading a page (four at once, on two loaded cores) may take longer than a locator's wait.
+  context.setDefaultNavigationTimeout(20_000);
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
