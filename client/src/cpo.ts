@@ -360,8 +360,12 @@ function renderHeader() {
         ...(mission?.vehicles ?? []).map((v) => ({ label: v.callsign, choice: { vehicleId: v.id } })),
       ];
   const same = (a: TargetChoice, b: TargetChoice) => ('convoy' in a ? 'convoy' in b : 'vehicleId' in b && a.vehicleId === b.vehicleId);
-  banner.className = `banner banner-${connection}`;
-  banner.textContent = `${words[connection]}${outbox?.entries.length ? ` · ${outbox.entries.length} UNSENT` : ''}`;
+  // A mission that is not running refuses every tap: say so before the CPO taps.
+  const notRunning = connection === 'online' && mission && mission.status !== 'active';
+  banner.className = `banner banner-${notRunning ? 'unauthorized' : connection}`;
+  banner.textContent = notRunning
+    ? `MISSION ${mission.status === 'ended' ? 'ENDED' : 'NOT STARTED'} — TAPS ARE REFUSED`
+    : `${words[connection]}${outbox?.entries.length ? ` · ${outbox.entries.length} UNSENT` : ''}`;
   aimName.textContent = targetName(chosen);
   patchChildren(
     targets,

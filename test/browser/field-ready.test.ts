@@ -234,4 +234,16 @@ describe('field-ready screens', () => {
     await board.page.locator('.observation', { hasText: 'Grey van, third pass' }).waitFor();
     await screenshot(field.page, 'field-phone');
   });
+
+  it('never refuses a tap in silence: an ended mission is on the banner, and a refused HOLD says why in words', async () => {
+    const mission = await createMission(hub, { members: STANDARD_MEMBERS, plan: PLAN });
+    const cpo = await open(mission, 'LEAD', 'cpo', 'phone');
+    await online(cpo);
+    await cpo.page.getByRole('button', { name: 'ALPHA', exact: true }).click();
+    await hub.api('POST', `/api/missions/${mission.id}/end`, { body: {} });
+    await cpo.page.getByRole('status').filter({ hasText: 'MISSION ENDED — TAPS ARE REFUSED' }).waitFor();
+    await cpo.page.getByRole('button', { name: 'HOLD', exact: true }).click();
+    await cpo.page.getByRole('alert').filter({ hasText: 'HOLD REFUSED — THE MISSION IS NOT RUNNING' }).waitFor();
+    await screenshot(cpo.page, 'cpo-refused');
+  });
 });
