@@ -228,4 +228,25 @@ describe('the board with a real convoy', () => {
       await screenshot(page, `board-convoy-20-${wall.width}x${wall.height}`);
     }
   });
+
+  it('puts every vehicle of a ten-car convoy on the handset target row, in view above the pad', async () => {
+    const { mission } = await convoy(10);
+    const cpo = await openScreen(browser, `${hub.url}/cpo?token=${mission.members.LEAD!.token}`, 'phone');
+    screens.push(cpo);
+    await cpo.page.getByRole('button', { name: 'JULIET', exact: true }).waitFor();
+    const { viewport, targets, pad } = await cpo.page.evaluate(() => ({
+      viewport: { width: innerWidth, height: innerHeight },
+      targets: Array.from(document.querySelectorAll('.target'), (t) => t.getBoundingClientRect().toJSON() as DOMRect),
+      pad: document.querySelector('.pad')?.getBoundingClientRect().toJSON() as DOMRect,
+    }));
+    expect(targets).toHaveLength(11);
+    for (const t of targets) {
+      expect(t.left).toBeGreaterThanOrEqual(0);
+      expect(t.right).toBeLessThanOrEqual(viewport.width);
+      expect(t.bottom).toBeLessThanOrEqual(pad.top + 1);
+      // Eleven buttons in reach of the thumb holding the phone: none in the top quarter.
+      expect(t.top).toBeGreaterThan(viewport.height / 4);
+    }
+    await screenshot(cpo.page, 'cpo-convoy-10');
+  });
 });
