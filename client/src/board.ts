@@ -4,7 +4,8 @@ import './styles/base.css';
 import './styles/board.css';
 import { appRoot, button, frameScheduler, h, patchChildren, svg } from './dom.ts';
 import { ALARM_STATES, clockTime, formatGap, routeName, vehicleCallsign } from './format.ts';
-import { openConnection, type ConnectionState } from './lockstep-client.ts';
+import { openConnection, takeToken, type ConnectionState } from './lockstep-client.ts';
+import { moveToOwnScreen } from './screens.ts';
 import { orderAlerts, vehicleDensity } from './triage.ts';
 import { MissionWatch } from './watch.ts';
 
@@ -19,7 +20,8 @@ import { MissionWatch } from './watch.ts';
 const LIST_KEPT = 50;
 
 const root = appRoot();
-const conn = openConnection();
+const token = takeToken();
+const conn = openConnection({ token });
 let connection: ConnectionState = 'connecting';
 const scheduleRender = frameScheduler(() => render());
 const watch = conn ? new MissionWatch(conn, { changed: scheduleRender }) : undefined;
@@ -117,6 +119,8 @@ else root.replaceChildren(h('div', { class: 'banner banner-unauthorized' }, 'NO 
 
 function render() {
   if (!conn || !watch) return;
+  // A member who may not watch (a driver, a field member) sees nothing here: their own screen shows what they need.
+  if (watch.self && !ROLE_AUTHORITY[watch.self.role].watches && moveToOwnScreen(watch.self.role, token)) return;
   const mission = watch.mission;
   renderHeader(mission);
   renderVehicles(mission);

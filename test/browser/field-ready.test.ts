@@ -233,6 +233,11 @@ describe('field-ready screens', () => {
       .waitFor();
     await board.page.locator('.observation', { hasText: 'Grey van, third pass' }).waitFor();
     await screenshot(field.page, 'field-phone');
+
+    // A driver's link opened as a board moves to the driver's screen, token and all.
+    const misplaced = await open(mission, 'DRV-2', 'board', 'tablet');
+    await misplaced.page.waitForURL(/\/driver$/);
+    await misplaced.page.getByRole('region', { name: 'Standing by' }).getByText('BRAVO').waitFor();
   });
 
   it('never refuses a tap in silence: an ended mission is on the banner, and a refused HOLD says why in words', async () => {
