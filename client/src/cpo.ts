@@ -4,7 +4,7 @@ import './styles/base.css';
 import './styles/cpo.css';
 import { appRoot, armLater, button, frameScheduler, h, patchChildren } from './dom.ts';
 import { armAudioOnFirstGesture, HANDSET_BUZZ, vibrate } from './feedback.ts';
-import { ALARM_STATES, formatGap, routeName, URGENCY, vehicleCallsign } from './format.ts';
+import { ALARM_STATES, formatGap, routeName, URGENCY, vehicleCallsign, withdrawnText } from './format.ts';
 import { newId } from './ids.ts';
 import { openConnection, takeToken, type ConnectionState } from './lockstep-client.ts';
 import { isOutboxEntries, Outbox, type Settled } from './outbox.ts';
@@ -86,8 +86,8 @@ let connection: ConnectionState = 'connecting';
 let target: TargetChoice | undefined = loadJson(localStorage, TARGET_KEY, isTargetChoice);
 let choosingRoute = false;
 let editingKeys = false;
-/** What the server refused or what could not be sent in time, shown for a few seconds. */
-let notices: { text: string; until: number }[] = [];
+/** What the server refused or what could not be sent in time, shown for a few seconds; `struck`: an alarm taken back. */
+let notices: { text: string; until: number; struck?: string }[] = [];
 
 const scheduleRender = frameScheduler(() => render());
 const watch = conn
@@ -95,6 +95,7 @@ const watch = conn
       changed: scheduleRender,
       recipientChanged: announce,
       alertRaised: alarm,
+      alertWithdrawn: withdrawn,
     })
   : undefined;
 const outbox =
@@ -205,6 +206,7 @@ function announce({ trigger, recipient }: RecipientChange) {
       reason: recipient.reason,
       gapMs: recipient.gapMs,
       hesitation: recipient.hesitation,
+      approximate: recipient.gapSource === 'server',
     }),
     unable ? 'alarm' : 'info',
   );
@@ -223,6 +225,14 @@ const ALERT_WORDS: Readonly<Record<Alert['kind'], string>> = {
 function alarm(alert: Alert) {
   vibrate(HANDSET_BUZZ.alarm);
   voice.say(`${spokenCallsign(callsignOf(alert.vehicleId, alert.memberId))} ${ALERT_WORDS[alert.kind]}`, 'alarm');
+}
+
+/** The answer disproved a hesitation already announced: the CPO hears and sees it taken back. */
+function withdrawn(alert: Alert) {
+  const who = callsignOf(alert.vehicleId, alert.memberId);
+  voice.say(`${spokenCallsign(who)} ${ALERT_WORDS[alert.kind]} withdrawn`);
+  notices = [...notices, { struck: `${who} ${ALERT_WORDS[alert.kind]}`, text: ` ${withdrawnText(alert)}`, until: Date.now() + NOTICE_MS }];
+  scheduleRender();
 }
 
 // ---------------------------------------------------------------- inputs
@@ -385,7 +395,7 @@ function recipientChip(trigger: TriggerState, r: Recipient): HTMLElement {
   const who = vehicleCallsign(watch?.mission, r.vehicleId);
   const alarmed = ALARM_STATES.has(r.state) || r.hesitation;
   const word = ALARM_STATES.has(r.state) ? r.state.toUpperCase() : r.response === 'unable' ? `unable ${r.reason ?? ''}` : r.state;
-  const gap = r.gapMs === undefined ? '' : ` ${formatGap(r.gapMs)}`;
+  const gap = r.gapMs === undefined ? '' : ` ${formatGap(r.gapMs, r.gapSource)}`;
   return h(
     'span',
     { class: `chip state-${r.state}${alarmed ? ' alarmed' : ''}`, 'data-trigger': trigger.id, 'data-vehicle': r.vehicleId },
@@ -417,7 +427,9 @@ function renderLive() {
       ),
     );
   live.replaceChildren(
-    ...notices.map((n) => h('div', { class: 'notice', role: 'alert' }, n.text)),
+    ...notices.map((n) =>
+      h('div', { class: n.struck ? 'notice withdrawn' : 'notice', role: 'alert' }, n.struck ? h('s', {}, n.struck) : null, n.text),
+    ),
     h('ul', { class: 'fired-list' }, ...unsent, ...fired),
     ...(fired.length + unsent.length === 0 ? [h('div', { class: 'muted empty' }, mission ? mission.name : 'Loading the mission…')] : []),
   );

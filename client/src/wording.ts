@@ -34,13 +34,15 @@ export interface AnswerWords {
   reason?: UnableReason | undefined;
   gapMs: number;
   hesitation: boolean;
+  /** The gap is the server's measure, not the device's: "about zero point seven". */
+  approximate?: boolean;
 }
 
 export function answerWords(a: AnswerWords): string {
   const who = spokenCallsign(a.callsign);
   const cue = spokenCue(a.cueLabel);
   const what = a.response === 'ack' ? `acknowledged ${cue}` : `unable ${cue}, ${REASON_WORDS[a.reason ?? 'say-again']}`;
-  return `${who} ${what}, ${spokenGap(a.gapMs)}${a.hesitation ? ', late' : ''}`;
+  return `${who} ${what}, ${a.approximate ? 'about ' : ''}${spokenGap(a.gapMs)}${a.hesitation ? ', late' : ''}`;
 }
 
 const REFUSAL_WORDS: Readonly<Record<ErrorCode, string>> = {
