@@ -251,4 +251,37 @@ describe('field-ready screens', () => {
     await cpo.page.getByRole('alert').filter({ hasText: 'HOLD REFUSED — THE MISSION IS NOT RUNNING' }).waitFor();
     await screenshot(cpo.page, 'cpo-refused');
   });
+
+  it('sounds and keeps a plain note when a cue expires unanswered', async () => {
+    const mission = await createMission(hub, { members: STANDARD_MEMBERS, plan: PLAN, settings: { staleMs: { default: 5000 } } });
+    const [cpo, driver] = await Promise.all([open(mission, 'LEAD', 'cpo', 'phone'), open(mission, 'DRV-1', 'driver', 'tablet')]);
+    await Promise.all([online(cpo), online(driver)]);
+    // Counts the tones the page starts, without a hook in the page's own code.
+    await driver.page.evaluate(() => {
+      const counted = window as unknown as { tones: number };
+      counted.tones = 0;
+      const create = AudioContext.prototype.createOscillator;
+      AudioContext.prototype.createOscillator = function (this: AudioContext) {
+        counted.tones += 1;
+        return create.call(this);
+      };
+    });
+    const tones = () => driver.page.evaluate(() => (window as unknown as { tones: number }).tones);
+    await driver.page.getByRole('region', { name: 'Standing by' }).click();
+    await driver.page.getByText('SOUND ON').waitFor();
+
+    await cpo.page.getByRole('button', { name: 'ALPHA', exact: true }).click();
+    await cpo.page.getByRole('button', { name: 'HOLD', exact: true }).click();
+    await driver.page.getByRole('alertdialog', { name: 'HOLD' }).waitFor();
+    await expect.poll(tones).toBeGreaterThan(0);
+    const beforeExpiry = await tones();
+
+    await driver.page.getByRole('region', { name: 'Standing by' }).waitFor({ timeout: 15_000 });
+    await driver.page
+      .locator('.missed-line', { hasText: 'MISSED HOLD' })
+      .getByText(/Confirm by voice/)
+      .waitFor();
+    await expect.poll(tones).toBeGreaterThan(beforeExpiry);
+    await screenshot(driver.page, 'driver-missed');
+  }, 40_000);
 });
