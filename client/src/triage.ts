@@ -8,11 +8,14 @@ import type { Alert } from '@lockstep/shared';
 export const ALERT_SEVERITY: Readonly<Record<Alert['kind'], number>> = {
   undelivered: 6,
   offline: 5,
+  // Who gives the orders now: the room must see it before anything it would act on.
+  'command-handover': 5,
   hesitation: 4,
   silence: 3,
   expired: 2,
   overload: 1,
   'plan-unacked': 0,
+  'schedule-drift': 0,
 };
 
 export const orderAlerts = (alerts: readonly Alert[]): Alert[] =>
