@@ -2,9 +2,13 @@ import type { Alert, Mission, Presence } from '@lockstep/shared';
 import { cueLabel, ROLE_AUTHORITY, triggerOpen } from '@lockstep/shared/constants';
 import './styles/base.css';
 import './styles/board.css';
+import { PlanAcker, PlanOverlay, renderPlanAcks } from './briefing.ts';
+import { CommandStatus } from './command.ts';
+import { alertWords } from './coordination.ts';
 import { appRoot, button, frameScheduler, h, patchChildren, svg } from './dom.ts';
 import { ALARM_STATES, clockTime, formatGap, routeName, vehicleCallsign } from './format.ts';
 import { openConnection, type ConnectionState } from './lockstep-client.ts';
+import { ObservationPicker, ObservationSender, renderFeed } from './observations.ts';
 import { MissionWatch } from './watch.ts';
 
 /**
@@ -58,6 +62,30 @@ const team = h('div', { class: 'team' });
 const triggers = h('div', { class: 'triggers' });
 const alerts = h('div', { class: 'alerts' });
 const observations = h('div', { class: 'observations' });
+/** A refusal of an observation posted from the board, shown over the feed until the next post. */
+const postFailure = h('div', { class: 'post-failure', role: 'alert', hidden: true });
+const sender =
+  conn &&
+  new ObservationSender(conn, {
+    screen: 'board',
+    changed: scheduleRender,
+    failed: (text) => {
+      postFailure.hidden = false;
+      postFailure.textContent = text;
+    },
+  });
+const picker = new ObservationPicker({
+  withText: true,
+  post: (draft) => {
+    postFailure.hidden = true;
+    sender?.post(draft);
+  },
+});
+const command = new CommandStatus();
+const planAcks = conn && new PlanAcker(conn, { screen: 'board', acked: () => undefined, changed: scheduleRender });
+const planOverlay = new PlanOverlay({ ack: (version) => planAcks?.ack(version) });
+const openPlan = planOverlay.opener();
+const planAckRoll = h('div', { class: 'plan-acks' });
 const chart = h('div', { class: 'chart-host' });
 
 if (conn)
@@ -66,11 +94,23 @@ if (conn)
     h(
       'div',
       { class: 'board' },
-      panel('Vehicles', vehicles, team),
+      h(
+        'div',
+        { class: 'stack' },
+        panel('Vehicles', vehicles, team),
+        panel('Plan and command', h('div', { class: 'panel-tools' }, command.line, openPlan), planAckRoll),
+      ),
       panel('Triggers', triggers),
-      h('div', { class: 'side' }, panel('Alerts', alerts), panel('Observations', observations)),
+      h(
+        'div',
+        { class: 'side' },
+        panel('Alerts', alerts),
+        panel('Observations', h('div', { class: 'panel-tools' }, picker.opener()), postFailure, observations),
+      ),
       panel('Response gaps', chart),
     ),
+    picker.element,
+    planOverlay.element,
   );
 else root.replaceChildren(h('div', { class: 'banner banner-unauthorized' }, 'NO TOKEN — OPEN THE BOARD LINK YOU WERE GIVEN'));
 
@@ -81,7 +121,10 @@ function render() {
   renderVehicles(mission);
   renderTriggers(mission);
   patchChildren(alerts, alertRows(mission));
-  renderObservations();
+  renderFeed(observations, watch.observations, sender?.unsent ?? [], OBSERVATIONS_SHOWN, 'None');
+  command.update(mission, undefined);
+  planOverlay.update(mission, watch.self?.memberId, planAcks?.pending(mission?.plan.version ?? 0) ?? false, openPlan);
+  renderPlanAcks(planAckRoll, mission);
   // Drawn at the size it is shown, one SVG unit per pixel, so text and dots stay legible on any wall.
   chart.replaceChildren(gapChart(mission, chart.clientWidth, chart.clientHeight));
 }
@@ -189,60 +232,33 @@ function renderTriggers(mission: Mission | undefined) {
   triggers.replaceChildren(...rows, ...(rows.length ? [] : [h('div', { class: 'muted' }, 'No trigger fired yet')]));
 }
 
-const ALERT_WORDS: Readonly<Record<Alert['kind'], string>> = {
-  hesitation: 'HESITATION',
-  undelivered: 'UNDELIVERED',
-  expired: 'EXPIRED',
-  offline: 'OFFLINE',
-  overload: 'OVERLOAD',
-  silence: 'SILENCE',
-  'plan-unacked': 'PLAN NOT ACKED',
-  'schedule-drift': 'SCHEDULE DRIFT',
-  'command-handover': 'COMMAND',
-};
+/** What the room needs to read an alert: the cue it is about, the observation a silence follows. */
+const alertContext = (mission: Mission | undefined) => ({
+  mission,
+  triggerLabel: (id: string) => {
+    const trigger = watch?.triggers.get(id);
+    return trigger && cueLabel(trigger.type, trigger.params, routeName(mission, trigger.params.routeId));
+  },
+  observation: (id: string) => watch?.observations.find((o) => o.id === id),
+});
 
 function alertRows(mission: Mission | undefined): HTMLElement[] {
+  const context = alertContext(mission);
   const rows = (watch?.openAlerts() ?? []).map((alert) => {
-    const who = alert.vehicleId
-      ? vehicleCallsign(mission, alert.vehicleId)
-      : (mission?.members.find((m) => m.memberId === alert.memberId)?.callsign ?? '');
-    const trigger = alert.triggerId ? watch?.triggers.get(alert.triggerId) : undefined;
-    const value =
-      alert.valueMs !== undefined && (alert.kind === 'hesitation' || alert.kind === 'undelivered') && alert.valueMs > 0
-        ? ` ${formatGap(alert.valueMs)}`
-        : '';
+    const words = alertWords(alert, context);
     return h(
       'div',
       { class: `alert alert-${alert.kind}`, 'data-alert': alert.id },
-      h('span', { class: 'alert-kind' }, ALERT_WORDS[alert.kind]),
-      ` ${who}`,
-      trigger
-        ? h('span', { class: 'muted' }, ` ${cueLabel(trigger.type, trigger.params, routeName(mission, trigger.params.routeId))}`)
-        : null,
-      value,
+      h('span', { class: 'alert-kind' }, words.kind),
+      ` ${words.text}`,
+      words.detail ? h('span', { class: 'muted' }, ` ${words.detail}`) : null,
       h('span', { class: 'muted' }, ` ${clockTime(alert.at)}`),
       mayResolve()
-        ? button('RESOLVE', { class: 'resolve', 'aria-label': `Resolve ${ALERT_WORDS[alert.kind]} ${who}` }, () => resolve(alert))
+        ? button('RESOLVE', { class: 'resolve', 'aria-label': `Resolve ${words.kind} ${words.text}` }, () => resolve(alert))
         : null,
     );
   });
   return rows.length ? rows : [h('div', { class: 'muted' }, 'No open alert')];
-}
-
-function renderObservations() {
-  const rows = (watch?.observations ?? [])
-    .slice(-OBSERVATIONS_SHOWN)
-    .reverse()
-    .map((o) =>
-      h(
-        'div',
-        { class: `observation severity-${o.severity}` },
-        h('b', {}, `${o.severity.toUpperCase()} ${o.category}`),
-        ` ${o.callsign}: ${o.text ?? ''}`,
-        h('span', { class: 'muted' }, ` ${clockTime(o.at)}`),
-      ),
-    );
-  observations.replaceChildren(...rows, ...(rows.length ? [] : [h('div', { class: 'muted' }, 'None')]));
 }
 
 /** Every answered gap over the mission, against the threshold line; hesitations in red. */

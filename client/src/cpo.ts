@@ -1,11 +1,15 @@
-import type { Alert, Recipient, TriggerIssueInput, TriggerState, TriggerTarget } from '@lockstep/shared';
+import type { Alert, Observation, Recipient, TriggerIssueInput, TriggerState, TriggerTarget } from '@lockstep/shared';
 import { TRIGGER_CATALOGUE, TRIGGER_TYPES, cueLabel, type TriggerType } from '@lockstep/shared/constants';
 import './styles/base.css';
 import './styles/cpo.css';
+import { PlanAcker, PlanOverlay } from './briefing.ts';
+import { CommandStatus, commandWords, triggerReach } from './command.ts';
+import { observationLine, overloadWarning } from './coordination.ts';
 import { appRoot, button, frameScheduler, h, patchChildren } from './dom.ts';
 import { armAudioOnFirstGesture, speak, vibrate, VIBRATION } from './feedback.ts';
 import { ALARM_STATES, formatGap, routeName, spokenGap, URGENCY, vehicleCallsign } from './format.ts';
 import { openConnection, type ConnectionState } from './lockstep-client.ts';
+import { ObservationPicker, ObservationSender, renderFeed } from './observations.ts';
 import { isOutboxEntries, Outbox, type Settled } from './outbox.ts';
 import { loadJson, saveJson, shelf } from './storage.ts';
 import { MissionWatch, type RecipientChange } from './watch.ts';
@@ -16,6 +20,7 @@ import { MissionWatch, type RecipientChange } from './watch.ts';
  */
 
 const FIRED_SHOWN = 4;
+const OBSERVATIONS_SHOWN = 3;
 const NOTICE_MS = 8000;
 const RETRY_EVERY_MS = 1000;
 
@@ -65,7 +70,7 @@ let connection: ConnectionState = 'connecting';
 let target: TargetChoice | undefined;
 let choosingRoute = false;
 /** What the server refused or what could not be sent in time, shown for a few seconds. */
-let notices: { text: string; until: number }[] = [];
+let notices: { text: string; until: number; caution?: boolean }[] = [];
 
 const scheduleRender = frameScheduler(() => render());
 const watch = conn
@@ -73,6 +78,7 @@ const watch = conn
       changed: scheduleRender,
       recipientChanged: announce,
       alertRaised: alarm,
+      observed,
     })
   : undefined;
 const outbox =
@@ -90,13 +96,17 @@ const outbox =
     retryEveryMs: RETRY_EVERY_MS,
   });
 
-const myVehicle = () => (watch?.self?.role === 'cpo' ? watch.self.vehicleId : undefined);
+const myVehicle = () => (watch?.self && triggerReach(watch.mission, watch.self) === 'own-vehicle' ? watch.self.vehicleId : undefined);
 
-/** A lead (or a handset that does not know its role yet) targets the convoy by default; a vehicle CPO their own vehicle. */
+/**
+ * A lead (or a handset that does not know its role yet) targets the convoy by default; a vehicle
+ * CPO their own vehicle, and still so by default while acting lead, until they choose another.
+ */
 function currentTarget(): TargetChoice {
-  const own = myVehicle();
-  if (own) return { vehicleId: own };
-  return target ?? { convoy: true };
+  const fixed = myVehicle();
+  if (fixed) return { vehicleId: fixed };
+  const own = watch?.self?.vehicleId;
+  return target ?? (own ? { vehicleId: own } : { convoy: true });
 }
 
 const wireTarget = (choice: TargetChoice): TriggerTarget => ('convoy' in choice ? { convoy: true } : { vehicleIds: [choice.vehicleId] });
@@ -121,6 +131,8 @@ function settled(result: Settled<'trigger:issue', undefined>) {
   if (result.outcome === 'accepted') {
     const { trigger } = result.reply;
     if (watch && !watch.triggers.has(trigger.id)) watch.triggers.set(trigger.id, trigger);
+    if (result.reply.warnings?.includes('overload') && watch?.mission)
+      warn(overloadWarning(trigger, watch.triggers.values(), watch.mission));
   } else {
     const label = TRIGGER_CATALOGUE[result.entry.payload.type].label.replace(' {route}', '');
     const text = result.outcome === 'too-late' ? `${label} NOT SENT IN TIME — USE VOICE` : `${label} REFUSED (${result.code ?? 'error'})`;
@@ -129,6 +141,20 @@ function settled(result: Settled<'trigger:issue', undefined>) {
     speak(text.toLowerCase());
   }
   scheduleRender();
+}
+
+/** The cue went, but the driver is getting more than they can act on: said on screen and in the earpiece. */
+function warn(text: string) {
+  notices = [...notices, { text, until: Date.now() + NOTICE_MS, caution: true }];
+  vibrate(VIBRATION.caution);
+  speak(text.toLowerCase().replace(' / ', ' in '));
+}
+
+/** A threat someone else saw is read into the earpiece; the feed shows every observation. */
+function observed(observation: Observation) {
+  if (observation.severity !== 'threat' || observation.memberId === watch?.self?.memberId) return;
+  vibrate(VIBRATION.alarm);
+  speak(observationLine(observation).toLowerCase());
 }
 
 function callsignOf(vehicleId: string | undefined, memberId?: string): string {
@@ -239,16 +265,50 @@ const triggerPad = h(
 );
 const banner = h('div', { role: 'status' });
 const targets = h('div', { class: 'targets', role: 'group', 'aria-label': 'Target' });
-const header = h('div', { class: 'header' }, banner, targets);
+const command = new CommandStatus();
+const sender =
+  conn &&
+  new ObservationSender(conn, {
+    screen: 'cpo',
+    changed: scheduleRender,
+    failed: (text) => {
+      notices = [...notices, { text, until: Date.now() + NOTICE_MS }];
+      scheduleRender();
+    },
+  });
+const picker = new ObservationPicker({ withText: false, post: (draft) => sender?.post(draft) });
+const planAcks = conn && new PlanAcker(conn, { screen: 'cpo', acked: () => undefined, changed: scheduleRender });
+const plan = new PlanOverlay({ ack: (version) => planAcks?.ack(version) });
+const openPlan = plan.opener();
+const tools = h('div', { class: 'tools' }, command.line, picker.opener(), openPlan);
+const header = h('div', { class: 'header' }, banner, command.notice, targets, tools);
+const feed = h('div', { class: 'feed', 'aria-label': 'Observations' });
 const live = h('div', { class: 'live', 'aria-live': 'polite' });
 const overlay = h('div', { class: 'overlay' });
-if (conn) root.replaceChildren(header, live, triggerPad, overlay);
+if (conn) root.replaceChildren(header, live, triggerPad, overlay, picker.element, plan.element);
 else root.replaceChildren(h('div', { class: 'banner banner-unauthorized' }, 'NO TOKEN — OPEN THE LINK YOU WERE GIVEN'));
 
 function render() {
+  renderCommand();
   renderHeader();
   renderLive();
   renderOverlay();
+}
+
+function renderCommand() {
+  const mission = watch?.mission;
+  const change = command.update(mission, watch?.self?.memberId);
+  if (change === 'took') {
+    vibrate(VIBRATION.alarm);
+    speak('you have command');
+  }
+  if (change === 'handed-back' && mission) {
+    const text = `YOU NO LONGER HAVE COMMAND — ${commandWords(mission)}`;
+    notices = [...notices, { text, until: Date.now() + NOTICE_MS, caution: true }];
+    speak(text.toLowerCase());
+  }
+  plan.update(mission, watch?.self?.memberId, planAcks?.pending(mission?.plan.version ?? 0) ?? false, openPlan);
+  renderFeed(feed, watch?.observations ?? [], sender?.unsent ?? [], OBSERVATIONS_SHOWN);
 }
 
 function renderHeader() {
@@ -317,7 +377,8 @@ function renderLive() {
       ),
     );
   live.replaceChildren(
-    ...notices.map((n) => h('div', { class: 'notice', role: 'alert' }, n.text)),
+    ...notices.map((n) => h('div', { class: n.caution ? 'notice caution' : 'notice', role: 'alert' }, n.text)),
+    feed,
     h('ul', { class: 'fired-list' }, ...unsent, ...fired),
     ...(fired.length + unsent.length === 0 ? [h('div', { class: 'muted empty' }, mission ? mission.name : 'Loading the mission…')] : []),
   );

@@ -1,11 +1,14 @@
 import type { Mission, TriggerCue, UnableReason } from '@lockstep/shared';
 import './styles/base.css';
 import './styles/driver.css';
+import { DriverBriefing, PlanAcker } from './briefing.ts';
+import { ackedVersion } from './coordination.ts';
 import { type AnswerNote, DriverCues, isDriverMemory } from './cues.ts';
 import { appRoot, button, frameScheduler, h } from './dom.ts';
 import { armAudioOnFirstGesture, audioArmed, keepAwake, tone, VIBRATION, vibrate } from './feedback.ts';
 import { clockTime, routeName, URGENCY, vehicleCallsign } from './format.ts';
 import { type ConnectionState, deviceNow, openConnection } from './lockstep-client.ts';
+import { ObservationLog, ObservationPad, ObservationSender, ThreatLine } from './observations.ts';
 import { isOutboxEntries, Outbox, type Settled } from './outbox.ts';
 import { shelf } from './storage.ts';
 
@@ -16,6 +19,8 @@ import { shelf } from './storage.ts';
 
 /** When one cue replaces another on screen, its buttons wait this long, so a tap aimed at the old cue cannot answer the new one. */
 const RETARGET_GUARD_MS = 400;
+/** When the screen changes (a cue answered, a new briefing), the buttons that appear wait this long: a double tap must not reach them. */
+const SCREEN_GUARD_MS = 600;
 const RETRY_EVERY_MS = 1000;
 
 const REASON_LABELS: Readonly<Record<UnableReason, string>> = {
@@ -32,6 +37,9 @@ const cues = new DriverCues({ shelf: shelf(sessionStorage, 'lockstep.driver', is
 
 let mission: Mission | undefined;
 let vehicleId: string | undefined;
+let selfId: string | undefined;
+/** The driver reopened a briefing they had acked, to read it again. */
+let briefingOpen = false;
 let connection: ConnectionState = 'connecting';
 let reasonsOpen = false;
 let onScreenId: string | undefined;
@@ -50,6 +58,25 @@ const answers =
     idOf: (answer) => answer.triggerId,
     settled: answerSettled,
     retryEveryMs: RETRY_EVERY_MS,
+  });
+const planAcks =
+  conn &&
+  new PlanAcker(conn, {
+    screen: 'driver',
+    acked: (version) => cues.planAcked(version),
+    changed: () => scheduleRender(),
+  });
+const observations = conn && new ObservationLog(conn, () => scheduleRender());
+const sender =
+  conn &&
+  new ObservationSender(conn, {
+    screen: 'driver',
+    changed: () => scheduleRender(),
+    // The pad's own button says what happened to its report; a refusal is rare enough to show as a missed line.
+    failed: (text) => {
+      cues.addMissed({ id: `observation-${Date.now()}`, label: text, issuedAt: Date.now() });
+      scheduleRender();
+    },
   });
 
 /** Takes a cue in; answers with the promise of the frame that shows it, for the receipt. */
@@ -102,6 +129,7 @@ if (conn) {
   conn.onSnapshot((snapshot, { self, requestedAt }) => {
     mission = snapshot.mission;
     if (self?.vehicleId) vehicleId = self.vehicleId;
+    selfId = self?.memberId ?? selfId;
     const open = new Set<string>();
     for (const item of snapshot.triggers) {
       if (!('seq' in item)) continue;
@@ -117,18 +145,12 @@ keepAwake();
 setInterval(() => {
   clock.textContent = clockTime(Date.now());
 }, 1000);
+/** A threat line leaves the idle screen once it is old. */
+setInterval(() => scheduleRender(), 5000);
 
-function ackPlan() {
-  const version = mission?.plan.version;
-  if (!conn || !version) return;
-  conn
-    .request('plan:ack', { version })
-    .then((reply) => {
-      if (reply.ok) cues.planAcked(version);
-      scheduleRender();
-    })
-    .catch(() => undefined);
-}
+/** The version this driver acked: the server's record, or this tablet's own while the mission event is on its way. */
+const planAcked = () => Math.max(cues.memory.planAcked ?? 0, mission && selfId ? ackedVersion(mission, selfId) : 0);
+const briefingDue = () => Boolean(mission && mission.plan.version > 0 && (briefingOpen || planAcked() < mission.plan.version));
 
 // ---------------------------------------------------------------- screen
 
@@ -143,9 +165,21 @@ const clock = h('div', { class: 'clock' });
 const route = h('span', {});
 const missionName = h('div', { class: 'muted' });
 const missedLines = h('div', { class: 'missed' });
-const planText = h('span', { class: 'muted' });
-const planTitle = h('span', {});
-const plan = h('div', { class: 'plan' }, h('div', {}, planTitle, planText), button('ACK PLAN', { class: 'plan-ack' }, ackPlan));
+const reread = button('BRIEFING', { class: 'brief-open' }, () => {
+  briefingOpen = true;
+  render();
+});
+const briefing = new DriverBriefing({
+  ack: (version) => planAcks?.ack(version),
+  close: () => {
+    briefingOpen = false;
+    render();
+  },
+  now: deviceNow,
+  changed: () => scheduleRender(),
+});
+const threatLine = new ThreatLine();
+const pad = new ObservationPad({ sender, now: deviceNow, changed: () => scheduleRender() });
 const hint = h('div', { class: 'hint' }, 'Tap anywhere to arm the cue tone');
 const idleScreen = h(
   'section',
@@ -155,7 +189,7 @@ const idleScreen = h(
   h('div', { class: 'route' }, h('span', { class: 'muted' }, 'ROUTE '), route),
   missionName,
   missedLines,
-  plan,
+  reread,
   hint,
 );
 
@@ -196,10 +230,33 @@ function render() {
   }
   renderBanner();
   if (!conn) return;
-  const screen = onScreen ? cueScreen : idleScreen;
-  if (root.lastElementChild !== screen || root.firstElementChild !== banner) root.replaceChildren(banner, screen);
+  const screen = onScreen ? cueScreen : briefingDue() ? briefing.element : idleScreen;
+  // The threat line and the report pad stand beside the briefing and the idle screen, never beside a cue.
+  const children = onScreen ? [banner, screen] : [banner, threatLine.element, screen, pad.element];
+  if (children.some((child, i) => root.children[i] !== child) || root.children.length !== children.length) {
+    if (root.children.length > 0 && !onScreen) {
+      pad.holdOff(SCREEN_GUARD_MS);
+      briefing.holdOff(SCREEN_GUARD_MS);
+    }
+    root.replaceChildren(...children);
+  }
   if (onScreen) renderCue(onScreen.cue);
-  else renderIdle();
+  else {
+    threatLine.update(observations?.observations ?? [], conn.serverNow(), selfId);
+    pad.update(connection === 'online');
+    if (screen === briefing.element && mission) renderBriefing(mission);
+    else renderIdle();
+  }
+}
+
+function renderBriefing(briefed: Mission) {
+  briefing.update(
+    briefed,
+    vehicleId ? vehicleCallsign(briefed, vehicleId) : '',
+    planAcked(),
+    planAcks?.pending(briefed.plan.version) ?? false,
+    connection === 'online',
+  );
 }
 
 function renderBanner() {
@@ -224,17 +281,9 @@ function renderIdle() {
   missedLines.replaceChildren(
     ...cues.missed.map((c) => h('div', { class: 'missed-line' }, `MISSED ${clockTime(c.issuedAt)} — ${c.label}`)),
   );
-  renderPlan();
+  reread.hidden = !mission || mission.plan.version === 0;
+  reread.textContent = `BRIEFING v${mission?.plan.version ?? 0}`;
   hint.hidden = audioArmed();
-}
-
-/** A new briefing: the driver confirms they have it, so the mission may start and the board stops flagging them. */
-function renderPlan() {
-  const briefed = mission?.plan;
-  plan.hidden = !briefed || briefed.version === 0 || (cues.memory.planAcked ?? 0) >= briefed.version;
-  if (!briefed || plan.hidden) return;
-  planTitle.textContent = `NEW PLAN v${briefed.version}`;
-  planText.textContent = ` ${briefed.routes.map((r) => `${r.name}${r.kind === 'primary' ? ' (primary)' : ''}`).join(' · ')}`;
 }
 
 function renderCue(cue: TriggerCue) {

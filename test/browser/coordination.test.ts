@@ -1,0 +1,141 @@
+import type { Browser } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, openScreen, type Screen, screenshot } from '../support/browser.ts';
+import { createMission, type Hub, type MissionSpec, STANDARD_MEMBERS, startHub, type TestMission } from '../support/hub.ts';
+
+/** The shared picture on the three screens (issue #9): the briefing, observations, overload and command. */
+
+let hub: Hub;
+let browser: Browser;
+const screens: Screen[] = [];
+
+beforeAll(async () => {
+  [hub, browser] = await Promise.all([startHub(), launchBrowser()]);
+});
+afterAll(async () => {
+  await browser?.close();
+  await hub?.close();
+});
+afterEach(async () => {
+  for (const screen of screens) expect(screen.errors).toEqual([]);
+  await Promise.all(screens.splice(0).map((s) => s.context.close()));
+});
+
+/** A plan listed out of order on purpose: the tablet must still put the primary route first. */
+const PLAN = {
+  routes: [
+    { id: 'river', name: 'River', kind: 'alternate' as const },
+    { id: 'main', name: 'Main', kind: 'primary' as const },
+    { id: 'ring', name: 'Ring road', kind: 'alternate' as const },
+  ],
+  chokePoints: [{ id: 'bridge', name: 'Kings Bridge' }],
+  safeHavens: [{ id: 'embassy', name: 'Embassy compound' }],
+  hospitals: [{ id: 'st-mary', name: "St Mary's A&E" }],
+  schedule: [
+    { leg: 'depart hotel', plannedAt: Date.UTC(2026, 11, 2, 9, 0) },
+    { leg: 'arrive venue', plannedAt: Date.UTC(2026, 11, 2, 9, 40) },
+  ],
+};
+
+async function open(mission: TestMission, callsign: string, path: 'driver' | 'cpo' | 'board', device: 'tablet' | 'phone' | 'wall') {
+  const screen = await openScreen(browser, `${hub.url}/${path}?token=${mission.members[callsign]!.token}`, device);
+  screens.push(screen);
+  await screen.page
+    .getByRole('status')
+    .filter({ hasText: /ONLINE|LIVE/ })
+    .waitFor();
+  return screen;
+}
+
+const mission = (spec: Partial<MissionSpec> = {}) => createMission(hub, { members: STANDARD_MEMBERS, plan: PLAN, ...spec });
+
+describe('the shared picture on the three screens', () => {
+  it('shows a driver the whole briefing before the start and after every change, until they ack it', async () => {
+    const m = await mission({ start: false });
+    const [driver, board] = await Promise.all([open(m, 'DRV-1', 'driver', 'tablet'), open(m, 'OPS', 'board', 'wall')]);
+
+    const briefing = driver.page.getByRole('region', { name: 'Briefing' });
+    await briefing.getByText('NOT ACKED').waitFor();
+    const routes = briefing.getByRole('region', { name: 'ROUTES' }).getByRole('listitem');
+    expect(await routes.allTextContents()).toEqual(['PRIMARY MAIN', 'ALT RIVER', 'ALT RING ROAD']);
+    for (const [part, line] of [
+      ['CHOKE POINTS', 'Kings Bridge'],
+      ['SAFE HAVENS', 'Embassy compound'],
+      ['HOSPITALS', "St Mary's A&E"],
+      ['SCHEDULE', 'depart hotel'],
+    ] as const)
+      await briefing.getByRole('region', { name: part }).getByText(line).waitFor();
+    await board.page.locator('.plan-ack-chip.behind', { hasText: 'ALPHA DRV-1 NOT ACKED' }).waitFor();
+    await screenshot(driver.page, 'driver-briefing');
+
+    await driver.page.getByRole('button', { name: 'ACK BRIEFING v1' }).click();
+    await driver.page.getByRole('region', { name: 'Standing by' }).waitFor();
+    await board.page.locator('.plan-ack-chip.acked', { hasText: 'ALPHA DRV-1 v1 ✓' }).waitFor();
+
+    // A change while the driver stands by: the new version takes the screen again, whole.
+    const changed = await hub.api('PUT', `/api/missions/${m.id}/plan`, {
+      body: { ...PLAN, safeHavens: [...PLAN.safeHavens, { id: 'police', name: 'Central police station' }] },
+    });
+    expect(changed.status).toBe(200);
+    await briefing.getByText('Central police station').waitFor();
+    await expect(briefing.locator('.brief-title').textContent()).resolves.toBe('BRIEFING v2');
+    await briefing.getByText('NOT ACKED').waitFor();
+    await board.page.locator('.plan-ack-chip.behind', { hasText: 'ALPHA DRV-1 v1 — NOT v2' }).waitFor();
+    await Promise.all([screenshot(driver.page, 'driver-briefing-v2'), screenshot(board.page, 'board-plan-acks')]);
+
+    await driver.page.getByRole('button', { name: 'ACK BRIEFING v2' }).click();
+    await board.page.locator('.plan-ack-chip.acked', { hasText: 'ALPHA DRV-1 v2 ✓' }).waitFor();
+    // Acked, it can still be read again, and closed with one tap.
+    await driver.page.getByRole('button', { name: 'BRIEFING v2' }).click();
+    await briefing.getByText('ACKED ✓').waitFor();
+    await driver.page.getByRole('button', { name: 'Close the briefing' }).click();
+    await driver.page.getByRole('region', { name: 'Standing by' }).waitFor();
+  });
+
+  it("posts a driver's one-tap report to the board and the handset, and shows anyone's threat on the idle tablet", async () => {
+    const m = await mission();
+    const [cpo, driver, board] = await Promise.all([
+      open(m, 'CPO-1', 'cpo', 'phone'),
+      open(m, 'DRV-1', 'driver', 'tablet'),
+      open(m, 'OPS', 'board', 'wall'),
+    ]);
+    await driver.page.getByRole('button', { name: 'ACK BRIEFING v1' }).click();
+    await driver.page.getByRole('region', { name: 'Standing by' }).waitFor();
+
+    await driver.page.getByRole('button', { name: 'ROUTE BLOCKED' }).click();
+    const routeBlocked = 'CAUTION ROUTE — DRV-1: route blocked';
+    await board.page.locator('.observations .observation.severity-caution', { hasText: routeBlocked }).waitFor();
+    await cpo.page.locator('.feed .observation', { hasText: routeBlocked }).waitFor();
+    await driver.page.getByRole('button', { name: 'ROUTE BLOCKED' }).getByText('SENT ✓').waitFor();
+
+    // The handset posts a threat in two taps: OBSERVE, then the severity in the category's row.
+    await cpo.page.getByRole('button', { name: 'OBSERVE' }).click();
+    await screenshot(cpo.page, 'cpo-observe');
+    await cpo.page.getByRole('button', { name: 'THREAT VEHICLE' }).click();
+    await driver.page.getByRole('alert').filter({ hasText: 'THREAT VEHICLE — CPO-1' }).waitFor();
+    await board.page.locator('.observations .observation.severity-threat', { hasText: 'THREAT VEHICLE — CPO-1' }).waitFor();
+
+    // The board posts with a few words; the tablet's line shows the newest threat.
+    await board.page.getByRole('button', { name: 'OBSERVE' }).click();
+    await board.page.getByPlaceholder('what you see (optional)').fill('grey van closing fast');
+    await board.page.getByRole('button', { name: 'THREAT VEHICLE' }).click();
+    await driver.page.getByRole('alert').filter({ hasText: 'THREAT GREY VAN CLOSING FAST — OPS' }).waitFor();
+    await cpo.page.locator('.feed .observation.severity-threat', { hasText: 'OPS: grey van closing fast' }).waitFor();
+    await Promise.all([
+      screenshot(driver.page, 'driver-idle-threat'),
+      screenshot(board.page, 'board-observations'),
+      screenshot(cpo.page, 'cpo-feed'),
+    ]);
+
+    // A cue takes the whole screen: no report button is reachable while it is open.
+    await cpo.page.getByRole('button', { name: 'HOLD', exact: true }).click();
+    await driver.page.getByRole('alertdialog', { name: 'HOLD' }).waitFor();
+    await expect(driver.page.getByRole('button', { name: 'FOLLOWED' }).count()).resolves.toBe(0);
+    await driver.page.getByRole('button', { name: /^ACK/ }).click();
+    // Back on the idle screen, FOLLOWED takes a tap (once its short guard against a double tap has passed).
+    const followed = driver.page.getByRole('button', { name: 'FOLLOWED' });
+    await followed.click();
+    await board.page.locator('.observation.severity-threat', { hasText: 'THREAT SURVEILLANCE — DRV-1: followed' }).waitFor();
+    await driver.page.getByRole('alert').filter({ hasText: 'THREAT FOLLOWED — YOU' }).waitFor();
+  });
+});
