@@ -185,6 +185,8 @@ export const Presence = z.object({
   /** The device clock minus the server's, from the latest probe (device time − (sent + RTT/2)). */
   clockOffsetMs: z.number().optional(),
   lastSeenAt: ServerTime,
+  /** While `offline`: since when (the moment the state turned offline); what succession of command (§11) counts from. */
+  offlineSince: ServerTime.optional(),
 });
 export type Presence = z.infer<typeof Presence>;
 

@@ -85,6 +85,9 @@ export function presenceState(
   return now - lastAnswer >= timing.offlineAfterMs ? 'offline' : 'stale';
 }
 
+/** Told of every change of a member's presence state once it is saved (succession of command watches leads and their line). */
+export type PresenceChanged = (missionId: string, presence: Presence, previous: PresenceState) => Promise<void>;
+
 export interface PresenceDeps {
   store: Store;
   deadlines: Deadlines;
@@ -93,6 +96,7 @@ export interface PresenceDeps {
   clock: Clock;
   timing: PresenceTiming;
   logger: Logger;
+  onStateChange: PresenceChanged;
 }
 
 /**
@@ -113,6 +117,7 @@ export class PresenceTracker {
   private readonly clock: Clock;
   private readonly timing: PresenceTiming;
   private readonly logger: Logger;
+  private readonly onStateChange: PresenceChanged;
 
   constructor(deps: PresenceDeps) {
     ({
@@ -123,6 +128,7 @@ export class PresenceTracker {
       clock: this.clock,
       timing: this.timing,
       logger: this.logger,
+      onStateChange: this.onStateChange,
     } = deps);
   }
 
@@ -226,7 +232,9 @@ export class PresenceTracker {
     const now = this.clock.now();
     const state = presenceState([...watch.devices.values()], now, this.timing);
     const previous = watch.presence.state;
-    watch.presence = { ...watch.presence, ...fresh, state };
+    const { offlineSince, ...rest } = { ...watch.presence, ...fresh, state };
+    const since = state !== 'offline' ? undefined : previous === 'offline' ? offlineSince : now;
+    watch.presence = { ...rest, ...(since === undefined ? {} : { offlineSince: since }) };
     if (state === previous && !freshRtt) return;
     const presence = watch.presence;
     watch.reportedAt = now;
@@ -237,6 +245,7 @@ export class PresenceTracker {
       .then(async () => {
         if (!(await this.store.savePresence(watch.missionId, presence, log, device))) return;
         this.fanout.toWatchers(watch.missionId, 'presence', presence);
+        if (state !== previous) await this.onStateChange(watch.missionId, presence, previous);
         if (state === 'offline' && previous !== 'offline' && ROLE_AUTHORITY[watch.member.role].receivesCues) {
           const mission = await this.store.getMission(watch.missionId);
           if (mission?.status === 'active')
