@@ -21,6 +21,14 @@ export function commandWords(mission: Mission): string {
   return leads.length ? `COMMAND ${leads.join(' · ')}` : 'NO LEAD';
 }
 
+/** Where command went from a member who held it: `COMMAND → BRAVO-CPO`, or `COMMAND BACK WITH LEAD`. */
+export function commandWentTo(mission: Mission): string {
+  const acting = mission.members.find((m) => m.memberId === mission.actingLeadId);
+  if (acting) return `COMMAND → ${acting.callsign}`;
+  const leads = mission.members.filter((m) => m.role === 'lead').map((m) => m.callsign);
+  return `COMMAND BACK WITH ${leads.join(' · ') || 'THE LEAD'}`;
+}
+
 export type CommandChange = 'took' | 'handed-back' | undefined;
 
 /** The line that names who commands, and (on the handset) the notice for the member who now does. */

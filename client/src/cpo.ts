@@ -3,7 +3,7 @@ import { TRIGGER_CATALOGUE, TRIGGER_TYPES, cueLabel, type TriggerType } from '@l
 import './styles/base.css';
 import './styles/cpo.css';
 import { PlanAcker, PlanOverlay } from './briefing.ts';
-import { CommandStatus, commandWords, triggerReach } from './command.ts';
+import { CommandStatus, commandWentTo, triggerReach } from './command.ts';
 import { observationLine, overloadWarning } from './coordination.ts';
 import { appRoot, button, frameScheduler, h, patchChildren } from './dom.ts';
 import { armAudioOnFirstGesture, speak, vibrate, VIBRATION } from './feedback.ts';
@@ -132,7 +132,7 @@ function settled(result: Settled<'trigger:issue', undefined>) {
     const { trigger } = result.reply;
     if (watch && !watch.triggers.has(trigger.id)) watch.triggers.set(trigger.id, trigger);
     if (result.reply.warnings?.includes('overload') && watch?.mission)
-      warn(overloadWarning(trigger, watch.triggers.values(), watch.mission));
+      warn(`${overloadWarning(trigger, watch.triggers.values(), watch.mission)} — cue sent`);
   } else {
     const label = TRIGGER_CATALOGUE[result.entry.payload.type].label.replace(' {route}', '');
     const text = result.outcome === 'too-late' ? `${label} NOT SENT IN TIME — USE VOICE` : `${label} REFUSED (${result.code ?? 'error'})`;
@@ -303,7 +303,7 @@ function renderCommand() {
     speak('you have command');
   }
   if (change === 'handed-back' && mission) {
-    const text = `YOU NO LONGER HAVE COMMAND — ${commandWords(mission)}`;
+    const text = `${commandWentTo(mission)} — YOUR VEHICLE ONLY`;
     notices = [...notices, { text, until: Date.now() + NOTICE_MS, caution: true }];
     speak(text.toLowerCase());
   }

@@ -93,14 +93,19 @@ describe('the shared picture on the three screens', () => {
   });
 
   it("posts a driver's one-tap report to the board and the handset, and shows anyone's threat on the idle tablet", async () => {
-    const m = await mission();
+    const m = await mission({ settings: { silenceMs: 1000 } });
     const [cpo, driver, board] = await Promise.all([
       open(m, 'CPO-1', 'cpo', 'phone'),
       open(m, 'DRV-1', 'driver', 'tablet'),
       open(m, 'OPS', 'board', 'wall'),
     ]);
+    // Started by force with nobody briefed: the board says so per driver until each acks.
+    const unacked = board.page.locator('.alert-plan-unacked', { hasText: 'PLAN v1 NOT ACKED — ALPHA' });
+    await unacked.waitFor();
+    await board.page.locator('.alert-plan-unacked', { hasText: 'PLAN v1 NOT ACKED — BRAVO' }).waitFor();
     await driver.page.getByRole('button', { name: 'ACK BRIEFING v1' }).click();
     await driver.page.getByRole('region', { name: 'Standing by' }).waitFor();
+    await unacked.waitFor({ state: 'detached' });
 
     await driver.page.getByRole('button', { name: 'ROUTE BLOCKED' }).click();
     const routeBlocked = 'CAUTION ROUTE — DRV-1: route blocked';
@@ -121,6 +126,8 @@ describe('the shared picture on the three screens', () => {
     await board.page.getByRole('button', { name: 'THREAT VEHICLE' }).click();
     await driver.page.getByRole('alert').filter({ hasText: 'THREAT GREY VAN CLOSING FAST — OPS' }).waitFor();
     await cpo.page.locator('.feed .observation.severity-threat', { hasText: 'OPS: grey van closing fast' }).waitFor();
+    // Nobody fired within silenceMs of the threat: the room is told.
+    await board.page.locator('.alert-silence', { hasText: 'SILENCE after THREAT: grey van closing fast' }).waitFor();
     await Promise.all([
       screenshot(driver.page, 'driver-idle-threat'),
       screenshot(board.page, 'board-observations'),
@@ -137,5 +144,61 @@ describe('the shared picture on the three screens', () => {
     await followed.click();
     await board.page.locator('.observation.severity-threat', { hasText: 'THREAT SURVEILLANCE — DRV-1: followed' }).waitFor();
     await driver.page.getByRole('alert').filter({ hasText: 'THREAT FOLLOWED — YOU' }).waitFor();
+  });
+
+  it('warns the handset that sent a burst, naming the vehicle, and tells the room', async () => {
+    const m = await mission({ settings: { overload: { count: 2, windowMs: 60_000 } } });
+    const [lead, board] = await Promise.all([open(m, 'LEAD', 'cpo', 'phone'), open(m, 'OPS', 'board', 'wall')]);
+    await lead.page.getByRole('button', { name: 'ALPHA', exact: true }).click();
+    const hold = lead.page.getByRole('button', { name: 'HOLD', exact: true });
+    for (let n = 1; n <= 2; n += 1) {
+      await hold.click();
+      // A row with its trigger id is one the server accepted, so its reply (without a warning) is in.
+      await expect.poll(() => lead.page.locator('.fired[data-trigger]', { hasText: 'HOLD' }).count()).toBe(n);
+    }
+    await expect(lead.page.locator('.notice', { hasText: 'OVERLOAD' }).count()).resolves.toBe(0);
+
+    // The third cue in the window is still sent, and the handset says whom it is drowning.
+    await hold.click();
+    await lead.page.locator('.notice.caution', { hasText: 'OVERLOAD ALPHA 3 cues / 60 s' }).waitFor();
+    await expect.poll(() => lead.page.locator('.fired[data-trigger]', { hasText: 'HOLD' }).count()).toBe(3);
+    await board.page.locator('.alert-overload', { hasText: 'OVERLOAD ALPHA 3 cues / 60 s' }).waitFor();
+    await Promise.all([screenshot(lead.page, 'cpo-overload'), screenshot(board.page, 'board-overload')]);
+  });
+
+  it('tells the next in line YOU HAVE COMMAND when the lead drops, gives them the convoy, and hands it back', async () => {
+    const m = await mission({ settings: { offlineGraceMs: 500 }, start: false });
+    const cpo1 = m.members['CPO-1']!.memberId;
+    await hub.api('PUT', `/api/missions/${m.id}/plan`, { body: { ...PLAN, successionOfCommand: [cpo1] } });
+    const [lead, cpo, board] = await Promise.all([
+      open(m, 'LEAD', 'cpo', 'phone'),
+      open(m, 'CPO-1', 'cpo', 'phone'),
+      open(m, 'OPS', 'board', 'wall'),
+    ]);
+    await board.page.locator('.vehicles ~ .team .member.presence-online', { hasText: 'LEAD' }).waitFor();
+    expect((await hub.api('POST', `/api/missions/${m.id}/start`, { body: { force: true } })).status).toBe(200);
+    await cpo.page.getByText('COMMAND LEAD').waitFor();
+    // A vehicle CPO reaches only their own vehicle.
+    await expect(cpo.page.getByRole('button', { name: 'CONVOY' }).count()).resolves.toBe(0);
+
+    await lead.context.close();
+    screens.splice(screens.indexOf(lead), 1);
+    const notice = cpo.page.getByRole('alert').filter({ hasText: 'YOU HAVE COMMAND' });
+    await notice.waitFor();
+    await cpo.page.getByText('ACTING LEAD CPO-1').waitFor();
+    await board.page.locator('.alert-command-handover', { hasText: 'COMMAND → CPO-1' }).waitFor();
+    await board.page.getByText('ACTING LEAD CPO-1').waitFor();
+    // The acting lead has the lead's reach: the convoy is a target now, and a cue to it goes.
+    await cpo.page.getByRole('button', { name: 'CONVOY' }).click();
+    await cpo.page.getByRole('button', { name: 'ALL CLEAR', exact: true }).click();
+    await cpo.page.locator('.fired', { hasText: 'ALL CLEAR' }).locator('.chip', { hasText: 'BRAVO' }).waitFor();
+    await Promise.all([screenshot(cpo.page, 'cpo-you-have-command'), screenshot(board.page, 'board-command-handover')]);
+
+    // The lead is back: command returns at once, and the handset says it no longer has it.
+    await open(m, 'LEAD', 'cpo', 'phone');
+    await notice.waitFor({ state: 'detached' });
+    await cpo.page.locator('.notice', { hasText: 'COMMAND BACK WITH LEAD — YOUR VEHICLE ONLY' }).waitFor();
+    await expect(cpo.page.getByRole('button', { name: 'CONVOY' }).count()).resolves.toBe(0);
+    await screenshot(cpo.page, 'cpo-command-returned');
   });
 });
