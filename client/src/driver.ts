@@ -8,7 +8,7 @@ import { appRoot, button, frameScheduler, h } from './dom.ts';
 import { armAudioOnFirstGesture, audioArmed, keepAwake, tone, VIBRATION, vibrate } from './feedback.ts';
 import { clockTime, routeName, URGENCY, vehicleCallsign } from './format.ts';
 import { type ConnectionState, deviceNow, openConnection } from './lockstep-client.ts';
-import { ObservationLog, ObservationPad, ObservationSender, ThreatLine } from './observations.ts';
+import { ObservationLog, ObservationPad, ThreatLine } from './observations.ts';
 import { isOutboxEntries, Outbox, type Settled } from './outbox.ts';
 import { shelf } from './storage.ts';
 
@@ -67,17 +67,6 @@ const planAcks =
     changed: () => scheduleRender(),
   });
 const observations = conn && new ObservationLog(conn, () => scheduleRender());
-const sender =
-  conn &&
-  new ObservationSender(conn, {
-    screen: 'driver',
-    changed: () => scheduleRender(),
-    // The pad's own button says what happened to its report; a refusal is rare enough to show as a missed line.
-    failed: (text) => {
-      cues.addMissed({ id: `observation-${Date.now()}`, label: text, issuedAt: Date.now() });
-      scheduleRender();
-    },
-  });
 
 /** Takes a cue in; answers with the promise of the frame that shows it, for the receipt. */
 function receive(cue: TriggerCue): Promise<number> | undefined {
@@ -179,7 +168,7 @@ const briefing = new DriverBriefing({
   changed: () => scheduleRender(),
 });
 const threatLine = new ThreatLine();
-const pad = new ObservationPad({ sender, now: deviceNow, changed: () => scheduleRender() });
+const pad = new ObservationPad({ connection: conn, now: deviceNow, changed: () => scheduleRender() });
 const hint = h('div', { class: 'hint' }, 'Tap anywhere to arm the cue tone');
 const idleScreen = h(
   'section',

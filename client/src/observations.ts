@@ -45,7 +45,7 @@ export interface SenderOptions {
   screen: 'driver' | 'cpo' | 'board';
   changed(): void;
   /** An observation the server refused, or one that could not be sent in time: said on screen. */
-  failed(text: string): void;
+  failed(text: string, id: string): void;
 }
 
 /** Posts observations through an outbox: a tap made in a tunnel is sent when the link returns, once. */
@@ -60,10 +60,11 @@ export class ObservationSender {
       idOf: (post) => post.id,
       staleMs: () => OBSERVATION_STALE_MS,
       settled: (settled: Settled<'observation:post', undefined>) => {
-        const { category, severity } = settled.entry.payload;
+        const { id, category, severity } = settled.entry.payload;
         const what = `${SEVERITY_LABELS[severity]} ${CATEGORY_LABELS[category]}`;
-        if (settled.outcome === 'too-late') options.failed(`${what} NOT SENT IN TIME — USE VOICE`);
-        if (settled.outcome === 'refused') options.failed(`${what} REFUSED (${settled.code})`);
+        if (settled.outcome === 'too-late') options.failed(`${what} NOT SENT IN TIME — USE VOICE`, id);
+        if (settled.outcome === 'refused')
+          options.failed(`${what} NOT TAKEN${settled.code === 'mission_not_active' ? ': MISSION NOT ACTIVE' : ''} — USE VOICE`, id);
         options.changed();
       },
       retryEveryMs: RETRY_EVERY_MS,
@@ -138,6 +139,8 @@ export function feedRows(
 const THREAT_SHOWN_MS = 5 * 60_000;
 /** How long a pad button says SENT before it can report again: one tap, one report, even from a shaking hand. */
 const SENT_SHOWN_MS = 3000;
+/** How long a pad button says its report did not go. */
+const FAILED_SHOWN_MS = 10_000;
 
 /** The newest threat, in colour, one line: what a driver takes in at a glance. */
 export class ThreatLine {
@@ -164,6 +167,8 @@ interface PadButton {
   caption: HTMLElement;
   /** The observation this button last posted, and when. */
   sent?: { id: string; at: number };
+  /** When the server refused it or it could not be sent in time. */
+  failedAt?: number;
 }
 
 /**
@@ -172,7 +177,8 @@ interface PadButton {
  * report a threat.
  */
 export interface PadOptions {
-  sender: ObservationSender | undefined;
+  /** Without one (no token), the buttons never take a tap. */
+  connection: Connection | undefined;
   now(): number;
   changed(): void;
 }
@@ -181,6 +187,7 @@ export class ObservationPad {
   readonly element = h('div', { class: 'observe-pad', role: 'group', 'aria-label': 'Report' });
   readonly #options: PadOptions;
   readonly #buttons: PadButton[];
+  readonly #sender: ObservationSender | undefined;
   #armedAt = 0;
 
   constructor(options: PadOptions) {
@@ -198,6 +205,10 @@ export class ObservationPad {
       return pad;
     });
     this.element.replaceChildren(...this.#buttons.map((b) => b.element));
+    // Last: the outbox may settle reports kept from before a reload at once, and those name no button.
+    this.#sender =
+      options.connection &&
+      new ObservationSender(options.connection, { screen: 'driver', changed: options.changed, failed: (_text, id) => this.notSent(id) });
   }
 
   /** The pad has just come on screen: no tap for `ms`. */
@@ -207,21 +218,42 @@ export class ObservationPad {
   }
 
   update(online: boolean): void {
-    const { sender, now: clock } = this.#options;
-    const now = clock();
+    const sender = this.#sender;
+    const now = this.#options.now();
     for (const pad of this.#buttons) {
+      const failed = pad.failedAt !== undefined && now - pad.failedAt < FAILED_SHOWN_MS;
       const unsent = pad.sent && sender?.isUnsent(pad.sent.id);
-      const justSent = pad.sent && now - pad.sent.at < SENT_SHOWN_MS;
+      const justSent = !failed && pad.sent && now - pad.sent.at < SENT_SHOWN_MS;
       pad.element.disabled = !sender || now < this.#armedAt || Boolean(unsent) || Boolean(justSent);
-      pad.caption.textContent = unsent ? (online ? 'SENDING…' : 'WAITING FOR LINK') : justSent ? 'SENT ✓' : '';
+      pad.element.classList.toggle('not-sent', failed);
+      pad.caption.textContent = failed
+        ? 'NOT SENT — USE VOICE'
+        : unsent
+          ? online
+            ? 'SENDING…'
+            : 'WAITING FOR LINK'
+          : justSent
+            ? 'SENT ✓'
+            : '';
     }
   }
 
+  /** The report `id` did not reach the detail: its button says so, and takes a tap again. */
+  notSent(id: string): void {
+    const pad = this.#buttons.find((b) => b.sent?.id === id);
+    if (!pad) return;
+    pad.failedAt = this.#options.now();
+    setTimeout(this.#options.changed, FAILED_SHOWN_MS);
+    this.#options.changed();
+  }
+
   #press(pad: PadButton) {
-    const { sender, now, changed } = this.#options;
+    const { now, changed } = this.#options;
+    const sender = this.#sender;
     if (!sender || pad.element.disabled) return;
     const { category, severity, text } = pad.preset;
     pad.sent = { id: sender.post({ category, severity, text }), at: now() };
+    delete pad.failedAt;
     setTimeout(changed, SENT_SHOWN_MS);
     changed();
   }
