@@ -153,7 +153,7 @@ export async function buildApp(config: AppConfig): Promise<LockstepApp> {
     clock,
     timing: config.presence ?? PROTOCOL_PRESENCE,
     logger,
-    onStateChange: (missionId, changed, previous) => succession.presenceChanged(missionId, changed, previous),
+    watcher: succession,
   });
   const rttOf = (memberId: string) => presence.rttOf(memberId);
   const responseGaps = new ResponseGapTracker({ store, deadlines, fanout, alerts, clock, metrics, logger, rttOf });

@@ -7,6 +7,7 @@ import type { Deadlines } from '../deadlines.ts';
 import type { Fanout } from '../fanout.ts';
 import { logLine } from '../log/log-lines.ts';
 import { accept } from '../refusal.ts';
+import type { PresenceWatcher } from '../presence/presence.ts';
 import { mayActAsLead } from '../rules/authority.ts';
 import { commandAfter } from '../rules/succession.ts';
 import type { Store } from '../store/store.ts';
@@ -26,11 +27,23 @@ export interface SuccessionDeps {
  * (a deadline in the store, so any node looks). The mission record holds `actingLeadId`; a
  * handover's alert is a deadline due at once, written in the same step, so it is raised once.
  */
-export class Succession {
+export class Succession implements PresenceWatcher {
   constructor(private readonly deps: SuccessionDeps) {}
 
-  /** Presence hook: only leads and those who may act as lead can change who holds command. */
-  async presenceChanged(missionId: string, presence: Presence, _previous: PresenceState): Promise<void> {
+  /**
+   * A lead or someone in line is going offline: the look once their grace has run out is written
+   * before their absence is, so a node that dies in between leaves the store knowing to look.
+   */
+  async changing(missionId: string, presence: Presence, _previous: PresenceState): Promise<void> {
+    if (!mayActAsLead(presence.role) || presence.offlineSince === undefined) return;
+    const mission = await this.deps.store.getMission(missionId);
+    if (mission?.status !== 'active' || (!mission.plan.successionOfCommand?.length && mission.actingLeadId === undefined)) return;
+    const at = presence.offlineSince + mission.settings.offlineGraceMs;
+    await this.deps.deadlines.schedule({ kind: 'command', missionId, at }, at);
+  }
+
+  /** Only leads and those who may act as lead can change who holds command: look at once when one comes or goes. */
+  async changed(missionId: string, presence: Presence, _previous: PresenceState): Promise<void> {
     if (mayActAsLead(presence.role)) await this.review(missionId);
   }
 

@@ -85,8 +85,15 @@ export function presenceState(
   return now - lastAnswer >= timing.offlineAfterMs ? 'offline' : 'stale';
 }
 
-/** Told of every change of a member's presence state once it is saved (succession of command watches leads and their line). */
-export type PresenceChanged = (missionId: string, presence: Presence, previous: PresenceState) => Promise<void>;
+/**
+ * Told of every change of a member's presence state: `changing` before it is saved, so what must
+ * follow it (a deadline) is in the store even if this node dies the moment after; `changed` once
+ * it is saved. Succession of command watches the leads and their line this way.
+ */
+export interface PresenceWatcher {
+  changing(missionId: string, presence: Presence, previous: PresenceState): Promise<void>;
+  changed(missionId: string, presence: Presence, previous: PresenceState): Promise<void>;
+}
 
 export interface PresenceDeps {
   store: Store;
@@ -96,7 +103,7 @@ export interface PresenceDeps {
   clock: Clock;
   timing: PresenceTiming;
   logger: Logger;
-  onStateChange: PresenceChanged;
+  watcher: PresenceWatcher;
 }
 
 /**
@@ -117,7 +124,7 @@ export class PresenceTracker {
   private readonly clock: Clock;
   private readonly timing: PresenceTiming;
   private readonly logger: Logger;
-  private readonly onStateChange: PresenceChanged;
+  private readonly watcher: PresenceWatcher;
 
   constructor(deps: PresenceDeps) {
     ({
@@ -128,7 +135,7 @@ export class PresenceTracker {
       clock: this.clock,
       timing: this.timing,
       logger: this.logger,
-      onStateChange: this.onStateChange,
+      watcher: this.watcher,
     } = deps);
   }
 
@@ -243,9 +250,10 @@ export class PresenceTracker {
     const device = { id: watch.speakingDevice, onlyIfOwner: state === 'offline' };
     watch.saving = watch.saving
       .then(async () => {
+        if (state !== previous) await this.watcher.changing(watch.missionId, presence, previous);
         if (!(await this.store.savePresence(watch.missionId, presence, log, device))) return;
         this.fanout.toWatchers(watch.missionId, 'presence', presence);
-        if (state !== previous) await this.onStateChange(watch.missionId, presence, previous);
+        if (state !== previous) await this.watcher.changed(watch.missionId, presence, previous);
         if (state === 'offline' && previous !== 'offline' && ROLE_AUTHORITY[watch.member.role].receivesCues) {
           const mission = await this.store.getMission(watch.missionId);
           if (mission?.status === 'active')
