@@ -67,6 +67,9 @@ describe('the shared picture on the three screens', () => {
       await briefing.getByRole('region', { name: part }).getByText(line).waitFor();
     await board.page.locator('.plan-ack-chip.behind', { hasText: 'ALPHA DRV-1 NOT ACKED' }).waitFor();
     await screenshot(driver.page, 'driver-briefing');
+    await driver.page.setViewportSize({ width: 412, height: 915 });
+    await screenshot(driver.page, 'driver-briefing-phone-portrait');
+    await driver.page.setViewportSize({ width: 1280, height: 800 });
 
     await driver.page.getByRole('button', { name: 'ACK BRIEFING v1' }).click();
     await driver.page.getByRole('region', { name: 'Standing by' }).waitFor();
@@ -113,6 +116,17 @@ describe('the shared picture on the three screens', () => {
     await cpo.page.locator('.feed .observation', { hasText: routeBlocked }).waitFor();
     await driver.page.getByRole('button', { name: 'ROUTE BLOCKED' }).getByText('SENT ✓').waitFor();
 
+    // The plan is one tap away on the handset, whole, with its ack.
+    await cpo.page.getByRole('button', { name: 'PLAN v1 — ACK' }).click();
+    const plan = cpo.page.getByRole('dialog', { name: 'Plan' });
+    await plan.getByRole('region', { name: 'SAFE HAVENS' }).getByText('Embassy compound').waitFor();
+    await plan.getByRole('region', { name: 'HOSPITALS' }).getByText("St Mary's A&E").waitFor();
+    await screenshot(cpo.page, 'cpo-plan');
+    await plan.getByRole('button', { name: 'ACK PLAN v1' }).click();
+    await plan.getByRole('button', { name: 'CLOSE' }).click();
+    await cpo.page.getByRole('button', { name: 'PLAN v1', exact: true }).waitFor();
+    await board.page.locator('.plan-ack-chip.acked', { hasText: 'CPO-1 v1 ✓' }).waitFor();
+
     // The handset posts a threat in two taps: OBSERVE, then the severity in the category's row.
     await cpo.page.getByRole('button', { name: 'OBSERVE' }).click();
     await screenshot(cpo.page, 'cpo-observe');
@@ -123,6 +137,7 @@ describe('the shared picture on the three screens', () => {
     // The board posts with a few words; the tablet's line shows the newest threat.
     await board.page.getByRole('button', { name: 'OBSERVE' }).click();
     await board.page.getByPlaceholder('what you see (optional)').fill('grey van closing fast');
+    await screenshot(board.page, 'board-observe');
     await board.page.getByRole('button', { name: 'THREAT VEHICLE' }).click();
     await driver.page.getByRole('alert').filter({ hasText: 'THREAT GREY VAN CLOSING FAST — OPS' }).waitFor();
     await cpo.page.locator('.feed .observation.severity-threat', { hasText: 'OPS: grey van closing fast' }).waitFor();
