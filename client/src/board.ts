@@ -6,7 +6,7 @@ import { PlanAcker, PlanOverlay, renderPlanAcks } from './briefing.ts';
 import { CommandStatus } from './command.ts';
 import { alertWords } from './coordination.ts';
 import { appRoot, button, frameScheduler, h, patchChildren, svg } from './dom.ts';
-import { ALARM_STATES, clockTime, formatGap, routeName, vehicleCallsign } from './format.ts';
+import { ALARM_STATES, clockTime, formatGap, routeName, vehicleCallsign, withdrawnText } from './format.ts';
 import { openConnection, type ConnectionState } from './lockstep-client.ts';
 import { ObservationPicker, ObservationSender, renderFeed } from './observations.ts';
 import { MissionWatch } from './watch.ts';
@@ -222,7 +222,7 @@ function renderTriggers(mission: Mission | undefined) {
             h('b', {}, vehicleCallsign(mission, r.vehicleId)),
             ` ${r.state}`,
             r.response === 'unable' ? ` unable ${r.reason ?? ''}` : '',
-            r.gapMs === undefined ? '' : ` ${formatGap(r.gapMs)}`,
+            r.gapMs === undefined ? '' : ` ${formatGap(r.gapMs, r.gapSource)}`,
           ),
         ),
         t.recipients.length === 0 ? h('span', { class: 'recipient alarmed' }, 'no driver reached') : null,
@@ -242,6 +242,11 @@ const alertContext = (mission: Mission | undefined) => ({
   observation: (id: string) => watch?.observations.find((o) => o.id === id),
 });
 
+const whoOf = (mission: Mission | undefined, alert: Alert) =>
+  alert.vehicleId
+    ? vehicleCallsign(mission, alert.vehicleId)
+    : (mission?.members.find((m) => m.memberId === alert.memberId)?.callsign ?? '');
+
 function alertRows(mission: Mission | undefined): HTMLElement[] {
   const context = alertContext(mission);
   const rows = (watch?.openAlerts() ?? []).map((alert) => {
@@ -258,7 +263,17 @@ function alertRows(mission: Mission | undefined): HTMLElement[] {
         : null,
     );
   });
-  return rows.length ? rows : [h('div', { class: 'muted' }, 'No open alert')];
+  // A hesitation the answer disproved stays in sight, struck through, below the open ones.
+  const withdrawn = (watch?.withdrawnAlerts() ?? []).map((alert) =>
+    h(
+      'div',
+      { class: 'alert alert-withdrawn', 'data-alert': alert.id },
+      h('s', {}, h('span', { class: 'alert-kind' }, alertWords(alert, context).kind), ` ${whoOf(mission, alert)}`),
+      ` ${withdrawnText(alert)}`,
+      h('span', { class: 'muted' }, ` ${clockTime(alert.at)}`),
+    ),
+  );
+  return [...(rows.length ? rows : [h('div', { class: 'muted' }, 'No open alert')]), ...withdrawn];
 }
 
 /** Every answered gap over the mission, against the threshold line; hesitations in red. */
@@ -269,7 +284,15 @@ function gapChart(mission: Mission | undefined, width: number, height: number): 
     t.recipients.flatMap((r) =>
       r.gapMs === undefined
         ? []
-        : [{ at: t.issuedAt, gapMs: r.gapMs, hesitation: r.hesitation, who: vehicleCallsign(mission, r.vehicleId) }],
+        : [
+            {
+              at: t.issuedAt,
+              gapMs: r.gapMs,
+              gapSource: r.gapSource,
+              hesitation: r.hesitation,
+              who: vehicleCallsign(mission, r.vehicleId),
+            },
+          ],
     ),
   );
   const start = mission?.startedAt ?? Math.min(serverNow(), ...points.map((p) => p.at));
@@ -305,7 +328,7 @@ function gapChart(mission: Mission | undefined, width: number, height: number): 
       svg(
         'circle',
         { class: p.hesitation ? 'gap hesitation' : 'gap', cx: x(p.at), cy: y(p.gapMs), r: 8 },
-        svg('title', {}, `${p.who} ${formatGap(p.gapMs)}`),
+        svg('title', {}, `${p.who} ${formatGap(p.gapMs, p.gapSource)}`),
       ),
     ),
   );

@@ -1,4 +1,5 @@
 import type { Alert, Member, Mission, Observation, Plan, TriggerState } from '@lockstep/shared';
+import { formatGap } from './format.ts';
 
 /**
  * The shared picture the three screens draw, without the DOM: the briefing in reading order, who
@@ -210,9 +211,9 @@ export function alertWords(alert: Alert, context: AlertContext): AlertWords {
   });
   switch (alert.kind) {
     case 'hesitation':
-      return withCue('HESITATION', alert.valueMs ? spokenSpan(alert.valueMs) : undefined);
+      return withCue('HESITATION', alert.valueMs ? formatGap(alert.valueMs) : undefined);
     case 'undelivered':
-      return withCue('UNDELIVERED', alert.valueMs ? spokenSpan(alert.valueMs) : undefined);
+      return withCue('UNDELIVERED', alert.valueMs ? formatGap(alert.valueMs) : undefined);
     case 'expired':
       return withCue('EXPIRED');
     case 'offline':

@@ -22,6 +22,8 @@ export interface WatchListeners {
   alertRaised?(alert: Alert): void;
   /** An observation posted while this screen was live (never for what a snapshot brings). */
   observed?(observation: Observation): void;
+  /** A live hesitation the answer disproved (docs/PROTOCOL.md §3). */
+  alertWithdrawn?(alert: Alert): void;
 }
 
 const RTT_HISTORY = 40;
@@ -57,9 +59,10 @@ export class MissionWatch {
       listeners.changed();
     });
     socket.on('alert', (alert) => {
-      const known = this.alerts.has(alert.id);
+      const known = this.alerts.get(alert.id);
       this.alerts.set(alert.id, alert);
       if (!known && alert.resolvedAt === undefined) listeners.alertRaised?.(alert);
+      if (known && known.withdrawnAt === undefined && alert.withdrawnAt !== undefined) listeners.alertWithdrawn?.(alert);
       listeners.changed();
     });
     socket.on('presence', (presence) => {
@@ -98,6 +101,14 @@ export class MissionWatch {
 
   openAlerts(): Alert[] {
     return [...this.alerts.values()].filter((a) => a.resolvedAt === undefined).sort((a, b) => b.at - a.at);
+  }
+
+  /** The latest withdrawn alerts seen here, newest first: shown struck through, never as open. */
+  withdrawnAlerts(limit = 5): Alert[] {
+    return [...this.alerts.values()]
+      .filter((a) => a.withdrawnAt !== undefined)
+      .sort((a, b) => (b.withdrawnAt ?? 0) - (a.withdrawnAt ?? 0))
+      .slice(0, limit);
   }
 
   #presence(presence: Presence) {

@@ -66,6 +66,31 @@ export class Alerts {
     if (resolved.ok && closedHere) this.fanout.toWatchers(resolved.value.missionId, 'alert', resolved.value);
   }
 
+  /**
+   * A live hesitation the answer disproved (docs/PROTOCOL.md §3): the alert comes again with
+   * `withdrawnAt`, resolved by the system unless someone resolved it already, and `valueMs`
+   * the answered gap, so a screen can say "withdrawn: answered in 1.9 s".
+   */
+  async withdraw(id: string, draft: AlertDraft): Promise<Alert | undefined> {
+    const now = this.clock.now();
+    const withdrawn = { withdrawnAt: now, valueMs: draft.valueMs };
+    // The live raise may still be on its way from another timer or node: raised here already
+    // withdrawn, the alert makes that raise a no-op instead of a hesitation that sticks.
+    const raised = await this.raise(id, { ...draft, ...withdrawn, resolvedAt: now, resolvedBy: SYSTEM });
+    if (raised) return raised;
+    const changed = await this.store.changeAlert(id, (alert) => {
+      if (alert.withdrawnAt !== undefined) return refuse('conflict', 'this alert is already withdrawn');
+      const next: Alert = { ...alert, ...withdrawn, ...(alert.resolvedAt === undefined ? { resolvedAt: now, resolvedBy: SYSTEM } : {}) };
+      return accept({ next, log: [logLine.alertWithdrawn(now, alert, draft.valueMs)] });
+    });
+    if (!changed.ok) {
+      if (changed.refusal.code !== 'conflict') this.logger.warn({ alertId: id, code: changed.refusal.code }, 'alert not withdrawn');
+      return undefined;
+    }
+    this.fanout.toWatchers(changed.value.missionId, 'alert', changed.value);
+    return changed.value;
+  }
+
   /** `alert:resolve` (lead, ops, acting lead): an alert stays open until someone with authority closes it. */
   async resolve(missionId: string, by: Member, request: AlertResolve): Promise<Result<Alert>> {
     // An acting lead's right lasts only while they hold command (docs/PROTOCOL.md §11): checked against the mission now.
