@@ -159,7 +159,11 @@ const reread = button('BRIEFING', { class: 'brief-open' }, () => {
   render();
 });
 const briefing = new DriverBriefing({
-  ack: (version) => planAcks?.ack(version),
+  ack: (version) => {
+    // Acked, the briefing gives the screen back, even when the driver had opened it to reread.
+    briefingOpen = false;
+    planAcks?.ack(version);
+  },
   close: () => {
     briefingOpen = false;
     render();
