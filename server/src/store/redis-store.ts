@@ -257,6 +257,9 @@ export class RedisStore implements Store {
 
   async changeCueLoad(missionId: string, change: Change<CueLoad>) {
     const key = this.#keys.cueLoad(missionId);
+    const changed = await this.#change(key, (load) => load.missionId, 'cue load', change);
+    if (changed.ok || changed.refusal.code !== 'not_found') return changed;
+    // The mission's first cue: an empty load, unless another node's first cue made one meanwhile.
     const empty: CueLoad = { missionId, vehicles: {} };
     await scripts.createIfAbsent.run(this.#redis, [key], [JSON.stringify(empty)]);
     return this.#change(key, (load) => load.missionId, 'cue load', change);
