@@ -110,7 +110,7 @@ function sparkline(history: readonly number[]): SVGSVGElement {
 
 function vehiclesPanel(mission: Mission | undefined): HTMLElement {
   const rows = (mission?.vehicles ?? []).map((vehicle) => {
-    const driver = mission?.members.find((m) => m.role === 'driver' && m.vehicleId === vehicle.id);
+    const driver = mission?.members.find((m) => m.role === 'driver' && m.vehicleId === vehicle.id && m.replacedAt === undefined);
     const presence: Presence | undefined = driver && watch?.presence.get(driver.memberId);
     const state = presence?.state ?? 'offline';
     const planAcked =
@@ -136,7 +136,7 @@ function vehiclesPanel(mission: Mission | undefined): HTMLElement {
   return panel('Vehicles', h('div', { class: 'vehicles' }, ...rows), h('div', { class: 'team' }, ...team));
 }
 
-const isOpen = (t: TriggerState) => t.recipients.some((r) => r.state !== 'answered' && r.state !== 'expired');
+const isOpen = (t: TriggerState) => t.recipients.some((r) => r.state !== 'answered' && r.state !== 'expired' && r.state !== 'replaced');
 
 function triggersPanel(mission: Mission | undefined): HTMLElement {
   const rows = (watch?.triggersByRecency() ?? []).slice(0, TRIGGERS_SHOWN).map((t) =>

@@ -31,6 +31,7 @@ const PROGRESS: Readonly<Record<RecipientState, number>> = {
   hesitation: 3,
   expired: 4,
   answered: 4,
+  replaced: 4,
 };
 
 /** How far a trigger has come: states only move forward, so of two copies the further one is the newer. */

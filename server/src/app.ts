@@ -14,8 +14,10 @@ import { registerApi, registerErrorShape } from './http/api.ts';
 import { registerClients } from './http/clients.ts';
 import { Metrics } from './metrics.ts';
 import { Missions } from './missions/missions.ts';
+import { People } from './people/people.ts';
 import { PROTOCOL_PRESENCE, PresenceTracker, type PresenceTiming } from './presence/presence.ts';
 import { Relay } from './relay/relay.ts';
+import { Reports } from './report/reports.ts';
 import { MAX_PAYLOAD_BYTES, SocketFanout, authenticate, createIo, serveSessions, type LockstepIo } from './relay/socket-server.ts';
 import { JournaledStore } from './store/journaled-store.ts';
 import { MemoryStore } from './store/memory-store.ts';
@@ -180,7 +182,8 @@ export async function buildApp(config: AppConfig): Promise<LockstepApp> {
     return reply.send({ status: (await store.ping()) ? 'ok' : 'degraded', store: store.kind });
   });
   http.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
-  registerApi(http, { store, missions, clock, metrics, adminToken: config.adminToken });
+  const reports = new Reports(store);
+  registerApi(http, { store, missions, people: new People(store, reports), reports, clock, metrics, adminToken: config.adminToken });
   await registerClients(http, config.clientDir ?? DEFAULT_CLIENT_DIR);
 
   // Shutdown: stop answering health checks, close the sockets so devices reconnect to another

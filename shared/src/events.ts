@@ -66,7 +66,7 @@ export type TriggerRespond = z.infer<typeof TriggerRespond>;
 export const Receipt = z.object({ shownAt: DeviceTime.optional() });
 export type Receipt = z.infer<typeof Receipt>;
 
-export const RECIPIENT_STATES = ['pending', 'undelivered', 'delivered', 'hesitation', 'answered', 'expired'] as const;
+export const RECIPIENT_STATES = ['pending', 'undelivered', 'delivered', 'hesitation', 'answered', 'expired', 'replaced'] as const;
 export const RecipientState = z.enum(RECIPIENT_STATES);
 export type RecipientState = z.infer<typeof RecipientState>;
 
@@ -216,6 +216,8 @@ export const LOG_KINDS = [
   'mission.created',
   'member.added',
   'member.revoked',
+  'member.replaced',
+  'member.token-renewed',
   'plan.changed',
   'plan.acked',
   'mission.started',

@@ -14,6 +14,11 @@ export const Member = z.strictObject({
   callsign: Callsign,
   role: Role,
   vehicleId: VehicleId.optional(),
+  /** The person (§1, v1.1) this member is, when the roster names one. */
+  personId: z.string().optional(),
+  /** Set once a driver has been swapped out (§9): the member stays on the roster, its token is dead. */
+  replacedAt: ServerTime.optional(),
+  replacedBy: MemberId.optional(),
 });
 export type Member = z.infer<typeof Member>;
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import { buildApp, type LockstepApp } from '@lockstep/server';
-import type { AddMemberBody, ClientToServerEvents, MissionSettingsInput, PlanInput, Role, ServerToClientEvents } from '@lockstep/shared';
+import type { AddMemberBody, ClientToServerEvents, MissionSettingsInput, PlanInput, ServerToClientEvents } from '@lockstep/shared';
 import { pino } from 'pino';
 import { io, type Socket } from 'socket.io-client';
 import { inject } from 'vitest';
@@ -80,7 +80,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
 export interface MissionSpec {
   vehicles?: { id: string; callsign: string }[];
   settings?: MissionSettingsInput;
-  members: (AddMemberBody & { role: Role })[];
+  members: (AddMemberBody & { callsign: string })[];
   plan?: PlanInput;
   start?: boolean;
 }

@@ -8,6 +8,7 @@ import type { Metrics } from '../metrics.ts';
 import { accept, refuse, type Result } from '../refusal.ts';
 import {
   expire,
+  handOverCue,
   markHesitation,
   markUndelivered,
   recordAnswer,
@@ -154,6 +155,37 @@ export class ResponseGapTracker {
     this.metrics.responseGapSeconds.observe({ gap_source: recipient.gapSource ?? 'server' }, (recipient.gapMs ?? 0) / 1000);
     if (hesitationFirstSeen) await this.#raiseHesitation(result.value, recipient, recipient.gapMs);
     return accept({ gapMs: recipient.gapMs ?? 0, gapSource: recipient.gapSource ?? 'server', hesitation: recipient.hesitation });
+  }
+
+  /**
+   * §9: the cue passes to a new driver. The old recipient's deadlines are cleared; the new one's
+   * undelivered deadline runs from now, as for a cue just issued.
+   */
+  async handOver(triggerId: string, fromMemberId: string, to: Member): Promise<TriggerRecord | undefined> {
+    const now = this.clock.now();
+    const settled = [deadlineKey.hesitation(triggerId, fromMemberId), deadlineKey.undelivered(triggerId, fromMemberId)];
+    const undeliveredAt = (t: TriggerRecord) => now + t.thresholdMs;
+    let moved = false;
+    const result = await this.store.handOverCue(triggerId, (trigger) => {
+      const transition = handOverCue(
+        trigger,
+        fromMemberId,
+        { memberId: to.memberId, callsign: to.callsign, vehicleId: to.vehicleId ?? '' },
+        now,
+      );
+      moved = transition.changed.length > 0;
+      if (!moved) return accept({ next: trigger, log: [] });
+      return accept({
+        next: transition.trigger,
+        log: [],
+        deadlines: { schedule: [{ key: deadlineKey.undelivered(triggerId, to.memberId), at: undeliveredAt(trigger) }], complete: settled },
+      });
+    });
+    if (!result.ok || !moved) return undefined;
+    this.deadlines.forget(...settled);
+    this.deadlines.expect(deadlineKey.undelivered(triggerId, to.memberId), undeliveredAt(result.value));
+    this.fanout.toWatchers(result.value.missionId, 'trigger:state', triggerState(result.value));
+    return result.value;
   }
 
   async #undelivered(triggerId: string, memberId: string) {

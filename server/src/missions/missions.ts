@@ -7,6 +7,11 @@ import {
   type Member,
   type Mission,
   type MissionSettings,
+  type MissionStatus,
+  type MissionSummary,
+  type Person,
+  type SwapDriverBody,
+  type SwapDriverReply,
   type Observation,
   type ObservationPost,
   type PlanInput,
@@ -27,6 +32,19 @@ const CLOSED_IN_SNAPSHOT = 50;
 /** How far back a snapshot looks for triggers and observations. */
 const SNAPSHOT_WINDOW = 500;
 const OBSERVATIONS_IN_SNAPSHOT = 100;
+
+/** The vehicle's driver in office: at most one that is not replaced (§1). */
+export function currentDriver(mission: Pick<Mission, 'members'>, vehicleId: string): Member | undefined {
+  return mission.members.find((m) => m.role === 'driver' && m.vehicleId === vehicleId && m.replacedAt === undefined);
+}
+
+/** A person is in a mission at most once (bar a driver swapped out, who is no longer in office). */
+function personInMission(mission: Mission, personId: string | undefined) {
+  if (personId === undefined) return undefined;
+  return mission.members.some((m) => m.personId === personId && m.replacedAt === undefined)
+    ? refuse('conflict', 'this person is already a member of this mission')
+    : undefined;
+}
 
 /** Missions, their roster, plan and lifecycle, and what a member sees on connect. */
 export class Missions {
@@ -69,27 +87,122 @@ export class Missions {
         issues: [{ code: 'custom', path: ['vehicleId'], message: `required for ${body.role}` }],
       });
     }
+    const person = body.personId === undefined ? undefined : await this.#person(missionId, body.personId);
+    if (person && !person.ok) return person;
+    const callsign = body.callsign ?? person?.value.callsign;
+    if (callsign === undefined) return refuse('invalid_payload', 'a callsign is needed');
     const member: Member = {
       memberId: randomUUID(),
-      callsign: body.callsign,
+      callsign,
       role: body.role,
       ...(body.vehicleId ? { vehicleId: body.vehicleId } : {}),
+      ...(body.personId ? { personId: body.personId } : {}),
     };
     const changed = await this.#change(missionId, (mission, now) => {
       if (member.vehicleId && !mission.vehicles.some((v) => v.id === member.vehicleId))
         return refuse('not_found', `no vehicle ${member.vehicleId} in this mission`);
-      if (member.role === 'driver' && mission.members.some((m) => m.role === 'driver' && m.vehicleId === member.vehicleId)) {
+      if (member.role === 'driver' && currentDriver(mission, member.vehicleId ?? '')) {
         return refuse('conflict', `vehicle ${member.vehicleId} already has a driver`);
       }
+      const inMission = personInMission(mission, member.personId);
+      if (inMission) return inMission;
       return accept({
         next: { ...mission, members: [...mission.members, member] },
         log: [{ at: now, kind: 'member.added', memberId: member.memberId, data: { ...member } }],
       });
     });
     if (!changed.ok) return changed;
+    return accept({ memberId: member.memberId, token: await this.#issueToken(missionId, member.memberId) });
+  }
+
+  /**
+   * §9: a new driver for the vehicle, in planning or mid-mission. The old driver stays on the
+   * roster, replaced; its token dies and its sockets close; every open cue of the vehicle goes
+   * on to the new driver with its own seq.
+   */
+  async swapDriver(missionId: string, vehicleId: string, body: SwapDriverBody, by: string): Promise<Result<SwapDriverReply>> {
+    const personId = 'personId' in body ? body.personId : undefined;
+    const person = personId === undefined ? undefined : await this.#person(missionId, personId);
+    if (person && !person.ok) return person;
+    if (person && !person.value.roles.includes('driver')) return refuse('conflict', `${person.value.callsign} is not qualified to drive`);
+    const member: Member = {
+      memberId: randomUUID(),
+      callsign: 'callsign' in body ? body.callsign : (person?.value.callsign ?? ''),
+      role: 'driver',
+      vehicleId,
+      ...(personId ? { personId } : {}),
+    };
+    let replaced: Member | undefined;
+    const changed = await this.#change(missionId, (mission, now) => {
+      if (mission.status === 'ended') return refuse('conflict', 'the mission has ended');
+      if (!mission.vehicles.some((v) => v.id === vehicleId)) return refuse('not_found', `no vehicle ${vehicleId} in this mission`);
+      const inMission = personInMission(mission, personId);
+      if (inMission) return inMission;
+      replaced = currentDriver(mission, vehicleId);
+      const old = replaced;
+      const members = mission.members.map((m) => (m === old ? { ...m, replacedAt: now, replacedBy: member.memberId } : m));
+      return accept({
+        next: { ...mission, members: [...members, member] },
+        log: [
+          { at: now, kind: 'member.added', memberId: member.memberId, data: { ...member } },
+          ...(old
+            ? [{ at: now, kind: 'member.replaced' as const, memberId: old.memberId, data: { vehicleId, replacedBy: member.memberId, by } }]
+            : []),
+        ],
+      });
+    });
+    if (!changed.ok) return changed;
+    const token = await this.#issueToken(missionId, member.memberId);
+    if (replaced) {
+      await this.store.revokeCredential(replaced.memberId);
+      this.fanout.disconnectMember(replaced.memberId);
+      await this.relay.handOverCues(replaced.memberId, member);
+    }
+    this.logger.info({ missionId, vehicleId, memberId: member.memberId, replaced: replaced?.memberId }, 'driver swapped');
+    return accept({ memberId: member.memberId, token, ...(replaced ? { replaced: replaced.memberId } : {}) });
+  }
+
+  /** A lost or broken tablet: a new token for the member; the old one dies and its sockets close. */
+  async renewToken(missionId: string, memberId: string, by: string): Promise<Result<AddMemberReply>> {
+    const mission = await this.store.getMission(missionId);
+    if (!mission) return refuse('not_found', 'no such mission');
+    const member = mission.members.find((m) => m.memberId === memberId);
+    if (!member) return refuse('not_found', 'no such member in this mission');
+    if (member.replacedAt !== undefined) return refuse('conflict', 'this driver has been replaced');
+    await this.store.revokeCredential(memberId);
+    this.fanout.disconnectMember(memberId);
+    const token = await this.#issueToken(missionId, memberId);
+    await this.store.appendLog(missionId, [{ at: this.clock.now(), kind: 'member.token-renewed', memberId, data: { by } }]);
+    return accept({ memberId, token });
+  }
+
+  /** `GET /api/missions`: newest first, with counts. */
+  async list(query: { status?: MissionStatus | undefined; limit: number }): Promise<MissionSummary[]> {
+    const missions = await this.store.listMissions(query);
+    return missions.map((m) => ({
+      id: m.id,
+      name: m.name,
+      status: m.status,
+      createdAt: m.createdAt,
+      ...(m.startedAt === undefined ? {} : { startedAt: m.startedAt }),
+      ...(m.endedAt === undefined ? {} : { endedAt: m.endedAt }),
+      vehicles: m.vehicles.length,
+      members: m.members.length,
+    }));
+  }
+
+  /** The person a roster entry names, noted in the mission before the member is written (see `notePersonInMission`). */
+  async #person(missionId: string, personId: string): Promise<Result<Person>> {
+    const person = await this.store.getPerson(personId);
+    if (!person) return refuse('not_found', 'no such person');
+    await this.store.notePersonInMission(personId, missionId);
+    return accept(person);
+  }
+
+  async #issueToken(missionId: string, memberId: string): Promise<string> {
     const token = newToken();
-    await this.store.saveCredential(hashToken(token), { missionId, memberId: member.memberId });
-    return accept({ memberId: member.memberId, token });
+    await this.store.saveCredential(hashToken(token), { missionId, memberId });
+    return token;
   }
 
   /** Revokes the member's token, takes it off the roster and closes its sockets. */
@@ -136,7 +249,7 @@ export class Missions {
   unackedDrivers(mission: Mission): string[] {
     if (mission.plan.version < 1) return [];
     return mission.members
-      .filter((m) => m.role === 'driver' && mission.planAcks[m.memberId] !== mission.plan.version)
+      .filter((m) => m.role === 'driver' && m.replacedAt === undefined && mission.planAcks[m.memberId] !== mission.plan.version)
       .map((m) => m.memberId);
   }
 

@@ -1,4 +1,4 @@
-import type { Alert, Mission, Presence } from '@lockstep/shared';
+import type { Alert, Mission, MissionStatus, Person, Presence } from '@lockstep/shared';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { accept, refuse, type Result } from '../refusal.ts';
@@ -106,6 +106,35 @@ export class JournaledStore implements Store {
     return changed;
   }
 
+  listMissions(query: { status?: MissionStatus | undefined; limit: number }) {
+    return this.#redisOnly('listing missions', () => this.store.listMissions(query));
+  }
+
+  // People live in Redis only: none of them is needed to relay a cue through an outage.
+  createPerson(person: Person) {
+    return this.#redisOnly('adding a person', () => this.store.createPerson(person));
+  }
+
+  getPerson(personId: string) {
+    return this.#redisOnly('reading a person', () => this.store.getPerson(personId));
+  }
+
+  changePerson(personId: string, change: (current: Person) => Result<Person>) {
+    return this.#redisOnly('changing a person', () => this.store.changePerson(personId, change));
+  }
+
+  listPeople() {
+    return this.#redisOnly('listing people', () => this.store.listPeople());
+  }
+
+  notePersonInMission(personId: string, missionId: string) {
+    return this.#redisOnly('adding a person to a mission', () => this.store.notePersonInMission(personId, missionId));
+  }
+
+  personMissions(personId: string) {
+    return this.#redisOnly('reading a person', () => this.store.personMissions(personId));
+  }
+
   async saveCredential(tokenHash: string, ref: CredentialRef) {
     await this.#redisOnly('issuing a token', () => this.store.saveCredential(tokenHash, ref));
     this.#credentials.set(tokenHash, ref);
@@ -199,6 +228,17 @@ export class JournaledStore implements Store {
         return accept(next);
       },
     );
+  }
+
+  /** A swap (§9) is made over HTTP and waits for Redis like every other roster change. */
+  async handOverCue(triggerId: string, change: Change<TriggerRecord>) {
+    const changed = await this.#redisOnly('handing a cue over', () => this.store.handOverCue(triggerId, change));
+    if (changed.ok) this.#remember(changed.value);
+    return changed;
+  }
+
+  missionTriggers(missionId: string) {
+    return this.#redisOnly('reading the triggers', () => this.store.missionTriggers(missionId));
   }
 
   async cuesAfter(memberId: string, afterSeq: number) {

@@ -1,8 +1,18 @@
-import type { Alert, LogEntry, Mission, Presence } from '@lockstep/shared';
+import type { Alert, LogEntry, Mission, MissionStatus, Person, Presence } from '@lockstep/shared';
 import { Redis } from 'ioredis';
 import { accept, refuse, type Result } from '../refusal.ts';
 import type { TriggerRecord } from '../rules/trigger-record.ts';
-import { APPEND, CLAIM_DEADLINES, COMPARE_AND_SET, CREATE, ISSUE_TRIGGER, SAVE_PRESENCE, Script } from './redis-scripts.ts';
+import {
+  APPEND,
+  CLAIM_DEADLINES,
+  COMPARE_AND_SET,
+  CREATE,
+  HAND_OVER_CUE,
+  ISSUE_TRIGGER,
+  SAVE_PRESENCE,
+  SET_IF_REV,
+  Script,
+} from './redis-scripts.ts';
 import type { Change, CredentialRef, DeadlineChanges, IssueOutcome, LogDraft, Store, StoredObservation } from './store.ts';
 
 const scripts = {
@@ -12,6 +22,8 @@ const scripts = {
   append: new Script(APPEND),
   savePresence: new Script(SAVE_PRESENCE),
   claimDeadlines: new Script(CLAIM_DEADLINES),
+  handOverCue: new Script(HAND_OVER_CUE),
+  setIfRev: new Script(SET_IF_REV),
 };
 
 /** How often a change is retried when another writer (another node) changed the record first. */
@@ -70,6 +82,9 @@ export class RedisStore implements Store {
     cues: (memberId: string) => `${this.#prefix}u:${memberId}:cues`,
     tokenOf: (memberId: string) => `${this.#prefix}u:${memberId}:token`,
     credential: (tokenHash: string) => `${this.#prefix}cred:${tokenHash}`,
+    person: (id: string) => `${this.#prefix}p:${id}`,
+    peopleIndex: () => `${this.#prefix}people`,
+    personMissions: (id: string) => `${this.#prefix}p:${id}:missions`,
   };
 
   async ping() {
@@ -154,6 +169,56 @@ export class RedisStore implements Store {
     return this.#change(this.#keys.mission(missionId), (m) => m.id, 'mission', change);
   }
 
+  async listMissions(query: { status?: MissionStatus | undefined; limit: number }) {
+    const ids = (await this.#redis.lrange(this.#keys.missionIndex(), 0, -1)).reverse();
+    const found: Mission[] = [];
+    // Read in pages, newest first, until enough match: a status filter may skip many.
+    const page = Math.max(query.limit, 50);
+    for (let from = 0; from < ids.length && found.length < query.limit; from += page) {
+      const missions = await this.#readMany<Mission>(ids.slice(from, from + page).map((id) => this.#keys.mission(id)));
+      found.push(...missions.filter((m) => query.status === undefined || m.status === query.status));
+    }
+    return found.slice(0, query.limit);
+  }
+
+  async createPerson(person: Person) {
+    await this.#redis
+      .multi()
+      .hset(this.#keys.person(person.personId), { rev: '1', doc: JSON.stringify(person) })
+      .rpush(this.#keys.peopleIndex(), person.personId)
+      .exec();
+  }
+
+  async getPerson(personId: string) {
+    return (await this.#read<Person>(this.#keys.person(personId)))?.doc;
+  }
+
+  async changePerson(personId: string, change: (current: Person) => Result<Person>) {
+    const key = this.#keys.person(personId);
+    for (let attempt = 0; attempt < MAX_CHANGE_ATTEMPTS; attempt++) {
+      const stored = await this.#read<Person>(key);
+      if (!stored) return refuse('not_found', 'no such person');
+      const outcome = change(stored.doc);
+      if (!outcome.ok || outcome.value === stored.doc) return outcome;
+      if ((await scripts.setIfRev.run(this.#redis, [key], [stored.rev, JSON.stringify(outcome.value)])) !== -1) return outcome;
+    }
+    return refuse('internal', 'the person kept changing under this write');
+  }
+
+  async listPeople() {
+    const ids = await this.#redis.lrange(this.#keys.peopleIndex(), 0, -1);
+    return this.#readMany<Person>(ids.map((id) => this.#keys.person(id)));
+  }
+
+  async notePersonInMission(personId: string, missionId: string) {
+    // A sorted set scored by first note keeps each mission once, in the order noted.
+    await this.#redis.zadd(this.#keys.personMissions(personId), 'NX', Date.now(), missionId);
+  }
+
+  async personMissions(personId: string) {
+    return this.#redis.zrange(this.#keys.personMissions(personId), '0', '-1');
+  }
+
   async saveCredential(tokenHash: string, ref: CredentialRef) {
     await Promise.all([
       this.#redis.set(this.#keys.credential(tokenHash), JSON.stringify(ref)),
@@ -216,6 +281,50 @@ export class RedisStore implements Store {
 
   async changeTrigger(triggerId: string, change: Change<TriggerRecord>) {
     return this.#change(this.#keys.trigger(triggerId), (t) => t.missionId, 'trigger', change, this.#decodeTrigger);
+  }
+
+  async handOverCue(triggerId: string, change: Change<TriggerRecord>) {
+    const key = this.#keys.trigger(triggerId);
+    for (let attempt = 0; attempt < MAX_CHANGE_ATTEMPTS; attempt++) {
+      const stored = await this.#read<TriggerRecord>(key);
+      if (!stored) return refuse('not_found', 'no such trigger');
+      const current = this.#decodeTrigger(stored);
+      const outcome = change(current);
+      if (!outcome.ok) return outcome;
+      const { next, log, deadlines } = outcome.value;
+      if (next === current) return accept(next);
+      const known = new Set(current.recipients.map((r) => r.memberId));
+      const added = next.recipients.filter((r) => !known.has(r.memberId)).map((r) => r.memberId);
+      const reply = (await scripts.handOverCue.run(
+        this.#redis,
+        [
+          key,
+          this.#keys.log(next.missionId),
+          this.#keys.logSeq(next.missionId),
+          this.#keys.deadlines(),
+          ...added.flatMap((id) => [this.#keys.cueSeq(id), this.#keys.cues(id)]),
+        ],
+        [
+          stored.rev,
+          JSON.stringify(next),
+          triggerId,
+          added.length,
+          ...added,
+          log.length,
+          ...this.#drafts(log),
+          ...this.#deadlineArgs(deadlines),
+        ],
+      )) as number[];
+      if (reply[0] === -1) continue;
+      const seqs = new Map(added.map((id, i) => [id, reply[i + 1] ?? 0]));
+      return accept({ ...next, recipients: next.recipients.map((r) => ({ ...r, seq: seqs.get(r.memberId) ?? r.seq })) });
+    }
+    return refuse('internal', 'the trigger kept changing under this write');
+  }
+
+  async missionTriggers(missionId: string) {
+    const ids = await this.#redis.lrange(this.#keys.missionTriggers(missionId), 0, -1);
+    return this.#triggersByIds(ids);
   }
 
   async #triggersByIds(ids: string[]): Promise<TriggerRecord[]> {
