@@ -2,7 +2,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { randomUUID } from 'node:crypto';
-import { buildApp, type LockstepApp } from '@lockstep/server';
+import { buildApp, type Clock, type LockstepApp } from '@lockstep/server';
 import type { AddMemberBody, ClientToServerEvents, MissionSettingsInput, PlanInput, ServerToClientEvents } from '@lockstep/shared';
 import { pino } from 'pino';
 import { io, type Socket } from 'socket.io-client';
@@ -31,6 +31,18 @@ export interface HubOptions {
   redisUrl?: string;
   /** Where the node keeps its outage journal; a fresh file by default. */
   journalPath?: string;
+  /** The server's clock, for tests that script exact times (see `SteppedClock`). */
+  clock?: Clock;
+}
+
+/** Real time plus the steps a test takes: a scripted driver "takes" 2.5 s to answer without the test waiting for it. */
+export class SteppedClock implements Clock {
+  #ahead = 0;
+  now = () => Date.now() + this.#ahead;
+  monotonic = () => performance.now();
+  step(ms: number) {
+    this.#ahead += ms;
+  }
 }
 
 /** One real Lockstep node on 127.0.0.1, port 0, on the run's spawned Redis under its own key prefix. */
@@ -57,6 +69,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     logger: pino({ level: 'debug' }, sink),
     ...(options.presence ? { presence: options.presence } : {}),
     ...(options.allowedOrigins ? { allowedOrigins: options.allowedOrigins } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
   });
   const url = await app.listen(0, '127.0.0.1');
   const api: Hub['api'] = async (method, path, { body, token = adminToken } = {}) => {

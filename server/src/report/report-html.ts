@@ -8,7 +8,7 @@ const clock = (at: number | undefined) => (at === undefined ? '—' : `${new Dat
 const secs = (ms: number | undefined) => (ms === undefined ? '—' : `${(ms / 1000).toFixed(1)} s`);
 const signedSecs = (ms: number | undefined) => (ms === undefined ? '—' : `${ms > 0 ? '+' : ''}${(ms / 1000).toFixed(0)} s`);
 
-const CHART = { width: 900, height: 280, left: 56, right: 16, top: 16, bottom: 36 };
+const CHART = { width: 900, height: 280, left: 56, right: 40, top: 16, bottom: 36 };
 
 /** The chart of every response gap over the mission, threshold drawn: plain SVG, nothing to run. */
 function gapChart(points: readonly GapPoint[], thresholdMs: number, from: number, until: number): string {
@@ -44,7 +44,7 @@ const STYLE = `
 body{font:14px/1.4 system-ui,sans-serif;color:#111;margin:24px auto;max-width:960px;padding:0 16px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:16px;margin:28px 0 8px;border-bottom:1px solid #ccc}
 .meta{color:#555}table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
-th,td{border:1px solid #ccc;padding:3px 6px;text-align:right}th:first-child,td:first-child{text-align:left}
+th,td{border:1px solid #ccc;padding:3px 5px;text-align:right;white-space:nowrap;font-size:12px}th:first-child,td:first-child{text-align:left}
 th{background:#f2f2f2}.chart{max-width:100%;height:auto}.frame{fill:none;stroke:#999}
 .tick{font-size:11px;fill:#444}.threshold{stroke:#c00;stroke-dasharray:6 4;stroke-width:1.5}.threshold-label{fill:#c00}
 .ok{fill:#1f5fbf}.late{fill:#c00}.late-row td{background:#fff1f1}ol.timeline{padding-left:0;list-style:none}
