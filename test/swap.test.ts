@@ -3,7 +3,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   STANDARD_MEMBERS,
   closeAllSockets,
-  collect,
   connect,
   createMission,
   deviceNow,
@@ -35,12 +34,8 @@ describe('swapping a driver (PROTOCOL.md §9)', () => {
     const mission = await createMission(hub, { members: STANDARD_MEMBERS, settings: { thresholds: { default: 10_000 } } });
     const lead = await connect(hub, mission.members.LEAD!.token);
     const oldDriver = await connect(hub, mission.members['DRV-1']!.token);
-    // The old driver holds the cue without answering it.
-    const held: TriggerCue[] = [];
-    oldDriver.on('trigger', (cue, receipt) => {
-      held.push(cue);
-      receipt({ shownAt: deviceNow() });
-    });
+    // The old driver draws the cue and holds it without answering.
+    oldDriver.on('trigger', (_cue, receipt) => receipt({ shownAt: deviceNow() }));
     const answered = newId();
     const first = nextEvent(oldDriver, 'trigger', (cue) => cue.id === answered);
     await request(lead, 'trigger:issue', { id: answered, type: 'go', target: { vehicleIds: ['v1'] } });

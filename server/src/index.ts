@@ -13,3 +13,5 @@ export { takeToken, fullBucket, BURST, RATE_PER_SECOND } from './rules/rate-limi
 export { logAsCsv } from './log/mission-log.ts';
 export { originAllowed } from './relay/socket-server.ts';
 export { systemClock, type Clock } from './clock.ts';
+export { cueOutcomes, gapSummary, tally } from './report/figures.ts';
+export { missionReport, scheduleFigures } from './report/mission-report.ts';
