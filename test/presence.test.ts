@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { STANDARD_MEMBERS, closeAllSockets, connect, createMission, nextEvent, request, startHub, type Hub } from './support/hub.ts';
+import { STANDARD_MEMBERS, closeAllSockets, connect, createMission, nextEvent, requestOk, startHub, type Hub } from './support/hub.ts';
 
 let hub: Hub;
 // Probes every 100 ms and offline after 600 ms of silence: the protocol's 3 s / 10 s, scaled down so the test is quick.
@@ -31,8 +31,8 @@ describe('presence and latency (PROTOCOL.md §5)', () => {
     await stale;
     await offline;
 
-    const snapshot = await request(ops, 'mission:snapshot', {});
-    expect(snapshot.presence.find((p: { memberId: string }) => p.memberId === driverId)?.state).toBe('offline');
+    const snapshot = await requestOk(ops, 'mission:snapshot', {});
+    expect(snapshot.presence.find((p) => p.memberId === driverId)?.state).toBe('offline');
     const log = await hub.api('GET', `/api/missions/${mission.id}/log`);
     const states = log.body.events
       .filter((e: { kind: string; memberId: string }) => e.kind === 'presence' && e.memberId === driverId)

@@ -9,6 +9,7 @@ import {
   newId,
   nextEvent,
   request,
+  requestOk,
   startHub,
   type Client,
   type Hub,
@@ -92,9 +93,9 @@ describe('swapping a driver (PROTOCOL.md §9)', () => {
     expect(seen).toMatchObject([{ id: open, seq: 1, vehicleId: 'v1', expired: false }]);
     // Its gap runs from its own tablet's shownAt, not the old one's.
     const respondedAt = deviceNow();
-    const reply = await request(newDriver, 'trigger:respond', { triggerId: open, response: 'ack', respondedAt });
+    const reply = await requestOk(newDriver, 'trigger:respond', { triggerId: open, response: 'ack', respondedAt });
     expect(reply).toMatchObject({ ok: true, gapMs: Math.round(respondedAt - shownAt), gapSource: 'device', hesitation: false });
-    const snapshot = await request(lead, 'mission:snapshot', {});
+    const snapshot = await requestOk(lead, 'mission:snapshot', {});
     expect(snapshot.triggers.find((t: { id: string }) => t.id === open)).toMatchObject({ status: 'answered' });
     expect(seen).toHaveLength(1);
 
@@ -128,7 +129,7 @@ describe('swapping a driver (PROTOCOL.md §9)', () => {
 
     // The next cue to the vehicle reaches the new driver only.
     const next = newId();
-    const issued = await request(lead, 'trigger:issue', { id: next, type: 'hold', target: { vehicleIds: ['v1'] } });
+    const issued = await requestOk(lead, 'trigger:issue', { id: next, type: 'hold', target: { vehicleIds: ['v1'] } });
     expect(issued.trigger.recipients.map((r: { memberId: string }) => r.memberId)).toEqual([swap.body.memberId]);
   });
 
@@ -178,7 +179,7 @@ describe('a new link for a member (PROTOCOL.md §6)', () => {
     await cut;
     await expect(connect(hub, mission.members['DRV-1']!.token)).rejects.toThrow('unauthorized');
     const fresh = await connect(hub, renewed.body.token);
-    expect((await request(fresh, 'mission:snapshot', {})).self.memberId).toBe(mission.members['DRV-1']!.memberId);
+    expect((await requestOk(fresh, 'mission:snapshot', {})).self.memberId).toBe(mission.members['DRV-1']!.memberId);
     const missing = await hub.api('POST', `/api/missions/${mission.id}/members/${newId()}/token`);
     expect(missing.status).toBe(404);
     const byOps = await hub.api('POST', `/api/missions/${mission.id}/members/${mission.members['DRV-2']!.memberId}/token`, {

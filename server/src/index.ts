@@ -15,3 +15,5 @@ export { originAllowed } from './relay/socket-server.ts';
 export { systemClock, type Clock } from './clock.ts';
 export { cueOutcomes, gapSummary, tally } from './report/figures.ts';
 export { missionReport, scheduleFigures } from './report/mission-report.ts';
+export type { ClientEventHandler, ClientEventHandlers, Sender } from './relay/client-events.ts';
+export { accept, refuse, type Result } from './refusal.ts';

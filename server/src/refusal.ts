@@ -8,6 +8,9 @@ export type Result<T> = { ok: true; value: T } | { ok: false; refusal: Refusal }
 
 export const accept = <T>(value: T): Result<T> => ({ ok: true, value });
 
+/** The accepted value reshaped (e.g. into an event's reply); a refusal passes through. */
+export const mapResult = <T, U>(result: Result<T>, shape: (value: T) => U): Result<U> => (result.ok ? accept(shape(result.value)) : result);
+
 export const refuse = (
   code: ErrorCode,
   message: string,

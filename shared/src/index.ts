@@ -6,3 +6,4 @@ export * from './mission.ts';
 export * from './events.ts';
 export * from './http.ts';
 export * from './people.ts';
+export * from './client-events.ts';

@@ -1,4 +1,4 @@
-import type { Member, Receipt, TriggerRespond } from '@lockstep/shared';
+import type { Member, Receipt, ReplyBody, TriggerRespond } from '@lockstep/shared';
 import type { Logger } from 'pino';
 import { alertId, type Alerts } from '../alerts.ts';
 import type { Clock } from '../clock.ts';
@@ -36,12 +36,6 @@ export function issueDeadlines(trigger: TriggerRecord): { key: string; at: numbe
     })),
     { key: deadlineKey.expired(trigger.id), at: trigger.staleAt },
   ];
-}
-
-export interface AnswerReply {
-  gapMs: number;
-  gapSource: 'device' | 'server';
-  hesitation: boolean;
 }
 
 interface Applied {
@@ -115,7 +109,7 @@ export class ResponseGapTracker {
   }
 
   /** `trigger:respond`: checks of §4 after the role and payload, then the gap. */
-  async answer(driver: Member, missionId: string, answer: TriggerRespond): Promise<Result<AnswerReply>> {
+  async answer(driver: Member, missionId: string, answer: TriggerRespond): Promise<Result<ReplyBody<'trigger:respond'>>> {
     const now = this.clock.now();
     const current = await this.store.getTrigger(answer.triggerId);
     // A cue for another vehicle or mission is not_found: a driver must not learn it exists.
