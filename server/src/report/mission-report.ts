@@ -1,7 +1,7 @@
 import type { Alert, DriverFigures, LogEntry, Mission, MissionReport, ReportLeg } from '@lockstep/shared';
 import type { TriggerRecord } from '../rules/trigger-record.ts';
 import { cueOutcomes, figures, lostOn, tally, type CueOutcome } from './figures.ts';
-import { timeline } from './timeline.ts';
+import { Timeline } from './timeline.ts';
 
 /** What the store already keeps about a mission; the report is a pure function of it (no second source of truth). */
 export interface MissionRecords {
@@ -76,12 +76,10 @@ export function scheduleFigures(legs: readonly Leg[], outcomes: readonly CueOutc
   });
 }
 
-/** PROTOCOL.md §8, the after-action report of one mission (figures so far while it is active). */
-export function missionReport(
-  records: MissionRecords,
-  log: readonly LogEntry[],
-  legs: readonly Leg[] = legsOf(records.mission),
-): MissionReport {
+export type ReportSummary = Omit<MissionReport, 'timeline'>;
+
+/** PROTOCOL.md §8, the after-action report of one mission but its timeline (figures so far while it is active). */
+export function reportSummary(records: MissionRecords, legs: readonly Leg[] = legsOf(records.mission)): ReportSummary {
   const { mission, triggers, alerts } = records;
   const outcomes = cueOutcomes(triggers, alerts);
   const byType: Record<string, number> = {};
@@ -101,6 +99,14 @@ export function missionReport(
     drivers: driverFigures(mission, outcomes),
     alerts: { total: alerts.length, open: alerts.filter((a) => a.resolvedAt === undefined).length, byKind },
     schedule: scheduleFigures(legs, outcomes),
-    timeline: timeline(mission, triggers, log),
   };
+}
+
+/** The whole report at once: the summary and every log event as a sentence. */
+export function missionReport(
+  records: MissionRecords,
+  log: readonly LogEntry[],
+  legs: readonly Leg[] = legsOf(records.mission),
+): MissionReport {
+  return { ...reportSummary(records, legs), timeline: new Timeline(records.mission, records.triggers, log).entries() };
 }

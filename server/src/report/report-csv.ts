@@ -1,4 +1,4 @@
-import type { MissionReport } from '@lockstep/shared';
+import type { ReportSummary } from './mission-report.ts';
 import { csvField } from '../log/mission-log.ts';
 
 export const DRIVER_CSV_COLUMNS = [
@@ -23,7 +23,7 @@ export const DRIVER_CSV_COLUMNS = [
 ] as const;
 
 /** `?format=csv`: the per-driver table, one row per driver, RFC 4180; an absent value is an empty field. */
-export function driversAsCsv(report: MissionReport): string {
+export function driversAsCsv(report: Pick<ReportSummary, 'drivers'>): string {
   const rows = report.drivers.map((d) =>
     [
       d.memberId,

@@ -1,4 +1,5 @@
-import type { MissionReport } from '@lockstep/shared';
+import type { TimelineEntry } from '@lockstep/shared';
+import type { ReportSummary } from './mission-report.ts';
 import type { GapPoint } from './figures.ts';
 
 const html = (text: string) =>
@@ -52,8 +53,12 @@ ol.timeline li{border-bottom:1px dotted #ddd;padding:2px 0}ol.timeline time{disp
 @media print{body{margin:0;max-width:none}h2{break-after:avoid}tr,li{break-inside:avoid}}
 `;
 
-/** `?format=html`: a printable page, readable with scripts off: chart, per-driver table, schedule with drift, timeline. */
-export function reportHtml(report: MissionReport, points: readonly GapPoint[], thresholdMs: number): string {
+/**
+ * `?format=html`: a printable page, readable with scripts off: chart, per-driver table, schedule
+ * with drift, then the timeline, whose items come apart (`htmlTimelineItems`, `HTML_END`) so a
+ * long mission's page is written a slice at a time.
+ */
+export function htmlUpToTimeline(report: ReportSummary, points: readonly GapPoint[], thresholdMs: number): string {
   const m = report.mission;
   const from = m.startedAt ?? points[0]?.at ?? m.createdAt;
   const until = m.endedAt ?? Math.max(from + 1, ...points.map((p) => p.at));
@@ -127,7 +132,12 @@ ${drivers}
 <h2>Schedule</h2>
 ${schedule}
 <h2>Timeline</h2>
-<ol class="timeline">${report.timeline.map((e) => `<li><time>${clock(e.at)}</time> ${html(e.text)}</li>`).join('')}</ol>
+<ol class="timeline">`;
+}
+
+export const htmlTimelineItems = (entries: readonly TimelineEntry[]) =>
+  entries.map((e) => `<li><time>${clock(e.at)}</time> ${html(e.text)}</li>`).join('');
+
+export const HTML_END = `</ol>
 </body></html>
 `;
-}

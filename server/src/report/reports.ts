@@ -1,12 +1,38 @@
-import type { MissionReport, Person, PersonReport } from '@lockstep/shared';
+import { Readable } from 'node:stream';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { Person, PersonReport } from '@lockstep/shared';
 import type { Store } from '../store/store.ts';
 import { cueOutcomes, gapPoints } from './figures.ts';
-import { missionReport, type MissionRecords } from './mission-report.ts';
+import { reportSummary, type MissionRecords } from './mission-report.ts';
 import { personReport } from './person-report.ts';
 import { driversAsCsv } from './report-csv.ts';
-import { reportHtml } from './report-html.ts';
+import { HTML_END, htmlTimelineItems, htmlUpToTimeline } from './report-html.ts';
+import { Timeline } from './timeline.ts';
 
 export type ReportFormat = 'json' | 'csv' | 'html';
+
+/** Log events told per turn of the event loop: a long mission's timeline never holds the relay for long. */
+const TIMELINE_SLICE = 1000;
+
+/** The timeline's slices, each on its own turn of the event loop, rendered by `render`. */
+async function* slices(timeline: Timeline, render: (entries: ReturnType<Timeline['entries']>, first: boolean) => string) {
+  for (let from = 0; from < timeline.length; from += TIMELINE_SLICE) {
+    await nextTurn();
+    yield render(timeline.entries(from, from + TIMELINE_SLICE), from === 0);
+  }
+}
+
+async function* asJson(summary: object, timeline: Timeline) {
+  yield `${JSON.stringify(summary).slice(0, -1)},"timeline":[`;
+  yield* slices(timeline, (entries, first) => `${first ? '' : ','}${entries.map((e) => JSON.stringify(e)).join(',')}`);
+  yield ']}';
+}
+
+async function* asHtml(head: string, timeline: Timeline) {
+  yield head;
+  yield* slices(timeline, htmlTimelineItems);
+  yield HTML_END;
+}
 
 /** Reads what the store keeps and hands it to the pure report functions. */
 export class Reports {
@@ -19,19 +45,27 @@ export class Reports {
     return { mission, triggers, alerts };
   }
 
-  /** The mission's report in the format asked for; undefined for an unknown mission. */
-  async mission(missionId: string, format: ReportFormat): Promise<{ type: string; body: MissionReport | string } | undefined> {
+  /** The mission's report in the format asked for, JSON and HTML as streams; undefined for an unknown mission. */
+  async mission(missionId: string, format: ReportFormat): Promise<{ type: string; body: Readable | string } | undefined> {
     const [records, log] = await Promise.all([this.#records(missionId), this.store.readLog(missionId)]);
     if (!records) return undefined;
-    const report = missionReport(records, log);
+    await nextTurn();
+    const summary = reportSummary(records);
     switch (format) {
-      case 'json':
-        return { type: 'application/json; charset=utf-8', body: report };
       case 'csv':
-        return { type: 'text/csv; charset=utf-8', body: driversAsCsv(report) };
+        return { type: 'text/csv; charset=utf-8', body: driversAsCsv(summary) };
+      case 'json':
+        return {
+          type: 'application/json; charset=utf-8',
+          body: Readable.from(asJson(summary, new Timeline(records.mission, records.triggers, log))),
+        };
       case 'html': {
         const points = gapPoints(cueOutcomes(records.triggers, records.alerts));
-        return { type: 'text/html; charset=utf-8', body: reportHtml(report, points, records.mission.settings.thresholds.default) };
+        const head = htmlUpToTimeline(summary, points, records.mission.settings.thresholds.default);
+        return {
+          type: 'text/html; charset=utf-8',
+          body: Readable.from(asHtml(head, new Timeline(records.mission, records.triggers, log))),
+        };
       }
     }
   }

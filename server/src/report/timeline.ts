@@ -95,14 +95,29 @@ function sentence(entry: LogEntry, names: Names, mission: Mission): string {
   }
 }
 
-/** Every log event in order, each told as a sentence. */
-export function timeline(mission: Mission, triggers: readonly TriggerRecord[], log: readonly LogEntry[]): TimelineEntry[] {
-  const names = new Names(mission, triggers, log);
-  return log.map((entry) => ({
-    at: entry.at,
-    kind: entry.kind,
-    text: sentence(entry, names, mission),
-    ...(entry.memberId === undefined ? {} : { memberId: entry.memberId }),
-    ...(entry.triggerId === undefined ? {} : { triggerId: entry.triggerId }),
-  }));
+/** Every log event in order, each told as a sentence; in slices, so a long mission's can be told a part at a time. */
+export class Timeline {
+  readonly #names: Names;
+
+  constructor(
+    private readonly mission: Mission,
+    triggers: readonly TriggerRecord[],
+    private readonly log: readonly LogEntry[],
+  ) {
+    this.#names = new Names(mission, triggers, log);
+  }
+
+  get length(): number {
+    return this.log.length;
+  }
+
+  entries(from = 0, to = this.log.length): TimelineEntry[] {
+    return this.log.slice(from, to).map((entry) => ({
+      at: entry.at,
+      kind: entry.kind,
+      text: sentence(entry, this.#names, this.mission),
+      ...(entry.memberId === undefined ? {} : { memberId: entry.memberId }),
+      ...(entry.triggerId === undefined ? {} : { triggerId: entry.triggerId }),
+    }));
+  }
 }

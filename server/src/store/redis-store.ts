@@ -26,6 +26,9 @@ const scripts = {
   setIfRev: new Script(SET_IF_REV),
 };
 
+/** Log lines per read of a long list (a tenth as many triggers, which are larger). */
+const READ_PAGE = 1000;
+
 /** How often a change is retried when another writer (another node) changed the record first. */
 const MAX_CHANGE_ATTEMPTS = 16;
 
@@ -324,7 +327,11 @@ export class RedisStore implements Store {
 
   async missionTriggers(missionId: string) {
     const ids = await this.#redis.lrange(this.#keys.missionTriggers(missionId), 0, -1);
-    return this.#triggersByIds(ids);
+    // Page by page: thousands of replies parsed at once would hold this node's event loop (and its relay) for long.
+    const triggers: TriggerRecord[] = [];
+    for (let from = 0; from < ids.length; from += READ_PAGE / 10)
+      triggers.push(...(await this.#triggersByIds(ids.slice(from, from + READ_PAGE / 10))));
+    return triggers;
   }
 
   async #triggersByIds(ids: string[]): Promise<TriggerRecord[]> {
@@ -417,7 +424,12 @@ export class RedisStore implements Store {
   }
 
   async readLog(missionId: string) {
-    const lines = await this.#redis.lrange(this.#keys.log(missionId), 0, -1);
-    return lines.map((line) => JSON.parse(line) as LogEntry);
+    // In pages, as for the triggers: a long mission's log is tens of thousands of lines.
+    const entries: LogEntry[] = [];
+    for (let from = 0; ; from += READ_PAGE) {
+      const lines = await this.#redis.lrange(this.#keys.log(missionId), from, from + READ_PAGE - 1);
+      for (const line of lines) entries.push(JSON.parse(line) as LogEntry);
+      if (lines.length < READ_PAGE) return entries;
+    }
   }
 }
