@@ -87,7 +87,7 @@ async function person(body: object) {
   return created.body.personId as string;
 }
 
-describe('after-action report (PROTOCOL.md §8)', () => {
+describe('after-action report (docs/PROTOCOL.md §8)', () => {
   let missionA: string;
   let alice: string;
   let bob: string;

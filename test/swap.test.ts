@@ -29,7 +29,7 @@ async function standbyDriver(callsign: string, roles = ['driver']) {
   return created.body.personId as string;
 }
 
-describe('swapping a driver (PROTOCOL.md §9)', () => {
+describe('swapping a driver (docs/PROTOCOL.md §9)', () => {
   it('mid-mission with a cue open: the new driver gets it once with its own seq; the old tablet is cut off; the old recipient is replaced', async () => {
     // A threshold no answer here comes near, even on a loaded machine: no live hesitation enters the script.
     const mission = await createMission(hub, { members: STANDARD_MEMBERS, settings: { thresholds: { default: 10_000 } } });
@@ -165,7 +165,7 @@ describe('swapping a driver (PROTOCOL.md §9)', () => {
   });
 });
 
-describe('a new link for a member (PROTOCOL.md §6)', () => {
+describe('a new link for a member (docs/PROTOCOL.md §6)', () => {
   it('issues a new token; the old one dies and its sockets close', async () => {
     const mission = await createMission(hub, { members: STANDARD_MEMBERS });
     const old = await connect(hub, mission.members['DRV-1']!.token);
@@ -190,7 +190,7 @@ describe('a new link for a member (PROTOCOL.md §6)', () => {
   });
 });
 
-describe('the missions list (PROTOCOL.md §6)', () => {
+describe('the missions list (docs/PROTOCOL.md §6)', () => {
   it('lists newest first with counts, filtered by status, limited', async () => {
     const a = await createMission(hub, { members: STANDARD_MEMBERS, start: false });
     const b = await createMission(hub, { members: [{ callsign: 'LEAD', role: 'lead' }] });

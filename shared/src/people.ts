@@ -4,7 +4,7 @@ import { MissionStatus } from './mission.ts';
 import { Callsign, MemberId, ServerTime, ShortText, VehicleId } from './primitives.ts';
 import { Role } from './roles.ts';
 
-// ---------------------------------------------------------------- people (PROTOCOL.md §1, §6, v1.1)
+// ---------------------------------------------------------------- people (docs/PROTOCOL.md §1, §6, v1.1)
 
 export const PersonId = z.string().min(1).max(64);
 

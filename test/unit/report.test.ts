@@ -53,7 +53,7 @@ function cue(
   };
 }
 
-describe('report figures (PROTOCOL.md §8)', () => {
+describe('report figures (docs/PROTOCOL.md §8)', () => {
   it('takes nearest-rank percentiles: the ⌈q·n⌉-th smallest gap', () => {
     const thirty = Array.from({ length: 30 }, (_, i) => (30 - i) * 100);
     // ⌈0.9 · 30⌉ = 27 exactly (0.9 · 30 in floating point is 27.000000000000004).
@@ -157,7 +157,7 @@ describe('report figures (PROTOCOL.md §8)', () => {
   });
 });
 
-describe('the replaced state (PROTOCOL.md §3, §9)', () => {
+describe('the replaced state (docs/PROTOCOL.md §3, §9)', () => {
   it('is final, reachable from any state but answered and expired, and does not count in a trigger status', () => {
     for (const from of ['pending', 'undelivered', 'delivered', 'hesitation'] as const) expect(timing.canMove(from, 'replaced')).toBe(true);
     for (const from of ['answered', 'expired'] as const) expect(timing.canMove(from, 'replaced')).toBe(false);

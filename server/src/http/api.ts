@@ -43,7 +43,7 @@ const PersonParams = z.object({ personId: z.string().min(1).max(64) });
 const LogQuery = z.object({ format: z.enum(['json', 'csv']).default('json') });
 const ReportQuery = z.object({ format: z.enum(['json', 'csv', 'html']).default('json') });
 
-/** PROTOCOL.md §6. Every refusal answers `{ error: { code, message, issues? } }` and, within a mission, is logged. */
+/** docs/PROTOCOL.md §6. Every refusal answers `{ error: { code, message, issues? } }` and, within a mission, is logged. */
 export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   const fail = async (reply: FastifyReply, refusal: Refusal, missionId?: string, actor?: HttpActor) => {
     const { request } = reply;

@@ -11,7 +11,7 @@ export interface PeopleFilter {
   sort?: 'friction' | undefined;
 }
 
-/** The people directory (PROTOCOL.md §1, §6, v1.1): kept across missions, with their figures from every one. */
+/** The people directory (docs/PROTOCOL.md §1, §6, v1.1): kept across missions, with their figures from every one. */
 export class People {
   constructor(
     private readonly store: Store,

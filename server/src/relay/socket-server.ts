@@ -35,7 +35,7 @@ import type { Store } from '../store/store.ts';
 import { type ClientEventHandler, type ClientEventHandlers, clientEventHandlers } from './client-events.ts';
 import type { Relay } from './relay.ts';
 
-/** PROTOCOL.md §4: payloads over 64 kB are refused by the transport. */
+/** docs/PROTOCOL.md §4: payloads over 64 kB are refused by the transport. */
 export const MAX_PAYLOAD_BYTES = 64 * 1024;
 
 export interface SocketData {
@@ -241,7 +241,7 @@ export function serveSessions(io: LockstepIo, deps: SessionDeps): void {
 }
 
 /**
- * The one wrapper every client event goes through, in the order of PROTOCOL.md §4:
+ * The one wrapper every client event goes through, in the order of docs/PROTOCOL.md §4:
  * rate limit → the role may send it → the payload parses → the handler's own checks.
  * Every event is answered when it carries a callback; every refusal is counted and logged.
  */

@@ -1,7 +1,7 @@
 import type { Alert, GapSummary } from '@lockstep/shared';
 import type { RecipientRecord, TriggerRecord } from '../rules/trigger-record.ts';
 
-/** The counts of PROTOCOL.md §8 over a set of recipients of cues, and the answered gaps behind `gapMs`. */
+/** The counts of docs/PROTOCOL.md §8 over a set of recipients of cues, and the answered gaps behind `gapMs`. */
 export interface Tally {
   cues: number;
   answered: number;

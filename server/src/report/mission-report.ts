@@ -78,7 +78,7 @@ export function scheduleFigures(legs: readonly Leg[], outcomes: readonly CueOutc
 
 export type ReportSummary = Omit<MissionReport, 'timeline'>;
 
-/** PROTOCOL.md §8, the after-action report of one mission but its timeline (figures so far while it is active). */
+/** docs/PROTOCOL.md §8, the after-action report of one mission but its timeline (figures so far while it is active). */
 export function reportSummary(records: MissionRecords, legs: readonly Leg[] = legsOf(records.mission)): ReportSummary {
   const { mission, triggers, alerts } = records;
   const outcomes = cueOutcomes(triggers, alerts);

@@ -42,7 +42,7 @@ class Names {
   }
 }
 
-/** One sentence a person reads, per kind of log entry (PROTOCOL.md §8). */
+/** One sentence a person reads, per kind of log entry (docs/PROTOCOL.md §8). */
 function sentence(entry: LogEntry, names: Names, mission: Mission): string {
   const who = names.member(entry.memberId);
   const d = entry.data;

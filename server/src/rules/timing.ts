@@ -4,7 +4,7 @@ import { refuse, type Result, accept } from '../refusal.ts';
 import type { RecipientRecord, TriggerRecord } from './trigger-record.ts';
 
 /**
- * PROTOCOL.md §3: a recipient's state only moves forward along this order; `expired` and (§9)
+ * docs/PROTOCOL.md §3: a recipient's state only moves forward along this order; `expired` and (§9)
  * `replaced` end it from any state but `answered`, and nothing leaves them.
  */
 const FORWARD: Readonly<Record<RecipientState, number>> = {
@@ -28,7 +28,7 @@ export function canMove(from: RecipientState, to: RecipientState): boolean {
 export const isOpen = (state: RecipientState) => !isFinal(state);
 
 /**
- * PROTOCOL.md §3, a trigger's status; `replaced` recipients do not count (their cue went on to
+ * docs/PROTOCOL.md §3, a trigger's status; `replaced` recipients do not count (their cue went on to
  * the new driver). A trigger whose target had no driver counts as undelivered.
  */
 export function triggerStatus(all: readonly Pick<Recipient, 'state'>[]): TriggerStatus {
@@ -65,7 +65,7 @@ export interface GapInputs {
 }
 
 /**
- * PROTOCOL.md §3: the gap on the device's own clock when it is plausible, so no clock
+ * docs/PROTOCOL.md §3: the gap on the device's own clock when it is plausible, so no clock
  * offset enters it; otherwise what the server saw between receipt and answer.
  */
 export function responseGap(inputs: GapInputs): { gapMs: number; gapSource: GapSource } {
@@ -144,7 +144,7 @@ export interface AnswerOutcome extends Transition {
 }
 
 /**
- * The driver's answer. Checks in the order of PROTOCOL.md §4: not addressed to this member → not_found;
+ * The driver's answer. Checks in the order of docs/PROTOCOL.md §4: not addressed to this member → not_found;
  * stale or expired → expired; answered already → conflict.
  */
 export function recordAnswer(
