@@ -47,6 +47,7 @@ async function seedLongMission(redisUrl: string, prefix: string): Promise<string
       offlineGraceMs: 3000,
       overload: { count: 4, windowMs: 10_000 },
       silenceMs: 5000,
+      scheduleDriftMs: 60_000,
     },
     createdAt: startedAt - 60_000,
     startedAt,

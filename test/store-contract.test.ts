@@ -67,6 +67,7 @@ function storeContract(name: string, open: () => { store: Store; outage?: Outage
         offlineGraceMs: 3000,
         overload: { count: 4, windowMs: 10_000 },
         silenceMs: 5000,
+        scheduleDriftMs: 60_000,
       },
       createdAt: 1,
     });

@@ -197,6 +197,7 @@ const ALERT_WORDS: Readonly<Record<Alert['kind'], string>> = {
   overload: 'OVERLOAD',
   silence: 'SILENCE',
   'plan-unacked': 'PLAN NOT ACKED',
+  'schedule-drift': 'BEHIND SCHEDULE',
 };
 
 function alertRows(mission: Mission | undefined): HTMLElement[] {

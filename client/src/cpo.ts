@@ -152,6 +152,7 @@ const ALERT_WORDS: Readonly<Record<Alert['kind'], string>> = {
   overload: 'overloaded',
   silence: 'threat reported, no trigger',
   'plan-unacked': 'has not acknowledged the plan',
+  'schedule-drift': 'behind schedule',
 };
 
 function alarm(alert: Alert) {

@@ -151,7 +151,7 @@ export async function buildApp(config: AppConfig): Promise<LockstepApp> {
       .catch((error: unknown) => logger.error({ err: error, triggerId: cue.id }, 'receipt not recorded'));
   });
   const relay = new Relay({ store, fanout, gaps: responseGaps, alerts, clock, metrics, logger });
-  const missions = new Missions({ store, fanout, relay, clock, logger });
+  const missions = new Missions({ store, fanout, relay, alerts, clock, logger });
   /** Every deadline goes to the one service that handles its kind. */
   const fireDeadline = async (deadline: Deadline): Promise<void> => {
     switch (deadline.kind) {

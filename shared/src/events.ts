@@ -126,7 +126,16 @@ export type TriggerCue = z.infer<typeof TriggerCue>;
 
 // ---------------------------------------------------------------- alerts
 
-export const ALERT_KINDS = ['hesitation', 'undelivered', 'expired', 'offline', 'overload', 'silence', 'plan-unacked'] as const;
+export const ALERT_KINDS = [
+  'hesitation',
+  'undelivered',
+  'expired',
+  'offline',
+  'overload',
+  'silence',
+  'plan-unacked',
+  'schedule-drift',
+] as const;
 export const AlertKind = z.enum(ALERT_KINDS);
 export type AlertKind = z.infer<typeof AlertKind>;
 
@@ -139,6 +148,8 @@ export const Alert = z.object({
   triggerId: z.uuid().optional(),
   valueMs: z.number().int().optional(),
   thresholdMs: z.number().int().optional(),
+  /** `schedule-drift`: the leg marked late. */
+  leg: z.string().optional(),
   at: ServerTime,
   resolvedAt: ServerTime.optional(),
   resolvedBy: MemberId.optional(),
@@ -220,6 +231,7 @@ export const LOG_KINDS = [
   'plan.acked',
   'mission.started',
   'mission.ended',
+  'schedule.marked',
   'trigger.issued',
   'trigger.receipt',
   'trigger.answered',

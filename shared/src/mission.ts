@@ -39,6 +39,7 @@ export const MissionSettings = z
       .strictObject({ count: z.number().int().min(1).max(100), windowMs: ms(1000, 600_000) })
       .default({ count: 4, windowMs: 10_000 }),
     silenceMs: ms(1000, 60_000).default(5000),
+    scheduleDriftMs: ms(10_000, 3_600_000).default(60_000),
   })
   .prefault({});
 export type MissionSettings = z.output<typeof MissionSettings>;
@@ -74,6 +75,20 @@ export type PlanInput = z.infer<typeof PlanInput>;
 export const Plan = PlanInput.extend({ version: z.number().int().nonnegative() });
 export type Plan = z.infer<typeof Plan>;
 
+/** §10: a leg of the schedule as the mission carries it. */
+export const ScheduleLeg = z.object({
+  leg: z.string(),
+  plannedAt: ServerTime,
+  actualAt: ServerTime.optional(),
+  projectedAt: ServerTime,
+  driftMs: z.number().int(),
+});
+export type ScheduleLeg = z.infer<typeof ScheduleLeg>;
+
+/** `schedule:mark`: `at` defaults to the arrival. */
+export const ScheduleMark = z.strictObject({ leg: z.string().min(1).max(80), at: ServerTime.optional() });
+export type ScheduleMark = z.infer<typeof ScheduleMark>;
+
 const PerTypeMs = z.object({ default: z.number().int() }).catchall(z.number().int());
 
 /** The mission's public state: what `GET /api/missions/:id` answers and the `mission` event carries. */
@@ -92,7 +107,10 @@ export const Mission = z.strictObject({
     offlineGraceMs: z.number().int(),
     overload: z.strictObject({ count: z.number().int(), windowMs: z.number().int() }),
     silenceMs: z.number().int(),
+    scheduleDriftMs: z.number().int(),
   }),
+  /** §10: the plan's legs, when each actually happened once marked, and the drift cascading to the later ones. */
+  schedule: z.array(ScheduleLeg).optional(),
   createdAt: ServerTime,
   startedAt: ServerTime.optional(),
   endedAt: ServerTime.optional(),

@@ -16,6 +16,7 @@ const mission: Mission = {
     offlineGraceMs: 3000,
     overload: { count: 4, windowMs: 10_000 },
     silenceMs: 5000,
+    scheduleDriftMs: 60_000,
   },
   createdAt: 0,
   startedAt: 0,

@@ -31,6 +31,8 @@ export interface LogData {
   'plan.acked': { version: number };
   'mission.started': { force: boolean; unacked: string[] };
   'mission.ended': Record<string, never>;
+  /** §10: when the leg actually happened, and its drift from the plan. */
+  'schedule.marked': { leg: string; at: number; driftMs: number };
   'trigger.issued': Pick<TriggerRecord, 'type' | 'params' | 'target' | 'thresholdMs' | 'staleAt'> & { recipients: string[] };
   'trigger.receipt': { shownAt: number | undefined; networkMs: number | undefined };
   'trigger.answered': {
@@ -78,6 +80,7 @@ export const logLine = {
   missionStarted: (at: number, by: string, force: boolean, unacked: string[]) =>
     line('mission.started', at, { force, unacked }, { memberId: by }),
   missionEnded: (at: number, by: string) => line('mission.ended', at, {}, { memberId: by }),
+  scheduleMarked: (at: number, by: string, data: LogData['schedule.marked']) => line('schedule.marked', at, data, { memberId: by }),
 
   triggerIssued: (at: number, trigger: TriggerRecord) =>
     line(

@@ -15,6 +15,8 @@ import {
   type Observation,
   type ObservationPost,
   type PlanInput,
+  type ScheduleLeg,
+  type ScheduleMark,
   type Snapshot,
 } from '@lockstep/shared';
 import type { Logger } from 'pino';
@@ -23,7 +25,9 @@ import type { Fanout } from '../fanout.ts';
 import { hashToken, newToken } from '../auth/tokens.ts';
 import type { Relay } from '../relay/relay.ts';
 import { accept, refuse, type Result } from '../refusal.ts';
+import { driftsTooFar, markLeg, scheduleOf } from '../rules/schedule.ts';
 import { isOpen } from '../rules/timing.ts';
+import { alertId, type Alerts } from '../alerts.ts';
 import { triggerState } from '../rules/triggers.ts';
 import type { Change, Store } from '../store/store.ts';
 import { logLine } from '../log/log-lines.ts';
@@ -51,6 +55,7 @@ export interface MissionsDeps {
   store: Store;
   fanout: Fanout;
   relay: Relay;
+  alerts: Alerts;
   clock: Clock;
   logger: Logger;
 }
@@ -60,11 +65,12 @@ export class Missions {
   private readonly store: Store;
   private readonly fanout: Fanout;
   private readonly relay: Relay;
+  private readonly alerts: Alerts;
   private readonly clock: Clock;
   private readonly logger: Logger;
 
   constructor(deps: MissionsDeps) {
-    ({ store: this.store, fanout: this.fanout, relay: this.relay, clock: this.clock, logger: this.logger } = deps);
+    ({ store: this.store, fanout: this.fanout, relay: this.relay, alerts: this.alerts, clock: this.clock, logger: this.logger } = deps);
   }
 
   async create(body: CreateMission): Promise<Mission> {
@@ -78,6 +84,7 @@ export class Missions {
       plan: { version: 0, routes: [] },
       planAcks: {},
       settings: body.settings satisfies MissionSettings,
+      schedule: [],
       createdAt: now,
     };
     await this.store.createMission(mission, [logLine.missionCreated(now, mission)]);
@@ -233,7 +240,7 @@ export class Missions {
       if (mission.status === 'ended') return refuse('conflict', 'the mission has ended');
       const version = mission.plan.version + 1;
       return accept({
-        next: { ...mission, plan: { ...plan, version } },
+        next: { ...mission, plan: { ...plan, version }, schedule: scheduleOf({ plan: { ...plan, version }, schedule: mission.schedule }) },
         log: [
           logLine.planChanged(
             now,
@@ -257,6 +264,34 @@ export class Missions {
         log: [logLine.planAcked(now, member.memberId, version)],
       });
     });
+  }
+
+  /**
+   * `schedule:mark` (§10): when a leg actually happened. The drift cascades to the later legs on
+   * the mission (a `mission` event); a leg later than `scheduleDriftMs` raises `schedule-drift`, once.
+   */
+  async markSchedule(member: Member, missionId: string, mark: ScheduleMark): Promise<Result<ScheduleLeg[]>> {
+    let marked: ScheduleLeg | undefined;
+    const changed = await this.#change(missionId, (mission, now) => {
+      const outcome = markLeg(mission, mark, now);
+      if (!outcome.ok) return outcome;
+      marked = outcome.value.marked;
+      return accept({
+        next: { ...mission, schedule: outcome.value.schedule },
+        log: [logLine.scheduleMarked(now, member.memberId, { leg: marked.leg, at: marked.actualAt ?? now, driftMs: marked.driftMs })],
+      });
+    });
+    if (!changed.ok) return changed;
+    if (marked && driftsTooFar(changed.value, marked)) {
+      await this.alerts.raise(alertId('schedule-drift', missionId, marked.leg), {
+        kind: 'schedule-drift',
+        missionId,
+        leg: marked.leg,
+        valueMs: marked.driftMs,
+        thresholdMs: changed.value.settings.scheduleDriftMs,
+      });
+    }
+    return accept(changed.value.schedule ?? []);
   }
 
   /** Drivers who have not acked the plan in force. */

@@ -1,5 +1,6 @@
 import type { Alert, DriverFigures, LogEntry, Mission, MissionReport, ReportLeg } from '@lockstep/shared';
 import type { TriggerRecord } from '../rules/trigger-record.ts';
+import { scheduleOf } from '../rules/schedule.ts';
 import { cueOutcomes, figures, lostOn, tally, type CueOutcome } from './figures.ts';
 import { Timeline } from './timeline.ts';
 
@@ -17,9 +18,9 @@ export interface Leg {
   actualAt?: number | undefined;
 }
 
-/** The legs of the plan's schedule; marks come with the schedule on the mission (§10) once it carries them. */
+/** The legs of the plan's schedule, with the marks the mission carries (§10). */
 export function legsOf(mission: Mission): Leg[] {
-  return (mission.plan.schedule ?? []).map(({ leg, plannedAt }) => ({ leg, plannedAt }));
+  return scheduleOf(mission).map(({ leg, plannedAt, actualAt }) => ({ leg, plannedAt, actualAt }));
 }
 
 /** Each driver (one member: a swapped-out driver and the new one stay apart), in roster order, then any no longer on it. */

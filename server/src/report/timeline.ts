@@ -66,6 +66,10 @@ function sentence(entry: LogEntry, names: Names, mission: Mission): string {
       return `${who} started the mission${d.force && Array.isArray(d.unacked) && d.unacked.length ? ` with ${d.unacked.length} drivers not yet on the current plan` : ''}`;
     case 'mission.ended':
       return `${who} ended the mission`;
+    case 'schedule.marked': {
+      const drift = typeof d.driftMs === 'number' ? Math.round(d.driftMs / 1000) : 0;
+      return `${who} marked leg "${String(d.leg)}" done, ${drift === 0 ? 'on time' : `${Math.abs(drift)} s ${drift > 0 ? 'late' : 'early'}`}`;
+    }
     case 'trigger.issued':
       return `${who} fired ${names.cue(entry)} to ${names.target(d.target)}`;
     case 'trigger.receipt':

@@ -11,6 +11,9 @@ export function maySend(role: Role, event: ClientEventName): boolean {
       return authority.receivesCues;
     case 'alert:resolve':
       return authority.resolvesAlerts;
+    case 'schedule:mark':
+      // lead, cpo and ops: the ones who watch the whole mission (an acting lead is one of them).
+      return authority.watches;
     case 'observation:post':
     case 'plan:ack':
     case 'mission:snapshot':
