@@ -4,7 +4,7 @@ import './styles/base.css';
 import './styles/board.css';
 import { appRoot, button, frameScheduler, h, patchChildren, svg } from './dom.ts';
 import { ALARM_STATES, clockTime, formatGap, routeName, vehicleCallsign } from './format.ts';
-import { openConnection, type ConnectionState } from './lockstep-client.ts';
+import { fetchAsMember, openConnection, type ConnectionState } from './lockstep-client.ts';
 import { MissionWatch } from './watch.ts';
 
 /**
@@ -52,7 +52,10 @@ const missionStatus = h('div', {});
 const threshold = h('div', { class: 'muted' });
 const link = h('div', { role: 'status' });
 const clock = h('div', { class: 'clock' });
-const header = h('header', { class: 'top' }, title, missionStatus, threshold, h('div', { class: 'spacer' }), link, clock);
+/** Once the mission has ended: its after-action report, fetched with the board's token (a plain link could not carry it). */
+const reportLink = h('a', { class: 'report-link', target: '_blank', rel: 'noopener', hidden: true }, 'AFTER-ACTION REPORT');
+let reportFor: string | undefined;
+const header = h('header', { class: 'top' }, title, missionStatus, threshold, reportLink, h('div', { class: 'spacer' }), link, clock);
 const vehicles = h('div', { class: 'vehicles' });
 const team = h('div', { class: 'team' });
 const triggers = h('div', { class: 'triggers' });
@@ -99,9 +102,24 @@ function renderHeader(mission: Mission | undefined) {
   missionStatus.textContent = mission?.status.toUpperCase() ?? '';
   threshold.hidden = !mission;
   threshold.textContent = mission ? `threshold ${formatGap(mission.settings.thresholds.default)}` : '';
+  if (mission?.status === 'ended' && reportFor !== mission.id) linkReport(mission.id);
   link.className = `link link-${connection}`;
   link.textContent = words[connection];
   clock.textContent = clockTime(Date.now());
+}
+
+function linkReport(missionId: string) {
+  reportFor = missionId;
+  fetchAsMember(`/api/missions/${encodeURIComponent(missionId)}/report?format=html`)
+    .then(async (response) => {
+      // A refusal stands (this board may not read reports); only a lost request is tried again.
+      if (!response.ok) return;
+      reportLink.setAttribute('href', URL.createObjectURL(await response.blob()));
+      reportLink.hidden = false;
+    })
+    .catch(() => {
+      reportFor = undefined;
+    });
 }
 
 function panel(title: string, ...children: Node[]): HTMLElement {

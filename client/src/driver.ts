@@ -32,6 +32,10 @@ const cues = new DriverCues({ shelf: shelf(sessionStorage, 'lockstep.driver', is
 
 let mission: Mission | undefined;
 let vehicleId: string | undefined;
+let selfId: string | undefined;
+/** §9: this tablet's driver was swapped out; its token is dead. Kept across a reload, which would otherwise show only "link refused". */
+const swappedOut = shelf(sessionStorage, 'lockstep.driver.replaced', (v): v is string => typeof v === 'string');
+let replacedFrom: string | undefined = swappedOut.load();
 let connection: ConnectionState = 'connecting';
 let reasonsOpen = false;
 let onScreenId: string | undefined;
@@ -93,6 +97,7 @@ if (conn) {
   });
   conn.socket.on('mission', (next) => {
     mission = next;
+    noteReplacement();
     scheduleRender();
   });
   conn.onState((state) => {
@@ -102,6 +107,8 @@ if (conn) {
   conn.onSnapshot((snapshot, { self, requestedAt }) => {
     mission = snapshot.mission;
     if (self?.vehicleId) vehicleId = self.vehicleId;
+    selfId = self?.memberId;
+    noteReplacement();
     const open = new Set<string>();
     for (const item of snapshot.triggers) {
       if (!('seq' in item)) continue;
@@ -112,6 +119,14 @@ if (conn) {
     scheduleRender();
   });
 }
+/** The mission says this member was replaced: the tablet says so plainly, instead of an error when the socket closes. */
+function noteReplacement() {
+  const self = mission?.members.find((m) => m.memberId === selfId);
+  if (self?.replacedAt === undefined || !vehicleId) return;
+  replacedFrom = vehicleCallsign(mission, vehicleId);
+  swappedOut.save(replacedFrom);
+}
+
 armAudioOnFirstGesture(() => scheduleRender());
 keepAwake();
 setInterval(() => {
@@ -184,7 +199,20 @@ const cueScreen = h('section', { role: 'alertdialog' }, cueLabelEl, cueMeta, fir
 
 if (!conn) root.replaceChildren(banner);
 
+const replacedTitle = h('div', { class: 'replaced-title' });
+const replacedScreen = h(
+  'section',
+  { class: 'replaced', role: 'status', 'aria-label': 'No longer driving' },
+  replacedTitle,
+  h('div', { class: 'muted' }, 'Another driver has taken over this vehicle. Cues no longer come to this tablet.'),
+);
+
 function render() {
+  if (replacedFrom !== undefined) {
+    replacedTitle.textContent = `YOU ARE NO LONGER DRIVING ${replacedFrom}`;
+    if (root.firstElementChild !== replacedScreen) root.replaceChildren(replacedScreen);
+    return;
+  }
   const onScreen = cues.onScreen();
   if (onScreen?.cue.id !== onScreenId) {
     if (onScreen && onScreenId !== undefined) {
