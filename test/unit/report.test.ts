@@ -174,7 +174,7 @@ describe('the replaced state (docs/PROTOCOL.md §3, §9)', () => {
       ['d1', 'replaced', 1],
       ['d2', 'pending', 0],
     ]);
-    const late = timing.recordAnswer(trigger, 'd1', { triggerId: open.id, response: 'ack', respondedAt: 5 }, undefined, 2500);
+    const late = timing.recordAnswer(trigger, 'd1', { triggerId: open.id, response: 'ack', respondedAt: 5 }, 2500);
     expect(!late.ok && late.refusal.code).toBe('not_found');
     // Not once more, not after it went stale, not once answered.
     expect(timing.handOverCue(trigger, 'd1', { memberId: 'd3', callsign: 'X', vehicleId: 'v1' }, 2000).changed).toEqual([]);
