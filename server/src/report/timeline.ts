@@ -1,7 +1,9 @@
 import { TRIGGER_CATALOGUE, type LogEntry, type LogKind, type Mission, type TimelineEntry, type TriggerType } from '@lockstep/shared';
 import type { TriggerRecord } from '../rules/trigger-record.ts';
 
-const seconds = (ms: unknown) => (typeof ms === 'number' ? `${(ms / 1000).toFixed(1)} s` : 'an unknown time');
+/** As the screens write it: a gap the server's clock measured (the device's was implausible) reads "≈ 1.2 s". */
+const seconds = (ms: unknown, source?: unknown) =>
+  typeof ms === 'number' ? `${source === 'server' ? '≈ ' : ''}${(ms / 1000).toFixed(1)} s` : 'an unknown time';
 const str = (value: unknown) => (typeof value === 'string' ? value : undefined);
 
 /** Who and what the sentences name: callsigns of members (also those since revoked), vehicles and cues. */
@@ -21,7 +23,9 @@ class Names {
   }
 
   member(memberId: string | undefined): string {
-    if (memberId === undefined || memberId === 'admin') return 'An administrator';
+    // Lines without a member are the server's own (a withdrawal, a plan-unacked alert resolved by the ack).
+    if (memberId === undefined) return 'The system';
+    if (memberId === 'admin') return 'An administrator';
     return this.#members.get(memberId) ?? 'A former member';
   }
 
@@ -76,10 +80,10 @@ function sentence(entry: LogEntry, names: Names, mission: Mission): string {
       return `${names.cue(entry)} appeared on ${who}'s tablet`;
     case 'trigger.answered': {
       const late = d.hesitation === true ? ' — a hesitation' : '';
-      if (d.reason === 'say-again') return `${who} asked to say again ${names.cue(entry)} after ${seconds(d.gapMs)}${late}`;
+      if (d.reason === 'say-again') return `${who} asked to say again ${names.cue(entry)} after ${seconds(d.gapMs, d.gapSource)}${late}`;
       if (d.response === 'unable')
-        return `${who} answered UNABLE (${String(d.reason)}) to ${names.cue(entry)} in ${seconds(d.gapMs)}${late}`;
-      return `${who} answered ACK in ${seconds(d.gapMs)}${late}`;
+        return `${who} answered UNABLE (${String(d.reason)}) to ${names.cue(entry)} in ${seconds(d.gapMs, d.gapSource)}${late}`;
+      return `${who} answered ACK in ${seconds(d.gapMs, d.gapSource)}${late}`;
     }
     case 'trigger.expired':
       return `${names.cue(entry)} went stale before ${who} answered it`;
@@ -89,6 +93,7 @@ function sentence(entry: LogEntry, names: Names, mission: Mission): string {
       return `Alert: ${String(d.kind)}${about}${value}`;
     }
     case 'alert.resolved':
+      if (d.withdrawn === true) return `The ${String(d.kind)} alert was withdrawn: the answer came within the threshold`;
       return `${who} resolved the ${String(d.kind)} alert${typeof d.note === 'string' && d.note ? `: "${d.note}"` : ''}`;
     case 'presence':
       return `${who} went ${String(d.state)}`;
