@@ -146,8 +146,15 @@ export class JournaledStore implements Store {
 
   /** A swap (§9) is made over HTTP and waits for Redis like every other roster change. */
   async handOverCue(triggerId: string, change: Change<TriggerRecord>) {
-    const changed = await this.#redisOnly('handing a cue over', () => this.#redis.handOverCue(triggerId, change));
-    if (changed.ok) await this.#mirror.keepTrigger(changed.value);
+    let deadlines: DeadlineChanges = {};
+    const capturing: Change<TriggerRecord> = (current) => {
+      const outcome = change(current);
+      deadlines = outcome.ok && outcome.value.next !== current ? (outcome.value.deadlines ?? {}) : {};
+      return outcome;
+    };
+    const changed = await this.#redisOnly('handing a cue over', () => this.#redis.handOverCue(triggerId, capturing));
+    // Mirrored with its deadlines, so the new driver's cue goes on through an outage that starts later.
+    if (changed.ok) await this.#mirror.keepTrigger(changed.value, deadlines);
     return changed;
   }
 
