@@ -106,6 +106,14 @@ apply_deadlines(KEYS[4], first + 1 + logged)
 return out
 `;
 
+/** KEYS: record, index list. ARGV: id, doc → 1 created, 0 existed. A record outside any mission: no log. */
+export const CREATE_UNLOGGED = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'rev', 1, 'doc', ARGV[2])
+redis.call('RPUSH', KEYS[2], ARGV[1])
+return 1
+`;
+
 /** KEYS: record. ARGV: expected rev, doc → new rev, or -1 when another writer got there first. */
 export const SET_IF_REV = `
 local rev = tonumber(redis.call('HGET', KEYS[1], 'rev') or '0')

@@ -7,6 +7,7 @@ import {
   CLAIM_DEADLINES,
   COMPARE_AND_SET,
   CREATE,
+  CREATE_UNLOGGED,
   HAND_OVER_CUE,
   ISSUE_TRIGGER,
   SAVE_PRESENCE,
@@ -24,6 +25,7 @@ const scripts = {
   claimDeadlines: new Script(CLAIM_DEADLINES),
   handOverCue: new Script(HAND_OVER_CUE),
   setIfRev: new Script(SET_IF_REV),
+  createUnlogged: new Script(CREATE_UNLOGGED),
 };
 
 /** Log lines per read of a long list (a tenth as many triggers, which are larger). */
@@ -193,11 +195,12 @@ export class RedisStore implements Store {
   }
 
   async createPerson(person: Person) {
-    await this.#redis
-      .multi()
-      .hset(this.#keys.person(person.personId), { rev: '1', doc: JSON.stringify(person) })
-      .rpush(this.#keys.peopleIndex(), person.personId)
-      .exec();
+    // A script, not MULTI: a transaction's queued commands leave unhandled rejections when Redis times out.
+    await scripts.createUnlogged.run(
+      this.#redis,
+      [this.#keys.person(person.personId), this.#keys.peopleIndex()],
+      [person.personId, JSON.stringify(person)],
+    );
   }
 
   async getPerson(personId: string) {
