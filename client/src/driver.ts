@@ -252,7 +252,9 @@ function render() {
     verdictTitle.textContent = answer.title;
     verdictText.textContent = answer.text;
     renderBanner();
-    if (root.lastElementChild !== verdict) root.replaceChildren(banner, verdict);
+    // Swapped out, the dead link is expected: no red "link refused" over the statement.
+    const shown = replacedFrom === undefined ? [banner, verdict] : [verdict];
+    if (root.lastElementChild !== verdict || root.childElementCount !== shown.length) root.replaceChildren(...shown);
     return;
   }
   const onScreen = cues.onScreen();
