@@ -251,6 +251,8 @@ describe('field-ready screens', () => {
     // A driver's link opened as a board moves to the driver's screen, token and all.
     const misplaced = await open(mission, 'DRV-2', 'board', 'tablet');
     await misplaced.page.waitForURL(/\/driver$/);
+    // The mission has a plan: the driver's screen is the briefing until it is acked.
+    await brief(misplaced);
     await misplaced.page.getByRole('region', { name: 'Standing by' }).getByText('BRAVO').waitFor();
   });
 
