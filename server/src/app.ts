@@ -15,6 +15,7 @@ import { registerClients } from './http/clients.ts';
 import { Metrics } from './metrics.ts';
 import { Missions } from './missions/missions.ts';
 import { PROTOCOL_PRESENCE, PresenceTracker, type PresenceTiming } from './presence/presence.ts';
+import { OUTBOUND_LIMIT_BYTES } from './relay/outbound-limit.ts';
 import { Relay } from './relay/relay.ts';
 import { MAX_PAYLOAD_BYTES, SocketFanout, authenticate, createIo, serveSessions, type LockstepIo } from './relay/socket-server.ts';
 import { JournaledStore } from './store/journaled-store.ts';
@@ -47,6 +48,8 @@ export interface AppConfig {
   /** Probe cadence; PROTOCOL.md's 3 s / 10 s unless a test needs it faster. */
   presence?: PresenceTiming;
   clock?: Clock;
+  /** Bytes a socket may leave unread before it is dropped; OUTBOUND_LIMIT_BYTES unless a test needs it smaller. */
+  outboundLimitBytes?: number;
 }
 
 export interface LockstepApp {
@@ -171,6 +174,7 @@ export async function buildApp(config: AppConfig): Promise<LockstepApp> {
     alerts,
     presence,
     fanout,
+    outboundLimitBytes: config.outboundLimitBytes ?? OUTBOUND_LIMIT_BYTES,
   });
 
   let ready = false;

@@ -6,6 +6,7 @@ import { mergeTriggers } from '../rules/timing.ts';
 import type { TriggerRecord } from '../rules/trigger-record.ts';
 import type { OutageJournal } from './outage-journal.ts';
 import type { RedisStore } from './redis-store.ts';
+import { viewFromReads, type MissionViewLimits } from './mission-view.ts';
 import type { Change, CredentialRef, DeadlineChanges, IssueOutcome, LogDraft, Store, StoredObservation } from './store.ts';
 
 /** How often a node in an outage checks whether Redis is back. */
@@ -224,6 +225,17 @@ export class JournaledStore implements Store {
           .filter((t) => t.missionId === missionId)
           .sort((a, b) => a.issuedAt - b.issuedAt)
           .slice(-limit),
+    );
+  }
+
+  async missionView(missionId: string, limits: MissionViewLimits) {
+    return this.#either(
+      async () => {
+        const view = await this.store.missionView(missionId, limits);
+        if (view) this.#missions.set(missionId, view.mission);
+        return view;
+      },
+      () => viewFromReads(this, missionId, limits),
     );
   }
 

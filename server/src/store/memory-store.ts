@@ -1,6 +1,7 @@
 import type { Alert, LogEntry, Mission, Presence } from '@lockstep/shared';
 import { refuse, accept, type Result } from '../refusal.ts';
 import type { TriggerRecord } from '../rules/trigger-record.ts';
+import { viewFromReads, type MissionViewLimits } from './mission-view.ts';
 import type { Change, CredentialRef, DeadlineChanges, IssueOutcome, LogDraft, Store, StoredObservation } from './store.ts';
 
 interface MissionSlot {
@@ -152,6 +153,10 @@ export class MemoryStore implements Store {
 
   async recentTriggers(missionId: string, limit: number) {
     return copiesOf(this.#triggers, this.#slot(missionId)?.triggerIds.slice(-limit) ?? []);
+  }
+
+  async missionView(missionId: string, limits: MissionViewLimits) {
+    return viewFromReads(this, missionId, limits);
   }
 
   async raiseAlert(alert: Alert, log: LogDraft) {

@@ -2,7 +2,18 @@ import type { Alert, LogEntry, Mission, Presence } from '@lockstep/shared';
 import { Redis } from 'ioredis';
 import { accept, refuse, type Result } from '../refusal.ts';
 import type { TriggerRecord } from '../rules/trigger-record.ts';
-import { APPEND, CLAIM_DEADLINES, COMPARE_AND_SET, CREATE, ISSUE_TRIGGER, SAVE_PRESENCE, Script } from './redis-scripts.ts';
+import type { MissionView, MissionViewLimits } from './mission-view.ts';
+import {
+  APPEND,
+  CLAIM_DEADLINES,
+  COMPARE_AND_SET,
+  CREATE,
+  ISSUE_TRIGGER,
+  READ_MISSION_INDEX,
+  READ_RECORDS,
+  SAVE_PRESENCE,
+  Script,
+} from './redis-scripts.ts';
 import type { Change, CredentialRef, DeadlineChanges, IssueOutcome, LogDraft, Store, StoredObservation } from './store.ts';
 
 const scripts = {
@@ -12,7 +23,16 @@ const scripts = {
   append: new Script(APPEND),
   savePresence: new Script(SAVE_PRESENCE),
   claimDeadlines: new Script(CLAIM_DEADLINES),
+  readMissionIndex: new Script(READ_MISSION_INDEX),
+  readRecords: new Script(READ_RECORDS),
 };
+
+/** A Redis hash as HGETALL answers it inside a script: field, value, field, value... */
+function fieldsOf(pairs: string[]): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (let i = 0; i + 1 < pairs.length; i += 2) fields[pairs[i]!] = pairs[i + 1]!;
+  return fields;
+}
 
 /** How often a change is retried when another writer (another node) changed the record first. */
 const MAX_CHANGE_ATTEMPTS = 16;
@@ -233,6 +253,40 @@ export class RedisStore implements Store {
   async recentTriggers(missionId: string, limit: number) {
     const ids = await this.#redis.lrange(this.#keys.missionTriggers(missionId), -limit, -1);
     return this.#triggersByIds(ids);
+  }
+
+  /** Two round trips whatever the mission holds: the mission and its index lists, then every record they name. */
+  async missionView(missionId: string, limits: MissionViewLimits): Promise<MissionView | undefined> {
+    const [doc, triggerIds, alertIds, observationIds, presence] = (await scripts.readMissionIndex.run(
+      this.#redis,
+      [
+        this.#keys.mission(missionId),
+        this.#keys.missionTriggers(missionId),
+        this.#keys.missionAlerts(missionId),
+        this.#keys.missionObservations(missionId),
+        this.#keys.presence(missionId),
+      ],
+      [limits.triggers, limits.observations, limits.alertsAndPresence ? '1' : '0'],
+    )) as [string | null, string[], string[], string[], string[]];
+    if (doc === null) return undefined;
+    const keys = [
+      ...triggerIds.map((id) => this.#keys.trigger(id)),
+      ...alertIds.map((id) => this.#keys.alert(id)),
+      ...observationIds.map((id) => this.#keys.observation(id)),
+    ];
+    const hashes = keys.length ? ((await scripts.readRecords.run(this.#redis, keys, [])) as string[][]).map(fieldsOf) : [];
+    const stored = <T>(fields: Record<string, string>): Stored<T>[] =>
+      fields.doc && fields.rev ? [{ rev: Number(fields.rev), doc: JSON.parse(fields.doc) as T, fields }] : [];
+    const triggerHashes = hashes.slice(0, triggerIds.length);
+    const alertHashes = hashes.slice(triggerIds.length, triggerIds.length + alertIds.length);
+    const observationHashes = hashes.slice(triggerIds.length + alertIds.length);
+    return {
+      mission: JSON.parse(doc) as Mission,
+      triggers: triggerHashes.flatMap((h) => stored<TriggerRecord>(h).map(this.#decodeTrigger)),
+      alerts: alertHashes.flatMap((h) => stored<Alert>(h).map((s) => s.doc)),
+      presence: Object.values(fieldsOf(presence)).map((json) => JSON.parse(json) as Presence),
+      observations: observationHashes.flatMap((h) => stored<StoredObservation>(h).map((s) => s.doc)),
+    };
   }
 
   async raiseAlert(alert: Alert, log: LogDraft) {

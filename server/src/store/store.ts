@@ -1,6 +1,7 @@
 import type { Alert, LogEntry, LogKind, Mission, Observation, Presence } from '@lockstep/shared';
 import type { Result } from '../refusal.ts';
 import type { TriggerRecord } from '../rules/trigger-record.ts';
+import type { MissionView, MissionViewLimits } from './mission-view.ts';
 
 /** A mission-log entry before the store gives it its `seq`. */
 export interface LogDraft {
@@ -70,6 +71,12 @@ export interface Store {
   cuesAfter(memberId: string, afterSeq: number): Promise<TriggerRecord[]>;
   /** The mission's most recent triggers, oldest first. */
   recentTriggers(missionId: string, limit: number): Promise<TriggerRecord[]>;
+
+  /**
+   * What a snapshot is built from (the mission, its recent triggers and observations, and for a
+   * watcher its alerts and presence) in a bounded number of round trips, however many records.
+   */
+  missionView(missionId: string, limits: MissionViewLimits): Promise<MissionView | undefined>;
 
   /** Raises an alert once: false when an alert with this id was raised before. */
   raiseAlert(alert: Alert, log: LogDraft): Promise<boolean>;
