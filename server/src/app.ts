@@ -6,12 +6,13 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Alerts } from './alerts.ts';
-import { withoutToken } from './auth/tokens.ts';
+import { loggablePath } from './auth/tokens.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { Deadlines } from './deadlines.ts';
 import { ResponseGapTracker } from './gaps/response-gaps.ts';
 import { registerApi, registerErrorShape } from './http/api.ts';
 import { registerClients } from './http/clients.ts';
+import { addressOrigins } from './http/own-origins.ts';
 import { Metrics } from './metrics.ts';
 import { Missions } from './missions/missions.ts';
 import { PROTOCOL_PRESENCE, PresenceTracker, type PresenceTiming } from './presence/presence.ts';
@@ -42,6 +43,8 @@ export interface AppConfig {
   adminToken: string;
   /** Origins allowed to open a socket from a browser; undefined = the server's own origin. */
   allowedOrigins?: readonly string[] | undefined;
+  /** The server's own origin (LOCKSTEP_PUBLIC_URL); undefined = its loopback and interface addresses at its port. */
+  publicOrigin?: string | undefined;
   logger: Logger;
   /** The built clients; defaults to client/dist of this repository. */
   clientDir?: string;
@@ -105,7 +108,7 @@ export async function buildApp(config: AppConfig): Promise<LockstepApp> {
       : new MemoryStore();
 
   const fastifyLogger: FastifyBaseLogger = logger;
-  // Fastify's own request lines would carry ?token= in the URL: they are off, and logged below with the token masked.
+  // Fastify's own request lines would carry the query string, where a token may hide: they are off, and logged below by path alone.
   const http = Fastify({
     loggerInstance: fastifyLogger,
     logController: new LogController({ disableRequestLogging: true }),
@@ -114,12 +117,15 @@ export async function buildApp(config: AppConfig): Promise<LockstepApp> {
   });
   http.addHook('onResponse', async (request, reply) => {
     request.log.info(
-      { method: request.method, url: withoutToken(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      { method: request.method, url: loggablePath(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
       'request',
     );
   });
 
-  const io = createIo(http.server, { store, clock, metrics, logger, allowedOrigins: config.allowedOrigins });
+  // The server's own origin comes from its configuration or its own bound port, never from a request's Host.
+  let ownOrigins: readonly string[] = [];
+  const allowedOrigins = () => config.allowedOrigins ?? ownOrigins;
+  const io = createIo(http.server, { store, clock, metrics, logger, allowedOrigins });
   // Nodes on one Redis form one hub: rooms, broadcasts and cues cross nodes over pub/sub.
   const adapterClients = redis ? [redis.duplicate(), redis.duplicate()] : [];
   const [pubClient, subClient] = adapterClients;
@@ -160,13 +166,13 @@ export async function buildApp(config: AppConfig): Promise<LockstepApp> {
   const missions = new Missions(store, fanout, relay, clock, logger);
   const inFlight = new Set<Promise<unknown>>();
 
-  authenticate(io, { store, clock, metrics, logger, allowedOrigins: config.allowedOrigins });
+  authenticate(io, { store, clock, metrics, logger, allowedOrigins });
   serveSessions(io, {
     store,
     clock,
     metrics,
     logger,
-    allowedOrigins: config.allowedOrigins,
+    allowedOrigins,
     inFlight,
     relay,
     gaps: responseGaps,
@@ -216,6 +222,7 @@ export async function buildApp(config: AppConfig): Promise<LockstepApp> {
       await http.listen({ port, host });
       const address = http.server.address();
       const boundPort = typeof address === 'object' && address ? address.port : port;
+      ownOrigins = config.publicOrigin ? [config.publicOrigin] : addressOrigins(boundPort);
       return `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
     },
     close: () => http.close(),

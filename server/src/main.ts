@@ -18,7 +18,13 @@ const logger = pino({ level: config.logLevel, base: { service: 'lockstep' } });
 // A live operation outlives a stray promise: log it loudly, keep relaying.
 process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
 
-const app = await buildApp({ store: config.store, adminToken: config.adminToken, allowedOrigins: config.allowedOrigins, logger });
+const app = await buildApp({
+  store: config.store,
+  adminToken: config.adminToken,
+  allowedOrigins: config.allowedOrigins,
+  publicOrigin: config.publicOrigin,
+  logger,
+});
 const url = await app.listen(config.port, config.host);
 logger.info({ url, store: config.store.kind }, 'lockstep listening');
 if (config.store.kind === 'memory') {
@@ -32,10 +38,9 @@ const lanAddress = () =>
 
 /** The banner is for the person at the terminal, on stdout, not in the logs: it carries tokens. */
 function banner(links: DemoLinks | undefined) {
-  const bases = [
-    `http://localhost:${config.port}`,
-    ...(config.host === '0.0.0.0' && lanAddress() ? [`http://${lanAddress()}:${config.port}`] : []),
-  ];
+  const bases = config.publicOrigin
+    ? [config.publicOrigin]
+    : [`http://localhost:${config.port}`, ...(config.host === '0.0.0.0' && lanAddress() ? [`http://${lanAddress()}:${config.port}`] : [])];
   const lines = ['', `Lockstep is running (${config.store.kind} store).`];
   if (config.adminTokenGenerated) lines.push(`Admin token (generated): ${config.adminToken}`);
   if (links) {

@@ -30,10 +30,7 @@ export class SharedReads<T> {
     const forget = () => {
       if (this.#reads.get(key) === fresh) this.#reads.delete(key);
     };
-    fresh.value.then(
-      () => setTimeout(forget, this.windowMs).unref(),
-      forget,
-    );
+    fresh.value.then(() => setTimeout(forget, this.windowMs).unref(), forget);
     return fresh.value;
   }
 }

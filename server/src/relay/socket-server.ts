@@ -30,7 +30,15 @@ import type { PresenceTracker } from '../presence/presence.ts';
 import { recordRefusal } from '../record-refusal.ts';
 import { invalidPayload, refuse, type Refusal, type Result } from '../refusal.ts';
 import { maySend } from '../rules/authority.ts';
-import { MAX_SOCKETS_PER_MEMBER, MEMBER_LIMIT, SOCKET_LIMIT, eventCost, fullBucket, takeFromAll, type TokenBucket } from '../rules/rate-limit.ts';
+import {
+  MAX_SOCKETS_PER_MEMBER,
+  MEMBER_LIMIT,
+  SOCKET_LIMIT,
+  eventCost,
+  fullBucket,
+  takeFromAll,
+  type TokenBucket,
+} from '../rules/rate-limit.ts';
 import type { Store } from '../store/store.ts';
 import { type ClientEventHandler, type ClientEventHandlers, clientEventHandlers } from './client-events.ts';
 import { MemberSockets } from './member-sockets.ts';
@@ -73,15 +81,13 @@ export interface SocketDeps {
   clock: Clock;
   metrics: Metrics;
   logger: Logger;
-  /** Origins allowed to open a socket from a browser; undefined = the server's own origin. */
-  allowedOrigins: readonly string[] | undefined;
+  /** Origins allowed to open a socket from a browser: the configured list, else the server's own (known once it listens). */
+  allowedOrigins: () => readonly string[];
 }
 
 /** A browser's `Origin` must be allowed; native clients that send none rely on the token alone (§4). CORS does not cover WebSocket. */
-export function originAllowed(origin: string | undefined, host: string | undefined, allowed: readonly string[] | undefined): boolean {
-  if (!origin) return true;
-  if (allowed) return allowed.includes(origin);
-  return host !== undefined && (origin === `http://${host}` || origin === `https://${host}`);
+export function originAllowed(origin: string | undefined, allowed: readonly string[]): boolean {
+  return origin === undefined || allowed.includes(origin);
 }
 
 export function createIo(httpServer: HttpServer, deps: SocketDeps): LockstepIo {
@@ -90,7 +96,7 @@ export function createIo(httpServer: HttpServer, deps: SocketDeps): LockstepIo {
     transports: ['websocket'],
     maxHttpBufferSize: MAX_PAYLOAD_BYTES,
     serveClient: false,
-    allowRequest: (req, callback) => callback(null, originAllowed(req.headers.origin, req.headers.host, deps.allowedOrigins)),
+    allowRequest: (req, callback) => callback(null, originAllowed(req.headers.origin, deps.allowedOrigins())),
   });
 }
 
@@ -264,8 +270,7 @@ export function serveSessions(io: LockstepIo, deps: SessionDeps): void {
 /** An event name the contract does not know, as it may be logged: bounded, and never mistaken for one it knows. */
 const unknownEventName = (event: unknown) => `unknown: ${String(event).slice(0, 64)}`;
 
-const isClientEvent = (event: unknown): event is ClientEventName =>
-  typeof event === 'string' && Object.hasOwn(CLIENT_EVENTS, event);
+const isClientEvent = (event: unknown): event is ClientEventName => typeof event === 'string' && Object.hasOwn(CLIENT_EVENTS, event);
 
 type RefusalRecorder = ReturnType<typeof refusalRecorder>;
 
@@ -313,7 +318,10 @@ function admission(socket: LockstepSocket, deps: SessionDeps, refusals: RefusalR
       deps.clock.monotonic(),
     );
     if (!admitted) {
-      const { refusal } = refuse('rate_limited', 'too many events: at most 20 per second per socket, bursts of 40, and a budget per member');
+      const { refusal } = refuse(
+        'rate_limited',
+        'too many events: at most 20 per second per socket, bursts of 40, and a budget per member',
+      );
       refusals.rateLimited(request, refusal);
       return answer?.({ ok: false, error: refusal });
     }
