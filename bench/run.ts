@@ -4,6 +4,7 @@ import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { FleetRpc } from './fleet/plan.ts';
+import { FLOOD_SETTINGS, runFlood } from './flood.ts';
 import { BenchChild, killAllChildren } from './ipc.ts';
 import { DEVICES_PER_MISSION } from './missions.ts';
 import { summariseProfile } from './profile-summary.ts';
@@ -26,6 +27,7 @@ import { runScenario, SYSTEM_LABELS, SYSTEMS, type BenchSettings, type RunContex
  * `npm run bench [-- --quick] [-- --sizes 1000,5000] [-- --profile 5000] [-- --fleets K]`:
  * Lockstep side by side with a bare Socket.IO relay, at several numbers of connected devices,
  * on 127.0.0.1 only. --profile N writes a CPU profile of the Lockstep node's fire window at N devices.
+ * `--flood` runs only the flood scenario of issue #15 (bench/flood.ts) and prints its own table.
  */
 const { values: options } = parseArgs({
   options: {
@@ -33,6 +35,7 @@ const { values: options } = parseArgs({
     sizes: { type: 'string' },
     profile: { type: 'string' },
     fleets: { type: 'string', default: '2' },
+    flood: { type: 'boolean', default: false },
   },
 });
 
@@ -103,7 +106,20 @@ setTimeout(() => {
   process.exit(1);
 }, DEADLINE_MS[mode]).unref();
 
+/** The flood table alone: one node, one flooding member, another mission's relay quiet and under the flood. */
+async function floodOnly(): Promise<number> {
+  const loadBefore = loadavg()[0] ?? 0;
+  redis = await RedisServer.start(10_000);
+  const table = await runFlood(redis, FLOOD_SETTINGS, progress);
+  const load = `Load average (1 min) before: ${loadBefore.toFixed(2)}, after: ${(loadavg()[0] ?? 0).toFixed(2)}.`;
+  process.stdout.write(
+    `${['', `Lockstep flood bench, ${new Date().toISOString()}`, `Machine: ${machine()}. Server: ${serverRevision(repoRoot)}.`, '', ...table, '', load, ''].join('\n')}\n`,
+  );
+  return 0;
+}
+
 async function main(): Promise<number> {
+  if (options.flood) return floodOnly();
   const started = performance.now();
   const revision = serverRevision(repoRoot);
   const loadBefore = loadavg()[0] ?? 0;
