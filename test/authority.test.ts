@@ -52,7 +52,7 @@ async function triggersOf(socket: Client): Promise<string[]> {
 
 const issue = (extra: Record<string, unknown> = {}) => ({ id: newId(), type: 'hold', target: { vehicleIds: ['v1'] }, ...extra });
 
-describe('authority and bad input, in the order of checks of PROTOCOL.md §4', () => {
+describe('authority and bad input, in the order of checks of docs/PROTOCOL.md §4', () => {
   it('1. refuses an event the role may not send at all, before looking at the payload', async () => {
     const { token } = await detail();
     const driver = await connect(hub, token('DRV-1'));

@@ -9,7 +9,7 @@ beforeAll(async () => {
 afterAll(() => hub.close());
 afterEach(() => closeAllSockets());
 
-describe('presence and latency (PROTOCOL.md §5)', () => {
+describe('presence and latency (docs/PROTOCOL.md §5)', () => {
   it('goes online with an RTT, stale after two missed probes, offline after the silence window', async () => {
     const mission = await createMission(hub, { members: STANDARD_MEMBERS });
     const driverId = mission.members['DRV-1']!.memberId;

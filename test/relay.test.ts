@@ -42,7 +42,7 @@ async function detail(settings?: Parameters<typeof createMission>[1]['settings']
   return { mission, token, memberId: (callsign: string) => mission.members[callsign]!.memberId };
 }
 
-describe('relay (PROTOCOL.md §5)', () => {
+describe('relay (docs/PROTOCOL.md §5)', () => {
   it('relays a cue to one vehicle only, and measures the gap on the device clock', async () => {
     const { token } = await detail();
     const lead = await connect(hub, token('LEAD'));

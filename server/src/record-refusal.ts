@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock } from './clock.ts';
-import { refusalDraft } from './log/mission-log.ts';
+import { logLine } from './log/log-lines.ts';
 import type { Metrics } from './metrics.ts';
 import type { Refusal } from './refusal.ts';
 import type { Store } from './store/store.ts';
@@ -24,7 +24,7 @@ export interface RefusedRequest {
 }
 
 /**
- * PROTOCOL.md §4 and §6, for sockets and HTTP alike: every refusal is counted in `/metrics` and
+ * docs/PROTOCOL.md §4 and §6, for sockets and HTTP alike: every refusal is counted in `/metrics` and
  * written to its mission's log as a `refused` line (never the payload). It never rejects: a
  * refusal that could not be logged is still answered.
  */
@@ -35,7 +35,7 @@ export async function recordRefusal(deps: RefusalDeps, refused: RefusedRequest):
   const extra = refused.refused === undefined ? {} : { refused: refused.refused };
   try {
     await deps.store.appendLog(refused.missionId, [
-      refusalDraft(deps.clock.now(), refused.memberId, refused.request, code, message, extra),
+      logLine.refused(deps.clock.now(), refused.memberId, { request: refused.request, code, message, ...extra }),
     ]);
   } catch (error) {
     deps.logger.warn({ err: error, missionId: refused.missionId }, 'refusal not logged');

@@ -1,7 +1,7 @@
 import type { ErrorBody, ErrorCode, PayloadIssue } from '@lockstep/shared';
 import type { z } from 'zod';
 
-/** A refused request as a value: the code and message of PROTOCOL.md §4, never a thrown exception. */
+/** A refused request as a value: the code and message of docs/PROTOCOL.md §4, never a thrown exception. */
 export type Refusal = ErrorBody;
 
 export type Result<T> = { ok: true; value: T } | { ok: false; refusal: Refusal };

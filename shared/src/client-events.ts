@@ -18,7 +18,7 @@ import {
 const ok = <S extends z.core.$ZodShape>(shape: S) => z.object({ ok: z.literal(true), ...shape });
 
 /**
- * Every client→server event of PROTOCOL.md §5, declared once: the payload the server parses
+ * Every client→server event of docs/PROTOCOL.md §5, declared once: the payload the server parses
  * and its `{ ok: true, ... }` reply. `ClientToServerEvents`, the client's `request()`, the test
  * helpers and the server's handler map are all derived from this table, so an event added here
  * (`'schedule:mark': { payload: ScheduleMark, reply: ok({ schedule: Schedule }) }`) does not

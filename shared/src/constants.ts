@@ -3,7 +3,7 @@
  * labels and authority imports `@lockstep/shared/constants` and stays small.
  */
 
-/** The closed trigger catalogue of PROTOCOL.md §2, in the order a handset lays it out. */
+/** The closed trigger catalogue of docs/PROTOCOL.md §2, in the order a handset lays it out. */
 export const TRIGGER_TYPES = [
   'go',
   'hold',
@@ -62,7 +62,7 @@ export interface RoleAuthority {
   needsVehicle: boolean;
 }
 
-/** PROTOCOL.md §1, the roles table. The server enforces it; clients only use it to lay out screens. */
+/** docs/PROTOCOL.md §1, the roles table. The server enforces it; clients only use it to lay out screens. */
 export const ROLE_AUTHORITY: Readonly<Record<Role, RoleAuthority>> = {
   lead: { issues: 'convoy', receivesCues: false, watches: true, resolvesAlerts: true, commands: true, readsLog: true, needsVehicle: false },
   cpo: {
@@ -119,7 +119,7 @@ export const RECIPIENT_STATES = ['pending', 'undelivered', 'delivered', 'hesitat
 export type RecipientState = (typeof RECIPIENT_STATES)[number];
 
 /**
- * Recipient states in the only order they move (PROTOCOL.md §3): `expired` can follow any but
+ * Recipient states in the only order they move (docs/PROTOCOL.md §3): `expired` can follow any but
  * `answered`, so the two ends share the last rank. Of two copies of a recipient, the further is the newer.
  */
 export const RECIPIENT_PROGRESS: Readonly<Record<RecipientState, number>> = {

@@ -1,4 +1,4 @@
-/** PROTOCOL.md §1 asks ≥ 128 bits of every token; the admin token can mint any member's. */
+/** docs/PROTOCOL.md §1 asks ≥ 128 bits of every token; the admin token can mint any member's. */
 export const MIN_TOKEN_BITS = 128;
 
 export const MAKE_A_TOKEN = 'make one with `openssl rand -hex 32`';

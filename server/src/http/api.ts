@@ -24,7 +24,7 @@ const MissionParams = z.object({ id: z.string().min(1).max(64) });
 const MemberParams = MissionParams.extend({ memberId: z.string().min(1).max(64) });
 const LogQuery = z.object({ format: z.enum(['json', 'csv']).default('json') });
 
-/** PROTOCOL.md §6. Every refusal answers `{ error: { code, message, issues? } }` and, within a mission, is logged. */
+/** docs/PROTOCOL.md §6. Every refusal answers `{ error: { code, message, issues? } }` and, within a mission, is logged. */
 export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   const fail = async (reply: FastifyReply, refusal: Refusal, missionId?: string, actor?: HttpActor) => {
     const { request } = reply;

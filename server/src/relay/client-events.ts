@@ -27,7 +27,7 @@ export interface ClientEventDeps {
   alerts: Alerts;
 }
 
-/** PROTOCOL.md §5, client → server: each event handed to the domain service that owns it. */
+/** docs/PROTOCOL.md §5, client → server: each event handed to the domain service that owns it. */
 export function clientEventHandlers(deps: ClientEventDeps) {
   return {
     'trigger:issue': async (issue, { member, missionId, receivedAt }) =>

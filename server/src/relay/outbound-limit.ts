@@ -30,7 +30,7 @@ const sizeOf = (data: unknown): number =>
  * (packets not yet handed to the transport) plus what `ws` and the TCP stream still hold. Beyond
  * `limitBytes` the connection is cut, not closed politely (a polite close waits for the buffer to
  * drain, which never happens); the device sees the transport close, reconnects, and gets its
- * cues again from `lastSeq` (PROTOCOL.md §5), so nothing is lost.
+ * cues again from `lastSeq` (docs/PROTOCOL.md §5), so nothing is lost.
  */
 export function dropWhenBacklogged(conn: EngineConnection, limitBytes: number, onDrop: (backlogBytes: number) => void): void {
   let queued = 0;

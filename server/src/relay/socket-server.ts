@@ -45,7 +45,7 @@ import { MemberSockets } from './member-sockets.ts';
 import { dropWhenBacklogged } from './outbound-limit.ts';
 import type { Relay } from './relay.ts';
 
-/** PROTOCOL.md §4: payloads over 64 kB are refused by the transport. */
+/** docs/PROTOCOL.md §4: payloads over 64 kB are refused by the transport. */
 export const MAX_PAYLOAD_BYTES = 64 * 1024;
 
 export interface SocketData {
@@ -336,7 +336,7 @@ function admission(socket: LockstepSocket, deps: SessionDeps, refusals: RefusalR
 }
 
 /**
- * The one wrapper every client event goes through once admitted, in the order of PROTOCOL.md §4:
+ * The one wrapper every client event goes through once admitted, in the order of docs/PROTOCOL.md §4:
  * the role may send it → the payload parses → the handler's own checks.
  * Every event is answered when it carries a callback; every refusal is counted and logged.
  */
