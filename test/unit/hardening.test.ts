@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   MEMBER_LIMIT,
+  MemberSockets,
   SNAPSHOT_COST,
   SOCKET_LIMIT,
   SharedReads,
@@ -30,6 +31,19 @@ describe("a member's budget across its sockets", () => {
     expect(sockets.map((s) => s.tokens)).toEqual([SOCKET_LIMIT.burst - admitted / 2, SOCKET_LIMIT.burst - admitted / 2]);
     // A quarter of a second refills 10 units: two more snapshots.
     expect([snapshot(0, 250), snapshot(1, 250), snapshot(0, 250)]).toEqual([true, true, false]);
+  });
+});
+
+describe('sockets per member', () => {
+  it('evicts the oldest beyond the cap, and keeps the budget across a reconnect', () => {
+    const members = new MemberSockets<string>(2);
+    expect(members.add('m', 'a', 0)).toEqual([]);
+    expect(members.add('m', 'b', 0)).toEqual([]);
+    expect(members.add('m', 'c', 0)).toEqual(['a']);
+    members.bucketOf('m', 0).tokens = 0;
+    for (const socket of ['b', 'c']) members.remove('m', socket);
+    members.add('m', 'd', 0);
+    expect(members.bucketOf('m', 0).tokens).toBe(0);
   });
 });
 

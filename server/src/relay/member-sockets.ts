@@ -1,5 +1,8 @@
 import { MEMBER_LIMIT, fullBucket, type TokenBucket } from '../rules/rate-limit.ts';
 
+/** How long an empty budget takes to fill again: a member's budget is kept this long after its last socket, so reconnecting does not refill it. */
+const REFILL_MS = (MEMBER_LIMIT.burst / MEMBER_LIMIT.perSecond) * 1000;
+
 interface MemberEntry<S> {
   /** Oldest first. */
   sockets: S[];
@@ -8,8 +11,8 @@ interface MemberEntry<S> {
 }
 
 /**
- * This node's sockets of each member and the budget they share. A member is forgotten with its
- * last socket, so the map holds connected members only.
+ * This node's sockets of each member and the budget they share. A member is forgotten once its
+ * last socket has been gone long enough for its budget to be full again.
  */
 export class MemberSockets<S> {
   readonly #members = new Map<string, MemberEntry<S>>();
@@ -28,7 +31,10 @@ export class MemberSockets<S> {
     const entry = this.#members.get(memberId);
     if (!entry) return;
     entry.sockets = entry.sockets.filter((s) => s !== socket);
-    if (entry.sockets.length === 0) this.#members.delete(memberId);
+    if (entry.sockets.length > 0) return;
+    setTimeout(() => {
+      if (this.#members.get(memberId) === entry && entry.sockets.length === 0) this.#members.delete(memberId);
+    }, REFILL_MS).unref();
   }
 
   /** The member's shared budget; a fresh one for a member with no socket here (an event racing its disconnect). */
