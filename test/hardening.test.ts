@@ -115,6 +115,7 @@ describe('a socket that does not read', () => {
   afterAll(() => hub.close());
   afterEach(() => closeAllSockets());
 
+  // The kernel's socket buffers hold a few MB before the node's own backlog grows: on a loaded machine that takes a while.
   it('is dropped once its unread backlog passes the limit, reconnects, and gets the cue it missed', async () => {
     const mission = await createMission(hub, { members: STANDARD_MEMBERS });
     const lead = await connect(hub, mission.members.LEAD!.token);
@@ -126,18 +127,17 @@ describe('a socket that does not read', () => {
     const id = newId();
     await requestOk(lead, 'trigger:issue', { id, type: 'hold', target: { vehicleIds: ['v1'] } });
     // Every plan change is a `mission` event of about 50 kB to every member: the driver's backlog grows until it is cut.
-    const dropsBefore = await metric(hub, 'lockstep_slow_consumers_dropped_total');
+    const dropped = () => hub.logLines.some((line) => line.includes('socket dropped: it does not read what it is sent'));
     const waypoints = Array.from({ length: 2000 }, (_, i) => [51 + i / 1e4, -0.1]);
-    let changes = 0;
-    while ((await metric(hub, 'lockstep_slow_consumers_dropped_total')) === dropsBefore) {
-      if (++changes > 1000) throw new Error('the slow socket was never dropped');
+    for (let changes = 1; !dropped(); changes++) {
+      if (changes > 2000) throw new Error('the slow socket was never dropped');
       const put = await hub.api('PUT', `/api/missions/${mission.id}/plan`, {
         body: { routes: [{ id: 'main', name: `Main ${changes}`, kind: 'primary', waypoints }] },
       });
       expect(put.status).toBe(200);
     }
+    expect(await metric(hub, 'lockstep_slow_consumers_dropped_total')).toBe(1);
     expect(reader.connected).toBe(true);
-    expect(hub.logLines.join('')).toContain('socket dropped: it does not read what it is sent');
 
     const closed = nextEvent(driver, 'disconnect' as never);
     resume();
@@ -145,7 +145,7 @@ describe('a socket that does not read', () => {
     let replayed: Promise<unknown> | undefined;
     await connect(hub, mission.members['DRV-1']!.token, { before: (s) => (replayed = nextEvent(s, 'trigger', (c) => c.id === id)) });
     await replayed;
-  });
+  }, 120_000);
 });
 
 describe('HTTP and handshake', () => {
