@@ -27,6 +27,9 @@ interface Phase {
   samplesMs: number[];
   lost: number;
   rssMb: number;
+  /** The node's CPU over the phase, % of one core, and its event-loop delay p99: whether the node itself was the bottleneck. */
+  nodeCpu: number;
+  loopDelayP99Ms: number;
 }
 
 const MB = 1024 * 1024;
@@ -139,13 +142,22 @@ export async function runFlood(redis: RedisServer, settings: FloodSettings, prog
 
     const lead = await connect(url, measured.LEAD ?? '');
     const driver = await connect(url, measured.DRV ?? '');
+    const stats = () => node.call('stats', { gc: false, resetLoopDelay: true }, 30_000);
     const rss = async () => (await node.call('stats', { gc: true, resetLoopDelay: false }, 30_000)).rssBytes / MB;
     const phases: Phase[] = [];
+    /** Measures the relay over one phase, with what the node spent on it. */
+    const phase = async (name: string) => {
+      const before = await stats();
+      const startedAt = performance.now();
+      const relay = await measureRelay(lead, driver, settings.phaseMs, settings.cuesPerSecond);
+      const after = await stats();
+      const nodeCpu = ((after.cpuSeconds - before.cpuSeconds) / ((performance.now() - startedAt) / 1000)) * 100;
+      phases.push({ name, ...relay, rssMb: await rss(), nodeCpu, loopDelayP99Ms: after.loopDelayP99Ms });
+    };
 
     progress(`flood bench: quiet phase, ${settings.phaseMs / 1000} s`);
     await measureRelay(lead, driver, 1000, settings.cuesPerSecond); // warm-up
-    const quiet = await measureRelay(lead, driver, settings.phaseMs, settings.cuesPerSecond);
-    phases.push({ name: 'quiet', ...quiet, rssMb: await rss() });
+    await phase('quiet');
 
     progress(`flood bench: ${settings.sockets} sockets × ${settings.perSocketPerSecond} snapshots/s, ${settings.phaseMs / 1000} s`);
     await flooder.call('open', { url, token: flooded['ADV-1'] ?? '', sockets: settings.sockets }, 60_000);
@@ -155,9 +167,8 @@ export async function runFlood(redis: RedisServer, settings: FloodSettings, prog
       settings.phaseMs + 60_000,
     );
     // The relay is measured while the flood runs, once its sockets are open.
-    const loaded = await measureRelay(lead, driver, settings.phaseMs, settings.cuesPerSecond);
+    await phase('under flood');
     const report: FloodReport = await flooding;
-    phases.push({ name: 'under flood', ...loaded, rssMb: await rss() });
     lead.close();
     driver.close();
     return floodTable(settings, phases, report);
@@ -178,15 +189,16 @@ function floodTable(settings: FloodSettings, phases: Phase[], report: FloodRepor
     `Flood (issue #15): one advance member, ${settings.sockets} sockets × ${settings.perSocketPerSecond} mission:snapshot/s (each socket within its 20/s), ` +
       `snapshot of ${settings.observations} observations; another mission's lead → driver relay at ${settings.cuesPerSecond} cues/s, ${settings.phaseMs / 1000} s per phase.`,
     '',
-    '| phase | cues | lost | relay p50 ms | relay p95 ms | relay max ms | node RSS MB |',
-    '|---|---:|---:|---:|---:|---:|---:|',
+    '| phase | cues | lost | relay p50 ms | relay p95 ms | relay max ms | node CPU % | node loop delay p99 ms | node RSS MB |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map(
       (r) =>
-        `| ${r.phase.name} | ${r.phase.samplesMs.length} | ${r.phase.lost} | ${fmt(r.p50)} | ${fmt(r.p95)} | ${fmt(r.max)} | ${r.phase.rssMb.toFixed(0)} |`,
+        `| ${r.phase.name} | ${r.phase.samplesMs.length} | ${r.phase.lost} | ${fmt(r.p50)} | ${fmt(r.p95)} | ${fmt(r.max)} | ${r.phase.nodeCpu.toFixed(0)} | ${fmt(r.phase.loopDelayP99Ms)} | ${r.phase.rssMb.toFixed(0)} |`,
     ),
     '',
     `Flood: ${report.sent} snapshots sent, ${report.answered} answered, ${report.rateLimited} rate_limited, ${report.otherRefusals} other refusals, ` +
       `${report.unanswered} unanswered; ${report.evicted} sockets evicted by the cap, ${report.openAtEnd} open at the end.`,
-    `Relay p95 under flood / quiet: ${Number.isNaN(ratio) ? '—' : `${ratio.toFixed(2)}×`} (target ≤ 2×).`,
+    `Relay p95 under flood / quiet: ${Number.isNaN(ratio) ? '—' : `${ratio.toFixed(2)}×`} (target ≤ 2×). ` +
+      `Cues fewer than ${(settings.phaseMs / 1000) * settings.cuesPerSecond} in a phase mean the bench process itself was starved of CPU: the machine was busy.`,
   ];
 }
