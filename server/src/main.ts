@@ -23,6 +23,7 @@ const app = await buildApp({
   adminToken: config.adminToken,
   allowedOrigins: config.allowedOrigins,
   publicOrigin: config.publicOrigin,
+  tls: config.tls,
   logger,
 });
 const url = await app.listen(config.port, config.host);
@@ -38,11 +39,18 @@ const lanAddress = () =>
 
 /** The banner is for the person at the terminal, on stdout, not in the logs: it carries tokens. */
 function banner(links: DemoLinks | undefined) {
-  const bases = config.publicOrigin
-    ? [config.publicOrigin]
-    : [`http://localhost:${config.port}`, ...(config.host === '0.0.0.0' && lanAddress() ? [`http://${lanAddress()}:${config.port}`] : [])];
+  // Behind a proxy or in a container this node's own addresses are not the devices': LOCKSTEP_PUBLIC_URL names the one they use.
+  const scheme = config.tls ? 'https' : 'http';
+  const bases = config.publicUrl
+    ? [config.publicUrl]
+    : [
+        `${scheme}://localhost:${config.port}`,
+        ...(config.host === '0.0.0.0' && lanAddress() ? [`${scheme}://${lanAddress()}:${config.port}`] : []),
+      ];
   const lines = ['', `Lockstep is running (${config.store.kind} store).`];
   if (config.adminTokenGenerated) lines.push(`Admin token (generated): ${config.adminToken}`);
+  if (!config.tls && !config.publicUrl?.startsWith('https:'))
+    lines.push('Plain http: phones and tablets on the LAN lose Screen Wake Lock; serve https (see README, "HTTPS on a LAN").');
   if (links) {
     for (const base of bases) {
       lines.push('', `Demo mission on ${base}:`, `  Lead CPO:  ${base}${links.lead}`);

@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 
-export const SCREENS = ['driver', 'cpo', 'board'] as const;
+export const SCREENS = ['driver', 'cpo', 'board', 'field'] as const;
 
-/** Serves the built clients: /driver, /cpo and /board, with their hashed assets cached for good. */
+/** Serves the built clients: /driver, /cpo, /board and /field (advance, surveillance, liaison), with their hashed assets cached for good. */
 export async function registerClients(app: FastifyInstance, clientDir: string): Promise<void> {
   if (!existsSync(join(clientDir, 'driver', 'index.html'))) {
     app.log.warn({ clientDir }, 'the clients are not built (npm run build -w @lockstep/client): /driver, /cpo and /board answer 503');
