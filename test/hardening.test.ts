@@ -186,13 +186,14 @@ describe('HTTP and handshake', () => {
     expect((await connect(hub, token, { origin: hub.url })).connected).toBe(true);
   });
 
-  it('takes its own origin from LOCKSTEP_PUBLIC_URL when set', async () => {
+  it('takes its own origin from LOCKSTEP_PUBLIC_URL when set, besides its own addresses', async () => {
     const behindProxy = await startHub({ publicOrigin: 'https://lockstep.example' });
     try {
       const mission = await createMission(behindProxy, { members: [{ callsign: 'LEAD', role: 'lead' }] });
       const token = mission.members.LEAD!.token;
       expect((await connect(behindProxy, token, { origin: 'https://lockstep.example' })).connected).toBe(true);
-      await expect(connect(behindProxy, token, { origin: behindProxy.url })).rejects.toThrow();
+      expect((await connect(behindProxy, token, { origin: behindProxy.url })).connected).toBe(true);
+      await expect(connect(behindProxy, token, { origin: 'https://evil.example', headers: { host: 'evil.example' } })).rejects.toThrow();
     } finally {
       closeAllSockets();
       await behindProxy.close();

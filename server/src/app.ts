@@ -61,7 +61,7 @@ export interface AppConfig {
   adminToken: string;
   /** Origins allowed to open a socket from a browser; undefined = the server's own origin. */
   allowedOrigins?: readonly string[] | undefined;
-  /** The server's own origin (LOCKSTEP_PUBLIC_URL); undefined = its loopback and interface addresses at its port. */
+  /** The server's own origin (LOCKSTEP_PUBLIC_URL), besides its loopback and interface addresses at its port. */
   publicOrigin?: string | undefined;
   logger: Logger;
   /** The built clients; defaults to client/dist of this repository. */
@@ -249,7 +249,8 @@ export async function buildApp(config: AppConfig): Promise<LockstepApp> {
       await http.listen({ port, host });
       const address = http.server.address();
       const boundPort = typeof address === 'object' && address ? address.port : port;
-      ownOrigins = config.publicOrigin ? [config.publicOrigin] : addressOrigins(boundPort);
+      // Its addresses are its own whatever the public URL: a page at an IP literal was served by this node, not by a rebound name.
+      ownOrigins = [...(config.publicOrigin ? [config.publicOrigin] : []), ...addressOrigins(boundPort)];
       return `${config.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
     },
     close: () => http.close(),

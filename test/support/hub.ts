@@ -43,6 +43,8 @@ export interface HubOptions {
   publicOrigin?: string;
   /** Bytes a socket may leave unread before it is dropped. */
   outboundLimitBytes?: number;
+  /** The port to listen on (default: any free one), for a public origin that names it. */
+  port?: number;
   /** Another Redis than the run's shared one (fault tests bring their own). */
   redisUrl?: string;
   /** Where the node keeps its outage journal; a fresh file by default. */
@@ -76,7 +78,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     ...(options.publicOrigin ? { publicOrigin: options.publicOrigin } : {}),
     ...(options.outboundLimitBytes ? { outboundLimitBytes: options.outboundLimitBytes } : {}),
   });
-  const url = await app.listen(0, '127.0.0.1');
+  const url = await app.listen(options.port ?? 0, '127.0.0.1');
   const api: Hub['api'] = async (method, path, { body, token = adminToken } = {}) => {
     const response = await fetch(`${url}${path}`, {
       method,
