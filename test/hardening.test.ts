@@ -117,7 +117,8 @@ describe('a socket that does not read', () => {
 
   // The kernel's socket buffers hold a few MB before the node's own backlog grows: on a loaded machine that takes a while.
   it('is dropped once its unread backlog passes the limit, reconnects, and gets the cue it missed', async () => {
-    const mission = await createMission(hub, { members: STANDARD_MEMBERS });
+    // The cue must still be open when the driver is back, however long a loaded machine takes to fill the buffers.
+    const mission = await createMission(hub, { members: STANDARD_MEMBERS, settings: { staleMs: { default: 600_000 } } });
     const lead = await connect(hub, mission.members.LEAD!.token);
     const reader = await connect(hub, mission.members.OPS!.token);
     const driver = await connect(hub, mission.members['DRV-1']!.token);
@@ -143,7 +144,9 @@ describe('a socket that does not read', () => {
     resume();
     expect((await closed)[0]).toBe('transport close');
     let replayed: Promise<unknown> | undefined;
-    await connect(hub, mission.members['DRV-1']!.token, { before: (s) => (replayed = nextEvent(s, 'trigger', (c) => c.id === id)) });
+    await connect(hub, mission.members['DRV-1']!.token, {
+      before: (s) => (replayed = nextEvent(s, 'trigger', (c) => c.id === id, 15_000)),
+    });
     await replayed;
   }, 120_000);
 });
