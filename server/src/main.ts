@@ -22,6 +22,7 @@ const app = await buildApp({
   store: config.store,
   adminToken: config.adminToken,
   allowedOrigins: config.allowedOrigins,
+  publicOrigin: config.publicOrigin,
   tls: config.tls,
   logger,
 });

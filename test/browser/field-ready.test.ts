@@ -2,6 +2,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type DEVICES, launchBrowser, openScreen, screenshot, type Screen } from '../support/browser.ts';
 import { STANDARD_MEMBERS, createMission, startHub, type Hub, type TestMission } from '../support/hub.ts';
+import { freePort } from '../support/redis-server.ts';
 
 /**
  * The screens as they are used in the field: a handset on a LAN name over plain http, taps that
@@ -16,7 +17,12 @@ let browser: Browser;
 const screens: Screen[] = [];
 
 beforeAll(async () => {
-  [hub, browser] = await Promise.all([startHub(), launchBrowser([`--host-resolver-rules=MAP ${LAN_NAME} 127.0.0.1`])]);
+  // A page opened by a name is a browser origin the node must be told is its own (LOCKSTEP_PUBLIC_URL): never taken from Host.
+  const port = await freePort();
+  [hub, browser] = await Promise.all([
+    startHub({ port, publicOrigin: `http://${LAN_NAME}:${port}` }),
+    launchBrowser([`--host-resolver-rules=MAP ${LAN_NAME} 127.0.0.1`]),
+  ]);
 });
 afterAll(async () => {
   await browser?.close();
