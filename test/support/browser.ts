@@ -29,6 +29,8 @@ export const DEVICES = {
   phone: { viewport: { width: 412, height: 915 }, hasTouch: true, isMobile: true, deviceScaleFactor: 2 },
   /** The operations room's wall screen. */
   wall: { viewport: { width: 1920, height: 1080 } },
+  /** The operations room's desk: a common laptop screen. */
+  desk: { viewport: { width: 1366, height: 768 } },
 } as const;
 
 export interface Screen {

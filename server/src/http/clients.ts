@@ -3,12 +3,12 @@ import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 
-export const SCREENS = ['driver', 'cpo', 'board'] as const;
+export const SCREENS = ['driver', 'cpo', 'board', 'ops'] as const;
 
-/** Serves the built clients: /driver, /cpo and /board, with their hashed assets cached for good. */
+/** Serves the built clients: /driver, /cpo, /board and /ops, with their hashed assets cached for good. */
 export async function registerClients(app: FastifyInstance, clientDir: string): Promise<void> {
   if (!existsSync(join(clientDir, 'driver', 'index.html'))) {
-    app.log.warn({ clientDir }, 'the clients are not built (npm run build -w @lockstep/client): /driver, /cpo and /board answer 503');
+    app.log.warn({ clientDir }, 'the clients are not built (npm run build -w @lockstep/client): /driver, /cpo, /board and /ops answer 503');
     for (const screen of SCREENS) {
       app.get(`/${screen}`, (_request, reply) =>
         reply.code(503).send({ error: { code: 'internal', message: 'the clients are not built' } }),
