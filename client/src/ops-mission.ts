@@ -1,10 +1,12 @@
 import { ROLE_AUTHORITY, ROLES, type Role } from '@lockstep/shared/constants';
-import { button, h } from './dom.ts';
+import { button, frameScheduler, h } from './dom.ts';
 import { formatGap } from './format.ts';
 import { type MissionReport, type PersonWithStats, type RosterMember, type RosterMission, describeError } from './ops-api.ts';
 import { copyText, heldToken, holdToken, linkBase, memberLink, qrCode, setLinkBase, unreachableFromTablets } from './ops-links.ts';
 import { type PlanEditor, planEditor } from './ops-plan.ts';
 import { type ConsoleContext, type View, busyButton, confirmAction, dateTime, field, openDialog, sayError } from './ops-ui.ts';
+import { type Connection, openConnection } from './lockstep-client.ts';
+import { MissionWatch } from './watch.ts';
 
 /**
  * One mission: its crew with each device's link, its plan and who acked it, and its run (start,
@@ -15,6 +17,7 @@ import { type ConsoleContext, type View, busyButton, confirmAction, dateTime, fi
 
 export type MissionTab = 'crew' | 'plan' | 'report';
 
+/** How often the mission is read again; a live `mission` event reads it at once. */
 const REFRESH_MS = 2000;
 const CARD_QR_PX = 168;
 const LARGE_QR_PX = 520;
@@ -38,6 +41,12 @@ export function missionView(ctx: ConsoleContext, missionId: string, tab: Mission
   let planForm: PlanEditor | undefined;
   /** The drivers the server named when it refused the start, until the mission starts. */
   let startRefusedFor: string[] | undefined;
+  /**
+   * The mission's events as its BOARD member sees them, once this tab holds that member's link:
+   * who is connected (so the operator sees a tablet come online after scanning) and every change at once.
+   */
+  let live: { connection: Connection; watch: MissionWatch } | undefined;
+  const schedulePresence = frameScheduler(() => renderPresence());
 
   const head = h('div', { class: 'mission-head' });
   const notice = h('div', { class: 'start-notice' });
@@ -60,6 +69,7 @@ export function missionView(ctx: ConsoleContext, missionId: string, tab: Mission
     shown = signature;
     mission = read.value;
     if (mission.status !== 'planning') startRefusedFor = undefined;
+    watchLive(mission);
     renderHead();
     renderNotice();
     renderTabs();
@@ -70,6 +80,15 @@ export function missionView(ctx: ConsoleContext, missionId: string, tab: Mission
     const listed = await ctx.api.people({ sort: 'friction' });
     people = listed.ok ? listed.value.people : undefined;
   };
+
+  function watchLive(m: RosterMission) {
+    if (live) return;
+    const board = m.members.find((x) => x.role === 'ops' && isCurrent(x) && heldToken(m.id, x.memberId));
+    const connection = board && openConnection({ token: heldToken(m.id, board.memberId) ?? '' });
+    if (!connection) return;
+    live = { connection, watch: new MissionWatch(connection, { changed: schedulePresence }) };
+    connection.socket.on('mission', () => void refresh());
+  }
 
   // ------------------------------------------------------------ head: status and the run
 
@@ -129,8 +148,7 @@ export function missionView(ctx: ConsoleContext, missionId: string, tab: Mission
     if (!started.ok) {
       if (started.error.code === 'plan_not_acknowledged') {
         startRefusedFor = started.error.missing ?? unackedDrivers(mission).map((d) => d.memberId);
-        renderNotice();
-        return ctx.say('Not started: some drivers have not acknowledged the plan.', 'error');
+        return renderNotice();
       }
       return sayError(ctx, 'Not started', started.error);
     }
@@ -178,7 +196,7 @@ export function missionView(ctx: ConsoleContext, missionId: string, tab: Mission
           { class: 'missing-acks' },
           ...missing.map((x, i) => h('li', {}, x ? `${x.callsign} — ${vehicleOf(m, x.vehicleId)}` : (startRefusedFor?.[i] ?? ''))),
         ),
-        h('p', {}, 'Ask them to open their tablet and press ACKNOWLEDGE, or start anyway.'),
+        h('p', {}, 'Ask them to press ACK PLAN on their tablet, or start anyway.'),
         h(
           'div',
           { class: 'actions' },
@@ -220,7 +238,7 @@ export function missionView(ctx: ConsoleContext, missionId: string, tab: Mission
     if (!mission) return;
     if (tab === 'crew') {
       await loadPeople();
-      body.replaceChildren(linkBaseBar(), roster, addMemberForm(mission));
+      body.replaceChildren(addMemberForm(mission), linkBaseBar(), roster);
     } else if (tab === 'plan') {
       body.replaceChildren(planTab(mission));
     } else {
@@ -303,6 +321,22 @@ export function missionView(ctx: ConsoleContext, missionId: string, tab: Mission
         ),
       ),
     );
+    renderPresence();
+  }
+
+  /** Presence is drawn into the cards in place: it changes every few seconds, and a rebuilt card could swallow a tap. */
+  function renderPresence() {
+    for (const badge of roster.querySelectorAll<HTMLElement>('[data-presence-of]')) {
+      const presence = live?.watch.presence.get(badge.dataset.presenceOf ?? '');
+      badge.className = `presence presence-${presence?.state ?? 'none'}`;
+      badge.textContent = !live
+        ? ''
+        : !presence
+          ? 'NOT CONNECTED YET'
+          : presence.state === 'online'
+            ? `● ONLINE${presence.rttMs === undefined ? '' : ` ${Math.round(presence.rttMs)} ms`}`
+            : presence.state.toUpperCase();
+    }
   }
 
   function ackWord(member: RosterMember): HTMLElement | null {
@@ -364,6 +398,7 @@ export function missionView(ctx: ConsoleContext, missionId: string, tab: Mission
         h('b', { class: 'callsign' }, member.callsign),
         h('span', { class: 'role' }, member.role.toUpperCase()),
         person ? h('span', { class: 'muted' }, person.name) : null,
+        isCurrent(member) ? h('span', { class: 'presence', 'data-presence-of': member.memberId }) : null,
       ),
       ackWord(member),
       linkBlock,
@@ -394,7 +429,7 @@ export function missionView(ctx: ConsoleContext, missionId: string, tab: Mission
     const role = h('select', { name: 'role' }, ...ROLES.map((r) => h('option', { value: r, selected: r === 'driver' }, r.toUpperCase())));
     const vehicle = h('select', { name: 'vehicle' }, ...m.vehicles.map((v) => h('option', { value: v.id }, v.callsign)));
     const person = h('select', { name: 'person' });
-    const callsign = h('input', { name: 'callsign', maxlength: 32, autocomplete: 'off' });
+    const callsign = h('input', { name: 'callsign', maxlength: 32, autocomplete: 'off', placeholder: 'e.g. ALPHA-D' });
     const vehicleField = field('Vehicle', vehicle);
     const personField = field('From the directory', person);
     const fillPeople = () => {
@@ -406,9 +441,14 @@ export function missionView(ctx: ConsoleContext, missionId: string, tab: Mission
         h('option', { value: '' }, '— by callsign only —'),
         ...(people ?? [])
           .filter((p) => p.roles.includes(r) && !inMission.has(p.personId))
-          .map((p) => h('option', { value: p.personId }, `${p.name} (${p.callsign})${p.standby ? ' · standby' : ''}`)),
+          .map((p) =>
+            h('option', { value: p.personId, 'data-callsign': p.callsign }, `${p.name} (${p.callsign})${p.standby ? ' · standby' : ''}`),
+          ),
       );
     };
+    person.addEventListener('change', () => {
+      callsign.placeholder = person.value ? `${person.selectedOptions[0]?.dataset.callsign ?? ''} (theirs)` : 'e.g. ALPHA-D';
+    });
     role.addEventListener('change', fillPeople);
     fillPeople();
     const form = h(
@@ -421,9 +461,9 @@ export function missionView(ctx: ConsoleContext, missionId: string, tab: Mission
         field('Role', role),
         vehicleField,
         personField,
-        field('Callsign', callsign, people ? 'optional with a person: theirs by default' : undefined),
+        field('Callsign', callsign),
+        h('button', { type: 'submit', class: 'primary' }, 'Add member'),
       ),
-      h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Add member')),
     );
     let adding = false;
     form.addEventListener('submit', (event) => {
@@ -607,7 +647,13 @@ export function missionView(ctx: ConsoleContext, missionId: string, tab: Mission
 
   void refresh();
   const timer = setInterval(refresh, REFRESH_MS);
-  return { element, dispose: () => clearInterval(timer) };
+  return {
+    element,
+    dispose: () => {
+      clearInterval(timer);
+      live?.connection.close();
+    },
+  };
 }
 
 const seconds = (ms: number | undefined) => (ms === undefined ? '—' : formatGap(ms));

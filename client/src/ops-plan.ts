@@ -36,7 +36,8 @@ export function uniqueIds(wanted: string[]): string[] {
   });
 }
 
-const field = (labelText: string, input: HTMLElement) => h('label', { class: 'field' }, h('span', {}, labelText), input);
+const field = (labelText: string, input: HTMLElement, extraClass = '') =>
+  h('label', { class: `field ${extraClass}`.trim() }, h('span', {}, labelText), input);
 
 const input = (name: string, value: string, attrs: Record<string, string | number | boolean> = {}) =>
   h('input', { name, value, autocomplete: 'off', ...attrs });
@@ -109,8 +110,12 @@ export function planEditor(plan: Plan, members: readonly RosterMember[]): PlanEd
         ),
       ),
       field(
-        'Waypoints (optional: lat, lon; lat, lon …)',
-        input('route-waypoints', (route?.waypoints ?? []).map((w) => latLonText(w)).join('; '), { class: 'wide' }),
+        'Waypoints (optional)',
+        input('route-waypoints', (route?.waypoints ?? []).map((w) => latLonText(w)).join('; '), {
+          class: 'wide',
+          placeholder: 'lat, lon; lat, lon; …',
+        }),
+        'waypoints',
       ),
     );
   const placeRow = (noun: string) => (place?: Place) =>
@@ -118,7 +123,7 @@ export function planEditor(plan: Plan, members: readonly RosterMember[]): PlanEd
       'div',
       { class: 'row-fields', 'data-id': place?.id ?? '' },
       field(`${noun} name`, input('place-name', place?.name ?? '', { maxlength: 80, required: true })),
-      field('Position (optional: lat, lon)', input('place-at', latLonText(place?.at))),
+      field('Position (optional)', input('place-at', latLonText(place?.at), { placeholder: 'lat, lon' })),
     );
   const commanders = members.filter((m) => (m.role === 'lead' || m.role === 'cpo') && !m.replacedAt);
   const successorRow = (memberId?: string) =>

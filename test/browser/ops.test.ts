@@ -26,7 +26,10 @@ async function open(path: string, device: keyof typeof DEVICES) {
   return screen;
 }
 
-/** Each console view at the desk's 1366×768 and the wall's 1920×1080: photographed, and nothing runs off the side. */
+/**
+ * Each console view at the desk's 1366×768 and the wall's 1920×1080, as the operator first sees it
+ * and whole: photographed, and nothing runs off the side.
+ */
 async function photograph(page: Page, name: string) {
   for (const [size, viewport] of [
     ['1366', DEVICES.desk.viewport],
@@ -34,7 +37,9 @@ async function photograph(page: Page, name: string) {
   ] as const) {
     await page.setViewportSize(viewport);
     await expect.poll(() => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+    await page.evaluate(() => window.scrollTo(0, 0));
     await screenshot(page, `ops-${name}-${size}`);
+    await screenshot(page, `ops-${name}-${size}-whole`, { fullPage: true });
   }
   await page.setViewportSize(DEVICES.desk.viewport);
 }
@@ -109,6 +114,11 @@ describe('the operations console against a real node', () => {
       .filter({ hasText: 'ALPHA' })
       .filter({ hasText: 'Hotel to venue' })
       .waitFor();
+    // The console sees the tablet come online; BRAVO's has not scanned yet.
+    await alphaCard.locator('.presence', { hasText: /^● ONLINE/ }).waitFor();
+    await expect(page.getByRole('article', { name: 'BRAVO-D driver' }).locator('.presence').textContent()).resolves.toBe(
+      'NOT CONNECTED YET',
+    );
 
     await page.getByRole('link', { name: 'Plan', exact: true }).click();
     await page.getByRole('button', { name: '+ Add route' }).click();
@@ -125,6 +135,7 @@ describe('the operations console against a real node', () => {
 
     // ALPHA's driver acks on the tablet; the console sees it, BRAVO-D still has not.
     await tablet.page.getByRole('button', { name: 'ACK PLAN' }).click();
+    await tablet.page.getByRole('button', { name: 'ACK PLAN' }).waitFor({ state: 'detached' });
     const acks = page.getByRole('region', { name: 'Plan acknowledgements' });
     await acks.getByRole('listitem').filter({ hasText: 'ALPHA-D' }).filter({ hasText: 'Plan v1 acked' }).waitFor();
     await acks.getByRole('listitem').filter({ hasText: 'BRAVO-D' }).filter({ hasText: 'Plan v1 not acked' }).waitFor();

@@ -52,7 +52,7 @@ export async function openScreen(browser: Browser, url: string, device: keyof ty
   return { context, page, errors };
 }
 
-export async function screenshot(page: Page, name: string): Promise<void> {
+export async function screenshot(page: Page, name: string, options: { fullPage?: boolean } = {}): Promise<void> {
   await mkdir(ARTIFACTS_DIR, { recursive: true });
-  await page.screenshot({ path: `${ARTIFACTS_DIR}${name}.png` });
+  await page.screenshot({ path: `${ARTIFACTS_DIR}${name}.png`, ...options });
 }
