@@ -99,7 +99,8 @@ export function missionView(ctx: ConsoleContext, missionId: string, tab: Mission
     if (m.status === 'planning') actions.push(busyButton('Start mission', { class: 'primary' }, () => start(false)));
     if (m.status !== 'ended') actions.push(boardAction(m));
     if (m.status === 'active') actions.push(busyButton('End mission', { class: 'secondary danger' }, end));
-    if (m.status === 'ended') actions.push(button('Report', { class: 'primary' }, () => ctx.navigate(`#/missions/${m.id}/report`)));
+    if (m.status === 'ended' && tab !== 'report')
+      actions.push(button('Report', { class: 'primary' }, () => ctx.navigate(`#/missions/${m.id}/report`)));
     const drivers = m.members.filter((x) => x.role === 'driver' && isCurrent(x));
     const staffed = m.vehicles.filter((v) => drivers.some((d) => d.vehicleId === v.id)).length;
     const readiness =
@@ -420,6 +421,11 @@ export function missionView(ctx: ConsoleContext, missionId: string, tab: Mission
       if (!issued.ok) return sayError(ctx, 'No new link', issued.error);
       holdToken(mission.id, issued.value.memberId, issued.value.token);
       ctx.say(`New link for ${member.callsign}: the old one no longer works.`);
+      if (member.role === 'ops') {
+        // The console may have been watching through that very link: watch again through the new one.
+        live?.connection.close();
+        live = undefined;
+      }
       shown = '';
       await refresh();
     });
@@ -436,6 +442,7 @@ export function missionView(ctx: ConsoleContext, missionId: string, tab: Mission
       const r = role.value as Role;
       vehicleField.hidden = !ROLE_AUTHORITY[r].needsVehicle;
       personField.hidden = people === undefined;
+      callsign.placeholder = 'e.g. ALPHA-D';
       const inMission = new Set(mission?.members.map((x) => x.personId));
       person.replaceChildren(
         h('option', { value: '' }, '— by callsign only —'),
