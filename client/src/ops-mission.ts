@@ -56,8 +56,12 @@ export function missionView(ctx: ConsoleContext, missionId: string, tab: Mission
   const acks = h('section', { class: 'acks', 'aria-label': 'Plan acknowledgements' });
   const element = h('section', { class: 'view mission', 'aria-label': 'Mission' }, head, notice, tabs, body);
 
+  /** Reads may cross (a poll, a live event, an action): only the latest one asked is drawn. */
+  let reads = 0;
   const refresh = async () => {
+    const asked = ++reads;
     const read = await ctx.api.mission(missionId);
+    if (asked !== reads) return;
     if (!read.ok) {
       if (!mission)
         body.replaceChildren(h('p', { class: 'error', role: 'alert' }, `Cannot open this mission: ${describeError(read.error)}`));
@@ -75,6 +79,15 @@ export function missionView(ctx: ConsoleContext, missionId: string, tab: Mission
     renderTabs();
     if (first) await buildTab();
     else renderTabRegions();
+  };
+  /**
+   * Keeps a link just issued and redraws: the live `mission` event may already have drawn the
+   * new member (before the HTTP answer brought its token), so an unchanged mission must redraw too.
+   */
+  const hold = async (link: { memberId: string; token: string }) => {
+    holdToken(missionId, link.memberId, link.token);
+    shown = '';
+    await refresh();
   };
   const loadPeople = async () => {
     const listed = await ctx.api.people({ sort: 'friction' });
@@ -137,9 +150,8 @@ export function missionView(ctx: ConsoleContext, missionId: string, tab: Mission
       for (let n = 2; taken.has(callsign); n++) callsign = `BOARD-${n}`;
       const added = await ctx.api.addMember(m.id, { callsign, role: 'ops' });
       if (!added.ok) return sayError(ctx, 'No board link', added.error);
-      holdToken(m.id, added.value.memberId, added.value.token);
       ctx.say(`${callsign} added: “Live board” opens it.`);
-      await refresh();
+      await hold(added.value);
     });
   }
 
@@ -419,15 +431,13 @@ export function missionView(ctx: ConsoleContext, missionId: string, tab: Mission
       }
       const issued = await ctx.api.reissueToken(mission.id, member.memberId);
       if (!issued.ok) return sayError(ctx, 'No new link', issued.error);
-      holdToken(mission.id, issued.value.memberId, issued.value.token);
       ctx.say(`New link for ${member.callsign}: the old one no longer works.`);
       if (member.role === 'ops') {
         // The console may have been watching through that very link: watch again through the new one.
         live?.connection.close();
         live = undefined;
       }
-      shown = '';
-      await refresh();
+      await hold(issued.value);
     });
   }
 
@@ -489,12 +499,11 @@ export function missionView(ctx: ConsoleContext, missionId: string, tab: Mission
         })
         .then(async (added) => {
           if (!added.ok) return sayError(ctx, 'Not added', added.error);
-          holdToken(missionNow.id, added.value.memberId, added.value.token);
           ctx.say(
             `${callsign.value.trim() || person.selectedOptions[0]?.textContent || 'Member'} added: scan their QR code with their device.`,
           );
           callsign.value = '';
-          await refresh();
+          await hold(added.value);
           fillPeople();
         })
         .finally(() => {
@@ -516,14 +525,13 @@ export function missionView(ctx: ConsoleContext, missionId: string, tab: Mission
         ? await ctx.api.swapDriver(m.id, vehicleId, by)
         : await ctx.api.addMember(m.id, { role: 'driver', vehicleId, ...by });
       if (!swapped.ok) return sayError(ctx, current ? 'Not swapped' : 'Not added', swapped.error);
-      holdToken(m.id, swapped.value.memberId, swapped.value.token);
       dialog.close();
       ctx.say(
         current
           ? `${vehicle}: new driver in; ${current.callsign}’s link is revoked. Hand over the new QR code.`
           : `${vehicle}: driver added.`,
       );
-      await refresh();
+      await hold(swapped.value);
     };
     const callsign = h('input', { name: 'swap-callsign', maxlength: 32, autocomplete: 'off' });
     const byCallsign = h(
