@@ -126,12 +126,43 @@ describe('the operations console against a real node', () => {
     await page.getByRole('button', { name: '+ Add route' }).click();
     await page.getByLabel('Route name').nth(1).fill('River');
     await page.getByLabel('Kind').nth(1).selectOption('alternate');
+    await page.getByLabel('Waypoints (optional)').nth(1).fill('51.5007, -0.1246; 51.5014, -0.1419');
+    await page.getByRole('button', { name: '+ Add choke point' }).click();
+    await page.getByLabel('Choke point name').fill('Bridge St');
+    await page.getByRole('button', { name: '+ Add safe haven' }).click();
+    await page.getByLabel('Safe haven name').fill('Embassy');
+    await page.getByRole('group', { name: 'Safe havens' }).getByLabel('Position (optional)').fill('51.5, -0.12');
+    await page.getByRole('button', { name: '+ Add hospital' }).click();
+    await page.getByLabel('Hospital name').fill("St Mary's");
+    await page.getByRole('button', { name: '+ Add to the succession' }).click();
+    await page.getByLabel('In command next').selectOption({ label: 'LEAD (LEAD)' });
+    await page.getByRole('button', { name: '+ Add leg' }).click();
+    await page.getByLabel('Leg', { exact: true }).fill('Pickup');
+    await page.getByLabel('Planned at').fill('2026-12-01T21:30');
     await page.getByRole('button', { name: 'Save as v1' }).click();
     await page.getByRole('status').filter({ hasText: 'Plan saved as version 1' }).waitFor();
-    expect((await hub.api('GET', `/api/missions/${missionIdOf(page)}`)).body.plan.routes).toEqual([
-      { id: 'main', name: 'Main', kind: 'primary' },
-      { id: 'river', name: 'River', kind: 'alternate' },
-    ]);
+    const briefed = (await hub.api('GET', `/api/missions/${missionIdOf(page)}`)).body;
+    expect(briefed.plan).toEqual({
+      version: 1,
+      routes: [
+        { id: 'main', name: 'Main', kind: 'primary' },
+        {
+          id: 'river',
+          name: 'River',
+          kind: 'alternate',
+          waypoints: [
+            [51.5007, -0.1246],
+            [51.5014, -0.1419],
+          ],
+        },
+      ],
+      chokePoints: [{ id: 'bridge-st', name: 'Bridge St' }],
+      safeHavens: [{ id: 'embassy', name: 'Embassy', at: [51.5, -0.12] }],
+      hospitals: [{ id: 'st-mary-s', name: "St Mary's" }],
+      successionOfCommand: [briefed.members.find((m: { callsign: string }) => m.callsign === 'LEAD').memberId],
+      // The page and this test read the wall time in the machine's one time zone.
+      schedule: [{ leg: 'Pickup', plannedAt: new Date('2026-12-01T21:30').getTime() }],
+    });
 
     // ALPHA's driver acks on the tablet; the console sees it, BRAVO-D still has not.
     await tablet.page.getByRole('button', { name: 'ACK PLAN' }).click();
