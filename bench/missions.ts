@@ -54,7 +54,7 @@ function post<T>(agent: Agent, url: string, adminToken: string, body: unknown, e
 }
 
 /**
- * Creates `count` active missions through the HTTP API of `apiUrl`, as an operator would (PROTOCOL.md §6).
+ * Creates `count` active missions through the HTTP API of `apiUrl`, as an operator would (docs/PROTOCOL.md §6).
  * Members of one mission are added in turn (each is a compare-and-set on the mission);
  * missions go `concurrency` at a time.
  */

@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { PROTOCOL_VERSION } from '@lockstep/shared';
 import {
   STANDARD_MEMBERS,
   TWO_VEHICLES,
@@ -10,6 +11,8 @@ import {
   newId,
   nextEvent,
   request,
+  requestRefused,
+  requestOk,
   startHub,
   type Client,
   type Hub,
@@ -43,13 +46,13 @@ async function detail(options: { start?: boolean; plan?: boolean } = {}) {
 
 /** What the hub holds for the mission: the refusals must leave it exactly as it was. */
 async function triggersOf(socket: Client): Promise<string[]> {
-  const snapshot = await request(socket, 'mission:snapshot', {});
-  return snapshot.triggers.map((t: { id: string }) => t.id);
+  const snapshot = await requestOk(socket, 'mission:snapshot', {});
+  return snapshot.triggers.map((t) => t.id);
 }
 
 const issue = (extra: Record<string, unknown> = {}) => ({ id: newId(), type: 'hold', target: { vehicleIds: ['v1'] }, ...extra });
 
-describe('authority and bad input, in the order of checks of PROTOCOL.md §4', () => {
+describe('authority and bad input, in the order of checks of docs/PROTOCOL.md §4', () => {
   it('1. refuses an event the role may not send at all, before looking at the payload', async () => {
     const { token } = await detail();
     const driver = await connect(hub, token('DRV-1'));
@@ -81,12 +84,12 @@ describe('authority and bad input, in the order of checks of PROTOCOL.md §4', (
       ['an array', [1, 2], ''],
     ];
     for (const [what, payload, path] of cases) {
-      const reply = await request(lead, 'trigger:issue', payload);
+      const reply = await requestRefused(lead, 'trigger:issue', payload);
       expect(reply, what).toMatchObject({ ok: false, error: { code: 'invalid_payload' } });
-      expect(reply.error.issues.length, what).toBeGreaterThan(0);
+      expect(reply.error.issues?.length, what).toBeGreaterThan(0);
       if (path)
         expect(
-          reply.error.issues.map((i: { path: unknown[] }) => i.path[0]),
+          reply.error.issues?.map((i) => i.path[0]),
           what,
         ).toContain(path);
     }
@@ -132,9 +135,13 @@ describe('authority and bad input, in the order of checks of PROTOCOL.md §4', (
     });
     const forVehicle1 = issue();
     await request(lead, 'trigger:issue', forVehicle1);
-    const answer = await request(driver2, 'trigger:respond', { triggerId: forVehicle1.id, response: 'ack', respondedAt: deviceNow() });
+    const answer = await requestRefused(driver2, 'trigger:respond', {
+      triggerId: forVehicle1.id,
+      response: 'ack',
+      respondedAt: deviceNow(),
+    });
     expect(answer).toMatchObject({ ok: false, error: { code: 'not_found' } });
-    const unknown = await request(driver2, 'trigger:respond', { triggerId: newId(), response: 'ack', respondedAt: deviceNow() });
+    const unknown = await requestRefused(driver2, 'trigger:respond', { triggerId: newId(), response: 'ack', respondedAt: deviceNow() });
     expect(unknown.error).toEqual(answer.error);
   });
 
@@ -179,6 +186,15 @@ describe('authority and bad input, in the order of checks of PROTOCOL.md §4', (
 });
 
 describe('tokens', () => {
+  it('refuses a device that speaks another protocol version, saying which one the server speaks', async () => {
+    const { token } = await detail();
+    const refused = connect(hub, token('DRV-1'), { protocol: PROTOCOL_VERSION + 1 });
+    await expect(refused).rejects.toThrow('incompatible_protocol');
+    await expect(refused).rejects.toMatchObject({ data: { protocol: PROTOCOL_VERSION } });
+    await expect(connect(hub, token('DRV-1'), { protocol: PROTOCOL_VERSION })).resolves.toBeDefined();
+    await expect(connect(hub, token('DRV-1'))).resolves.toBeDefined();
+  });
+
   it('refuses a forged token and a token of another mission where it has no right', async () => {
     const a = await detail();
     const b = await detail();
@@ -229,7 +245,7 @@ describe('abuse', () => {
     const { token } = await detail();
     const ops = await connect(hub, token('OPS'));
     const replies = await Promise.all(Array.from({ length: 60 }, () => request(ops, 'plan:ack', { version: 0 })));
-    const limited = replies.filter((r) => r.error?.code === 'rate_limited').length;
+    const limited = replies.filter((r) => !r.ok && r.error.code === 'rate_limited').length;
     expect(replies.filter((r) => r.ok).length).toBeGreaterThanOrEqual(40);
     expect(limited).toBeGreaterThanOrEqual(15);
     const metrics = await fetch(`${hub.url}/metrics`).then((r) => r.text());

@@ -10,7 +10,7 @@ afterEach(() => closeAllSockets());
 
 const PLAN = { routes: [{ id: 'main', name: 'Main', kind: 'primary' }] };
 
-describe('HTTP API (PROTOCOL.md §6)', () => {
+describe('HTTP API (docs/PROTOCOL.md §6)', () => {
   it('reports health and the store kind, and serves Prometheus metrics', async () => {
     expect(await hub.api('GET', '/healthz')).toEqual({ status: 200, body: { status: 'ok', store: 'redis' } });
     const memoryHub = await startHub({ store: 'memory' });

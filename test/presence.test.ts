@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { STANDARD_MEMBERS, closeAllSockets, connect, createMission, nextEvent, request, startHub, type Hub } from './support/hub.ts';
+import { STANDARD_MEMBERS, closeAllSockets, connect, createMission, nextEvent, requestOk, startHub, type Hub } from './support/hub.ts';
 
 let hub: Hub;
 // Probes every 100 ms and offline after 600 ms of silence: the protocol's 3 s / 10 s, scaled down so the test is quick.
@@ -9,7 +9,7 @@ beforeAll(async () => {
 afterAll(() => hub.close());
 afterEach(() => closeAllSockets());
 
-describe('presence and latency (PROTOCOL.md §5)', () => {
+describe('presence and latency (docs/PROTOCOL.md §5)', () => {
   it('goes online with an RTT, stale after two missed probes, offline after the silence window', async () => {
     const mission = await createMission(hub, { members: STANDARD_MEMBERS });
     const driverId = mission.members['DRV-1']!.memberId;
@@ -31,8 +31,8 @@ describe('presence and latency (PROTOCOL.md §5)', () => {
     await stale;
     await offline;
 
-    const snapshot = await request(ops, 'mission:snapshot', {});
-    expect(snapshot.presence.find((p: { memberId: string }) => p.memberId === driverId)?.state).toBe('offline');
+    const snapshot = await requestOk(ops, 'mission:snapshot', {});
+    expect(snapshot.presence.find((p) => p.memberId === driverId)?.state).toBe('offline');
     const log = await hub.api('GET', `/api/missions/${mission.id}/log`);
     const states = log.body.events
       .filter((e: { kind: string; memberId: string }) => e.kind === 'presence' && e.memberId === driverId)

@@ -10,6 +10,7 @@ import {
   newId,
   nextEvent,
   request,
+  requestOk,
   startHub,
   type Client,
   type Hub,
@@ -41,7 +42,7 @@ async function detail(settings?: Parameters<typeof createMission>[1]['settings']
   return { mission, token, memberId: (callsign: string) => mission.members[callsign]!.memberId };
 }
 
-describe('relay (PROTOCOL.md §5)', () => {
+describe('relay (docs/PROTOCOL.md §5)', () => {
   it('relays a cue to one vehicle only, and measures the gap on the device clock', async () => {
     const { token } = await detail();
     const lead = await connect(hub, token('LEAD'));
@@ -52,7 +53,7 @@ describe('relay (PROTOCOL.md §5)', () => {
     const id = newId();
     const delivered = nextEvent(lead, 'trigger:state', (s) => s.id === id && s.status === 'delivered');
 
-    const issued = await request(lead, 'trigger:issue', { id, type: 'box-in', target: { vehicleIds: ['v1'] } });
+    const issued = await requestOk(lead, 'trigger:issue', { id, type: 'box-in', target: { vehicleIds: ['v1'] } });
     expect(issued).toMatchObject({ ok: true, trigger: { id, status: 'pending', recipients: [{ callsign: 'DRV-1', state: 'pending' }] } });
     const [state] = await delivered;
     expect(state.recipients[0]?.deliveredAt).toBeGreaterThanOrEqual(issued.trigger.issuedAt);
@@ -60,7 +61,7 @@ describe('relay (PROTOCOL.md §5)', () => {
       { id, seq: 1, type: 'box-in', label: 'BOX-IN — OPEN GAP', vehicleId: 'v1', expired: false, issuedBy: { callsign: 'LEAD' } },
     ]);
 
-    const reply = await request(driver1, 'trigger:respond', {
+    const reply = await requestOk(driver1, 'trigger:respond', {
       triggerId: id,
       response: 'ack',
       shownAt: screen.shownAt.get(id),
@@ -104,7 +105,7 @@ describe('relay (PROTOCOL.md §5)', () => {
     const noDeviceTimes = await request(driver, 'trigger:respond', { triggerId: await fire(), response: 'ack', respondedAt: deviceNow() });
     expect(noDeviceTimes).toMatchObject({ ok: true, gapSource: 'server' });
     // A device claiming a 9-second gap the server never saw.
-    const absurd = await request(driver, 'trigger:respond', {
+    const absurd = await requestOk(driver, 'trigger:respond', {
       triggerId: await fire(),
       response: 'ack',
       shownAt: 1000,
@@ -131,7 +132,7 @@ describe('relay (PROTOCOL.md §5)', () => {
     expect(state.recipients[0]).toMatchObject({ state: 'hesitation', hesitation: true });
     expect(state.recipients[0]?.gapMs).toBeUndefined();
 
-    const reply = await request(driver, 'trigger:respond', {
+    const reply = await requestOk(driver, 'trigger:respond', {
       triggerId: id,
       response: 'ack',
       shownAt: screen.shownAt.get(id),
@@ -139,8 +140,8 @@ describe('relay (PROTOCOL.md §5)', () => {
     });
     expect(reply).toMatchObject({ ok: true, hesitation: true });
     expect(reply.gapMs).toBeGreaterThanOrEqual(500);
-    const open = await request(lead, 'mission:snapshot', {});
-    expect(open.alerts.filter((a: { triggerId?: string }) => a.triggerId === id)).toHaveLength(1);
+    const open = await requestOk(lead, 'mission:snapshot', {});
+    expect(open.alerts.filter((a) => a.triggerId === id)).toHaveLength(1);
   });
 
   it('flags undelivered while the driver is offline, then replays in order on reconnect, with and without lastSeq', async () => {
@@ -194,9 +195,9 @@ describe('relay (PROTOCOL.md §5)', () => {
 
     let resent: TriggerCue[] = [];
     const upToDate = await connect(hub, token('DRV-1'), { lastSeq: 2, before: (socket) => (resent = collect(socket, 'trigger')) });
-    const snapshot = await request(upToDate, 'mission:snapshot', {});
+    const snapshot = await requestOk(upToDate, 'mission:snapshot', {});
     expect(resent).toEqual([]);
-    expect(snapshot.triggers.map((t: TriggerCue) => t.id)).toEqual([openId]);
+    expect(snapshot.triggers.map((t) => t.id)).toEqual([openId]);
     expect(snapshot.self).toMatchObject({ callsign: 'DRV-1', role: 'driver', vehicleId: 'v1' });
 
     let replay: Promise<[TriggerCue, unknown]> | undefined;
@@ -213,7 +214,7 @@ describe('relay (PROTOCOL.md §5)', () => {
     const id = newId();
     const expiredOnTablet = nextEvent(driver, 'trigger:expired', (e) => e.id === id, 8000);
     const expiredAlert = nextEvent(lead, 'alert', (a) => a.kind === 'expired' && a.triggerId === id, 8000);
-    const issued = await request(lead, 'trigger:issue', { id, type: 'pickup', target: { vehicleIds: ['v1'] } });
+    const issued = await requestOk(lead, 'trigger:issue', { id, type: 'pickup', target: { vehicleIds: ['v1'] } });
     expect(issued.trigger.staleAt - issued.trigger.issuedAt).toBe(5000);
     await Promise.all([expiredOnTablet, expiredAlert]);
     const late = await request(driver, 'trigger:respond', { triggerId: id, response: 'ack', respondedAt: deviceNow() });
@@ -232,7 +233,7 @@ describe('relay (PROTOCOL.md §5)', () => {
     const driver = await connect(hub, token('DRV-1'));
     const cues = collect(driver, 'trigger');
     const id = newId();
-    const first = await request(lead, 'trigger:issue', { id, type: 'hold', target: { vehicleIds: ['v1'] } });
+    const first = await requestOk(lead, 'trigger:issue', { id, type: 'hold', target: { vehicleIds: ['v1'] } });
     const retry = await request(lead, 'trigger:issue', { id, type: 'hold', target: { vehicleIds: ['v1'] }, params: {} });
     expect(retry).toMatchObject({ ok: true, trigger: { id, issuedAt: first.trigger.issuedAt } });
     expect(await request(lead, 'trigger:issue', { id, type: 'go', target: { vehicleIds: ['v1'] } })).toMatchObject({
@@ -259,7 +260,7 @@ describe('relay (PROTOCOL.md §5)', () => {
     receipt({ shownAt: deviceNow() });
     receipt({ shownAt: deviceNow() + 5000 });
     const [state] = await delivered;
-    const first = await request(driver, 'trigger:respond', { triggerId: id, response: 'ack', respondedAt: deviceNow() });
+    const first = await requestOk(driver, 'trigger:respond', { triggerId: id, response: 'ack', respondedAt: deviceNow() });
     const second = await request(driver, 'trigger:respond', {
       triggerId: id,
       response: 'unable',
@@ -267,8 +268,9 @@ describe('relay (PROTOCOL.md §5)', () => {
       respondedAt: deviceNow(),
     });
     expect(second).toMatchObject({ ok: false, error: { code: 'conflict' } });
-    const snapshot = await request(lead, 'mission:snapshot', {});
-    const recipient = snapshot.triggers.find((t: { id: string }) => t.id === id).recipients[0];
+    const snapshot = await requestOk(lead, 'mission:snapshot', {});
+    const trigger = snapshot.triggers.find((t) => t.id === id);
+    const recipient = trigger && 'recipients' in trigger ? trigger.recipients[0] : undefined;
     expect(recipient).toMatchObject({
       state: 'answered',
       response: 'ack',

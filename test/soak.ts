@@ -1,6 +1,6 @@
 /**
  * Soak: at least 1,000 cues across 3 nodes on one Redis, with random driver disconnects and
- * one node SIGKILLed mid-run; then counts what PROTOCOL.md §5 promises. Loopback only,
+ * one node SIGKILLed mid-run; then counts what docs/PROTOCOL.md §5 promises. Loopback only,
  * bounded in count and time; exits non-zero if anything was lost, duplicated or wrongly live.
  *
  *   npm run soak            (1,000 cues)

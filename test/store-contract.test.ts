@@ -1,14 +1,57 @@
 import { randomUUID } from 'node:crypto';
-import { MemoryStore, RedisStore, connectRedis, type Store, type TriggerRecord } from '@lockstep/server';
-import type { Alert, Mission } from '@lockstep/shared';
-import { afterAll, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  JournaledStore,
+  type JournalEntry,
+  MemoryStore,
+  OutageJournal,
+  RedisStore,
+  connectRedis,
+  type Store,
+  type TriggerRecord,
+} from '@lockstep/server';
+import type { Alert, LogKind, Mission } from '@lockstep/shared';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { freePort } from './support/redis-server.ts';
 
-/** One behavioural contract; every Store implementation must pass all of it. */
-function storeContract(name: string, open: () => Store) {
+/**
+ * A store in an outage serves only some calls, and its log is its journal until Redis is back:
+ * what it knew before the outage is seeded into its mirror, and its log lines are read there.
+ */
+interface Outage {
+  /** Resolves once the store knows Redis is away. */
+  down: Promise<void>;
+  mirror: MemoryStore;
+  journal: OutageJournal;
+}
+
+const missionOf = (entry: JournalEntry) =>
+  'trigger' in entry ? entry.trigger.missionId : 'alert' in entry ? entry.alert.missionId : 'missionId' in entry ? entry.missionId : '';
+
+/** One behavioural contract; every Store implementation must pass all of it (in an outage, all it serves then). */
+function storeContract(name: string, open: () => { store: Store; outage?: Outage }) {
   describe(`store contract: ${name}`, () => {
-    const store = open();
+    const { store, outage } = open();
+    beforeAll(() => outage?.down);
     afterAll(() => store.close());
+    /** What an outage store refuses until Redis is back: there, the same calls must be refused, not half-applied. */
+    const notServedInOutage = (title: string, body: () => Promise<void>) =>
+      outage
+        ? it(`refuses while Redis is away: ${title}`, async () => {
+            await expect(body()).rejects.toThrow(/the store is unreachable/);
+          })
+        : it(title, body);
+
+    /** A mission the store holds: created, or in an outage, read before it began. */
+    const given = (m: Mission) => (outage ? outage.mirror.createMission(m, []) : store.createMission(m, []));
+    const logKinds = async (missionId: string): Promise<LogKind[]> => {
+      if (!outage) return (await store.readLog(missionId)).map((e) => e.kind);
+      const logged = outage.journal.entries.filter((e) => missionOf(e) === missionId).flatMap((e) => ('log' in e ? [e.log].flat() : []));
+      return logged.map((draft) => draft.kind);
+    };
 
     const mission = (): Mission => ({
       id: randomUUID(),
@@ -50,7 +93,7 @@ function storeContract(name: string, open: () => Store) {
       })),
     });
 
-    it('keeps a mission and writes each change together with its log lines, in order', async () => {
+    notServedInOutage('keeps a mission and writes each change together with its log lines, in order', async () => {
       const m = mission();
       await store.createMission(m, [{ at: 1, kind: 'mission.created', data: {} }]);
       expect(await store.getMission(m.id)).toEqual(m);
@@ -67,9 +110,9 @@ function storeContract(name: string, open: () => Store) {
       ]);
     });
 
-    it('changes nothing when the change refuses, and answers not_found for a missing record', async () => {
+    notServedInOutage('changes nothing when the change refuses, and answers not_found for a missing record', async () => {
       const m = mission();
-      await store.createMission(m, []);
+      await given(m);
       const refused = await store.changeMission(m.id, () => ({ ok: false, refusal: { code: 'conflict', message: 'no' } }));
       expect(!refused.ok && refused.refusal.code).toBe('conflict');
       expect(await store.getMission(m.id)).toEqual(m);
@@ -78,9 +121,9 @@ function storeContract(name: string, open: () => Store) {
       expect(!missing.ok && missing.refusal.code).toBe('not_found');
     });
 
-    it('applies concurrent changes to one record without losing any', async () => {
+    notServedInOutage('applies concurrent changes to one record without losing any', async () => {
       const m = mission();
-      await store.createMission(m, []);
+      await given(m);
       await Promise.all(
         Array.from({ length: 10 }, (_, i) =>
           store.changeMission(m.id, (current) => ({
@@ -96,7 +139,7 @@ function storeContract(name: string, open: () => Store) {
       expect(await store.readLog(m.id)).toHaveLength(10);
     });
 
-    it('finds a credential by its hash and forgets it on revocation', async () => {
+    notServedInOutage('finds a credential by its hash and forgets it on revocation', async () => {
       const memberId = randomUUID();
       await store.saveCredential(`hash-${memberId}`, { missionId: 'm', memberId });
       expect(await store.findCredential(`hash-${memberId}`)).toEqual({ missionId: 'm', memberId });
@@ -106,7 +149,7 @@ function storeContract(name: string, open: () => Store) {
 
     it('gives each recipient its next cue seq, dedupes by id, and replays by seq', async () => {
       const m = mission();
-      await store.createMission(m, []);
+      await given(m);
       const [d1, d2] = [randomUUID(), randomUUID()];
       const first = await store.issueTrigger(trigger(m.id, [d1]), { at: 10, kind: 'trigger.issued', data: {} }, []);
       const second = await store.issueTrigger(trigger(m.id, [d1, d2]), { at: 11, kind: 'trigger.issued', data: {} }, []);
@@ -122,12 +165,12 @@ function storeContract(name: string, open: () => Store) {
       expect((await store.cuesAfter(d1, 1)).map((t) => t.id)).toEqual([second.trigger.id]);
       expect(await store.cuesAfter(d1, 2)).toEqual([]);
       expect((await store.recentTriggers(m.id, 1)).map((t) => t.id)).toEqual([second.trigger.id]);
-      expect((await store.readLog(m.id)).map((e) => e.kind)).toEqual(['trigger.issued', 'trigger.issued']);
+      expect(await logKinds(m.id)).toEqual(['trigger.issued', 'trigger.issued']);
     });
 
     it('keeps a cue seq already given (a journaled trigger) and counts on from the highest', async () => {
       const m = mission();
-      await store.createMission(m, []);
+      await given(m);
       const d1 = randomUUID();
       const journaled = trigger(m.id, [d1]);
       journaled.recipients[0]!.seq = 7;
@@ -139,7 +182,7 @@ function storeContract(name: string, open: () => Store) {
 
     it('keeps cue seqs through later changes of the trigger', async () => {
       const m = mission();
-      await store.createMission(m, []);
+      await given(m);
       const d1 = randomUUID();
       const { trigger: issued } = await store.issueTrigger(trigger(m.id, [d1]), { at: 10, kind: 'trigger.issued', data: {} }, []);
       const changed = await store.changeTrigger(issued.id, (t) => ({
@@ -155,7 +198,7 @@ function storeContract(name: string, open: () => Store) {
 
     it('raises an alert once, and resolves it', async () => {
       const m = mission();
-      await store.createMission(m, []);
+      await given(m);
       const alert: Alert = { id: `hesitation:${randomUUID()}:d1`, kind: 'hesitation', missionId: m.id, memberId: 'd1', at: 5 };
       expect(await store.raiseAlert(alert, { at: 5, kind: 'alert.raised', data: {} })).toBe(true);
       expect(await store.raiseAlert({ ...alert, at: 6 }, { at: 6, kind: 'alert.raised', data: {} })).toBe(false);
@@ -165,12 +208,12 @@ function storeContract(name: string, open: () => Store) {
         value: { next: { ...a, resolvedAt: 9, resolvedBy: 'ops' }, log: [{ at: 9, kind: 'alert.resolved', data: {} }] },
       }));
       expect(resolved.ok && resolved.value.resolvedAt).toBe(9);
-      expect((await store.readLog(m.id)).map((e) => e.kind)).toEqual(['alert.raised', 'alert.resolved']);
+      expect(await logKinds(m.id)).toEqual(['alert.raised', 'alert.resolved']);
     });
 
-    it('posts an observation once by id', async () => {
+    notServedInOutage('posts an observation once by id', async () => {
       const m = mission();
-      await store.createMission(m, []);
+      await given(m);
       const observation = {
         id: randomUUID(),
         category: 'vehicle' as const,
@@ -190,7 +233,7 @@ function storeContract(name: string, open: () => Store) {
 
     it('keeps the latest presence per member, with its RTT figures and clock offset', async () => {
       const m = mission();
-      await store.createMission(m, []);
+      await given(m);
       const memberId = randomUUID();
       const presence = {
         memberId,
@@ -211,12 +254,12 @@ function storeContract(name: string, open: () => Store) {
       expect(await store.savePresence(m.id, { ...presence, state: 'stale' }, [], { id: 'socket-a', onlyIfOwner: true })).toBe(true);
       expect(await store.missionPresence(m.id)).toEqual([{ ...presence, state: 'stale' }]);
       expect(await store.getPresence(m.id, memberId)).toEqual({ ...presence, state: 'stale' });
-      expect(await store.readLog(m.id)).toHaveLength(1);
+      expect(await logKinds(m.id)).toHaveLength(1);
     });
 
     it('does not let a device that no longer speaks for a member mark it offline', async () => {
       const m = mission();
-      await store.createMission(m, []);
+      await given(m);
       const memberId = randomUUID();
       const online = { memberId, callsign: 'DRV', role: 'driver' as const, state: 'online' as const, lastSeenAt: 7 };
       await store.savePresence(m.id, online, [], { id: 'old-socket', onlyIfOwner: false });
@@ -229,7 +272,7 @@ function storeContract(name: string, open: () => Store) {
         }),
       ).toBe(false);
       expect(await store.getPresence(m.id, memberId)).toMatchObject({ state: 'online', lastSeenAt: 8 });
-      expect(await store.readLog(m.id)).toEqual([]);
+      expect(await logKinds(m.id)).toEqual([]);
     });
 
     it('leases due deadlines to one claimer at a time and gives an uncompleted one back after its lease', async () => {
@@ -249,7 +292,7 @@ function storeContract(name: string, open: () => Store) {
 
     it('sets and clears deadlines in the same step as the write that makes them due', async () => {
       const m = mission();
-      await store.createMission(m, []);
+      await given(m);
       const d1 = randomUUID();
       const issuedKey = `undelivered|${randomUUID()}|${d1}`;
       const { trigger: issued } = await store.issueTrigger(trigger(m.id, [d1]), { at: 10, kind: 'trigger.issued', data: {} }, [
@@ -269,15 +312,75 @@ function storeContract(name: string, open: () => Store) {
       expect(due).not.toContain(issuedKey);
       await store.completeDeadline(hesitationKey);
     });
+
+    it('claims due deadlines earliest first, whatever the order they were set in', async () => {
+      const key = (name: string) => `test|${randomUUID()}|${name}`;
+      const [second, first, third] = [key('second'), key('first'), key('third')];
+      // Due before anything else any test sets, so the limit is the whole story.
+      await store.scheduleDeadline(second, -2);
+      await store.scheduleDeadline(third, -1);
+      await store.scheduleDeadline(first, -3);
+      expect(await store.claimDeadlines(-1, 10, 2)).toEqual([first, second]);
+      expect(await store.claimDeadlines(-1, 10, 2)).toEqual([third]);
+      for (const k of [first, second, third]) await store.completeDeadline(k);
+    });
+
+    it('writes nothing for a change that keeps the record: no log line, no deadline', async () => {
+      const m = mission();
+      await given(m);
+      const alert: Alert = { id: `offline:${randomUUID()}:d1`, kind: 'offline', missionId: m.id, memberId: 'd1', at: 5 };
+      await store.raiseAlert(alert, { at: 5, kind: 'alert.raised', data: {} });
+      const kept = await store.changeAlert(alert.id, (a) => ({
+        ok: true,
+        value: { next: a, log: [{ at: 6, kind: 'alert.resolved', data: {} }] },
+      }));
+      expect(kept.ok && kept.value).toEqual(alert);
+      const { trigger: issued } = await store.issueTrigger(trigger(m.id, [randomUUID()]), { at: 10, kind: 'trigger.issued', data: {} }, []);
+      const unwanted = `test|${randomUUID()}|unwanted`;
+      await store.changeTrigger(issued.id, (t) => ({
+        ok: true,
+        value: { next: t, log: [{ at: 11, kind: 'trigger.receipt', data: {} }], deadlines: { schedule: [{ key: unwanted, at: -5 }] } },
+      }));
+      expect(await store.getTrigger(issued.id)).toEqual(issued);
+      expect(await logKinds(m.id)).toEqual(['alert.raised', 'trigger.issued']);
+      expect(await store.claimDeadlines(-5, 10, 1000)).not.toContain(unwanted);
+    });
   });
 }
 
-storeContract('memory', () => new MemoryStore());
-storeContract(
-  'redis',
-  () =>
-    new RedisStore(
-      connectRedis(inject('redisUrl'), () => {}),
-      `contract:${randomUUID()}:`,
-    ),
-);
+const silent = pino({ level: 'silent' });
+/** The clock of the journaled store only paces its sweep of old triggers: held still, it never sweeps the tests' records. */
+const stillClock = { now: () => 0, monotonic: () => 0 };
+const newJournal = () => new OutageJournal(join(mkdtempSync(join(tmpdir(), 'lockstep-contract-')), 'journal.jsonl'), 10_000);
+
+function journaled(url: string, memory?: MemoryStore) {
+  const redis = connectRedis(url, () => {});
+  const journal = newJournal();
+  const down = new Promise<void>((resolve) => redis.once('close', () => resolve()));
+  const store = new JournaledStore({
+    redis,
+    store: new RedisStore(redis, `contract:${randomUUID()}:`),
+    journal,
+    clock: stillClock,
+    logger: silent,
+    onDepth: () => {},
+    memory,
+  });
+  return { store, journal, down };
+}
+
+storeContract('memory', () => ({ store: new MemoryStore() }));
+storeContract('redis', () => ({
+  store: new RedisStore(
+    connectRedis(inject('redisUrl'), () => {}),
+    `contract:${randomUUID()}:`,
+  ),
+}));
+storeContract('journaled, Redis up', () => ({ store: journaled(inject('redisUrl')).store }));
+// Nothing listens on the port: the store learns at its first connection attempt that Redis is away.
+const nobody = await freePort();
+storeContract('journaled, Redis down', () => {
+  const mirror = new MemoryStore({ keepLog: false });
+  const { store, journal, down } = journaled(`redis://127.0.0.1:${nobody}`, mirror);
+  return { store, outage: { down, mirror, journal } };
+});

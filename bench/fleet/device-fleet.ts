@@ -120,7 +120,7 @@ class Fleet {
       timeout: timeoutMs,
     });
     this.#devices.push(socket);
-    // Every Lockstep client must answer probes at once (PROTOCOL.md §5).
+    // Every Lockstep client must answer probes at once (docs/PROTOCOL.md §5).
     socket.on('probe', (_probe, answer) => answer({ deviceAt: deviceNow() }));
     return new Promise((resolve, reject) => {
       socket.once('connect', () => {

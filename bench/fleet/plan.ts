@@ -6,7 +6,7 @@ export interface Endpoint {
   token: string;
 }
 
-/** The devices of one mission: a lead, an ops board and three drivers (PROTOCOL.md §1). */
+/** The devices of one mission: a lead, an ops board and three drivers (docs/PROTOCOL.md §1). */
 export interface MissionDevices {
   key: string;
   lead: Endpoint;

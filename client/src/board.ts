@@ -1,8 +1,8 @@
-import type { Alert, Mission, Presence, TriggerState } from '@lockstep/shared';
-import { ROLE_AUTHORITY, cueLabel } from '@lockstep/shared/constants';
+import type { Alert, Mission, Presence } from '@lockstep/shared';
+import { cueLabel, ROLE_AUTHORITY, triggerOpen } from '@lockstep/shared/constants';
 import './styles/base.css';
 import './styles/board.css';
-import { appRoot, button, frameScheduler, h, svg } from './dom.ts';
+import { appRoot, button, frameScheduler, h, patchChildren, svg } from './dom.ts';
 import { ALARM_STATES, clockTime, formatGap, routeName, vehicleCallsign } from './format.ts';
 import { openConnection, type ConnectionState } from './lockstep-client.ts';
 import { MissionWatch } from './watch.ts';
@@ -32,8 +32,7 @@ const serverNow = () => conn?.serverNow() ?? Date.now();
 setInterval(() => {
   for (const timer of root.querySelectorAll<HTMLElement>('[data-since]'))
     timer.textContent = formatGap(Math.max(0, serverNow() - Number(timer.dataset.since)));
-  const clock = root.querySelector('[data-clock]');
-  if (clock) clock.textContent = clockTime(Date.now());
+  clock.textContent = clockTime(Date.now());
 }, 100);
 /** The gap chart's time axis runs on with the mission. */
 setInterval(scheduleRender, 5000);
@@ -47,49 +46,66 @@ function resolve(alert: Alert) {
 
 // ---------------------------------------------------------------- screen
 
-function render() {
-  if (!conn || !watch) {
-    root.replaceChildren(h('div', { class: 'banner banner-unauthorized' }, 'NO TOKEN — OPEN THE BOARD LINK YOU WERE GIVEN'));
-    return;
-  }
-  const mission = watch.mission;
-  const chart = h('div', { class: 'chart-host' });
+/** Built once; each render refills the regions, and a row with a button is kept while it shows the same. */
+const title = h('div', { class: 'title' });
+const missionStatus = h('div', {});
+const threshold = h('div', { class: 'muted' });
+const link = h('div', { role: 'status' });
+const clock = h('div', { class: 'clock' });
+const header = h('header', { class: 'top' }, title, missionStatus, threshold, h('div', { class: 'spacer' }), link, clock);
+const vehicles = h('div', { class: 'vehicles' });
+const team = h('div', { class: 'team' });
+const triggers = h('div', { class: 'triggers' });
+const alerts = h('div', { class: 'alerts' });
+const observations = h('div', { class: 'observations' });
+const chart = h('div', { class: 'chart-host' });
+
+if (conn)
   root.replaceChildren(
-    header(mission),
+    header,
     h(
       'div',
       { class: 'board' },
-      vehiclesPanel(mission),
-      triggersPanel(mission),
-      h('div', { class: 'side' }, alertsPanel(mission), observationsPanel()),
+      panel('Vehicles', vehicles, team),
+      panel('Triggers', triggers),
+      h('div', { class: 'side' }, panel('Alerts', alerts), panel('Observations', observations)),
       panel('Response gaps', chart),
     ),
   );
+else root.replaceChildren(h('div', { class: 'banner banner-unauthorized' }, 'NO TOKEN — OPEN THE BOARD LINK YOU WERE GIVEN'));
+
+function render() {
+  if (!conn || !watch) return;
+  const mission = watch.mission;
+  renderHeader(mission);
+  renderVehicles(mission);
+  renderTriggers(mission);
+  patchChildren(alerts, alertRows(mission));
+  renderObservations();
   // Drawn at the size it is shown, one SVG unit per pixel, so text and dots stay legible on any wall.
   chart.replaceChildren(gapChart(mission, chart.clientWidth, chart.clientHeight));
 }
 
-function header(mission: Mission | undefined): HTMLElement {
+function renderHeader(mission: Mission | undefined) {
   const words: Record<ConnectionState, string> = {
     connecting: 'CONNECTING…',
     online: 'LIVE',
     offline: 'OFFLINE — RECONNECTING',
     unauthorized: 'LINK REFUSED',
   };
-  return h(
-    'header',
-    { class: 'top' },
-    h('div', { class: 'title' }, mission?.name ?? 'Lockstep'),
-    mission ? h('div', { class: `mission-status status-${mission.status}` }, mission.status.toUpperCase()) : null,
-    mission ? h('div', { class: 'muted' }, `threshold ${formatGap(mission.settings.thresholds.default)}`) : null,
-    h('div', { class: 'spacer' }),
-    h('div', { class: `link link-${connection}`, role: 'status' }, words[connection]),
-    h('div', { class: 'clock', 'data-clock': true }, clockTime(Date.now())),
-  );
+  title.textContent = mission?.name ?? 'Lockstep';
+  missionStatus.hidden = !mission;
+  missionStatus.className = `mission-status status-${mission?.status ?? ''}`;
+  missionStatus.textContent = mission?.status.toUpperCase() ?? '';
+  threshold.hidden = !mission;
+  threshold.textContent = mission ? `threshold ${formatGap(mission.settings.thresholds.default)}` : '';
+  link.className = `link link-${connection}`;
+  link.textContent = words[connection];
+  clock.textContent = clockTime(Date.now());
 }
 
-function panel(title: string, ...children: (Node | null)[]): HTMLElement {
-  return h('section', { class: `panel`, 'aria-label': title }, h('h2', {}, title), ...children);
+function panel(title: string, ...children: Node[]): HTMLElement {
+  return h('section', { class: 'panel', 'aria-label': title }, h('h2', {}, title), ...children);
 }
 
 function sparkline(history: readonly number[]): SVGSVGElement {
@@ -108,7 +124,7 @@ function sparkline(history: readonly number[]): SVGSVGElement {
   );
 }
 
-function vehiclesPanel(mission: Mission | undefined): HTMLElement {
+function renderVehicles(mission: Mission | undefined) {
   const rows = (mission?.vehicles ?? []).map((vehicle) => {
     const driver = mission?.members.find((m) => m.role === 'driver' && m.vehicleId === vehicle.id);
     const presence: Presence | undefined = driver && watch?.presence.get(driver.memberId);
@@ -130,15 +146,15 @@ function vehiclesPanel(mission: Mission | undefined): HTMLElement {
       driver ? sparkline(watch?.rttHistory.get(driver.memberId) ?? []) : null,
     );
   });
-  const team = (mission?.members ?? [])
-    .filter((m) => m.role !== 'driver')
-    .map((m) => h('span', { class: `member presence-${watch?.presence.get(m.memberId)?.state ?? 'offline'}` }, m.callsign));
-  return panel('Vehicles', h('div', { class: 'vehicles' }, ...rows), h('div', { class: 'team' }, ...team));
+  vehicles.replaceChildren(...rows);
+  team.replaceChildren(
+    ...(mission?.members ?? [])
+      .filter((m) => m.role !== 'driver')
+      .map((m) => h('span', { class: `member presence-${watch?.presence.get(m.memberId)?.state ?? 'offline'}` }, m.callsign)),
+  );
 }
 
-const isOpen = (t: TriggerState) => t.recipients.some((r) => r.state !== 'answered' && r.state !== 'expired');
-
-function triggersPanel(mission: Mission | undefined): HTMLElement {
+function renderTriggers(mission: Mission | undefined) {
   const rows = (watch?.triggersByRecency() ?? []).slice(0, TRIGGERS_SHOWN).map((t) =>
     h(
       'div',
@@ -148,7 +164,7 @@ function triggersPanel(mission: Mission | undefined): HTMLElement {
         { class: 'trigger-head' },
         h('span', { class: 'trigger-label' }, cueLabel(t.type, t.params, routeName(mission, t.params.routeId))),
         h('span', { class: 'muted' }, ` ${t.issuedBy.callsign} ${clockTime(t.issuedAt)}`),
-        isOpen(t) ? h('span', { class: 'timer', 'data-since': t.issuedAt }, formatGap(serverNow() - t.issuedAt)) : null,
+        triggerOpen(t) ? h('span', { class: 'timer', 'data-since': t.issuedAt }, formatGap(serverNow() - t.issuedAt)) : null,
       ),
       h(
         'div',
@@ -170,10 +186,7 @@ function triggersPanel(mission: Mission | undefined): HTMLElement {
       ),
     ),
   );
-  return panel(
-    'Triggers',
-    h('div', { class: 'triggers' }, ...rows, rows.length ? null : h('div', { class: 'muted' }, 'No trigger fired yet')),
-  );
+  triggers.replaceChildren(...rows, ...(rows.length ? [] : [h('div', { class: 'muted' }, 'No trigger fired yet')]));
 }
 
 const ALERT_WORDS: Readonly<Record<Alert['kind'], string>> = {
@@ -186,7 +199,7 @@ const ALERT_WORDS: Readonly<Record<Alert['kind'], string>> = {
   'plan-unacked': 'PLAN NOT ACKED',
 };
 
-function alertsPanel(mission: Mission | undefined): HTMLElement {
+function alertRows(mission: Mission | undefined): HTMLElement[] {
   const rows = (watch?.openAlerts() ?? []).map((alert) => {
     const who = alert.vehicleId
       ? vehicleCallsign(mission, alert.vehicleId)
@@ -211,10 +224,10 @@ function alertsPanel(mission: Mission | undefined): HTMLElement {
         : null,
     );
   });
-  return panel('Alerts', h('div', { class: 'alerts' }, ...rows, rows.length ? null : h('div', { class: 'muted' }, 'No open alert')));
+  return rows.length ? rows : [h('div', { class: 'muted' }, 'No open alert')];
 }
 
-function observationsPanel(): HTMLElement {
+function renderObservations() {
   const rows = (watch?.observations ?? [])
     .slice(-OBSERVATIONS_SHOWN)
     .reverse()
@@ -227,7 +240,7 @@ function observationsPanel(): HTMLElement {
         h('span', { class: 'muted' }, ` ${clockTime(o.at)}`),
       ),
     );
-  return panel('Observations', h('div', { class: 'observations' }, ...rows, rows.length ? null : h('div', { class: 'muted' }, 'None')));
+  observations.replaceChildren(...rows, ...(rows.length ? [] : [h('div', { class: 'muted' }, 'None')]));
 }
 
 /** Every answered gap over the mission, against the threshold line; hesitations in red. */

@@ -2,12 +2,12 @@ import type { Alert, Recipient, TriggerIssueInput, TriggerState, TriggerTarget }
 import { TRIGGER_CATALOGUE, TRIGGER_TYPES, cueLabel, type TriggerType } from '@lockstep/shared/constants';
 import './styles/base.css';
 import './styles/cpo.css';
-import { appRoot, button, frameScheduler, h } from './dom.ts';
+import { appRoot, button, frameScheduler, h, patchChildren } from './dom.ts';
 import { armAudioOnFirstGesture, speak, vibrate, VIBRATION } from './feedback.ts';
 import { ALARM_STATES, formatGap, routeName, spokenGap, URGENCY, vehicleCallsign } from './format.ts';
 import { openConnection, type ConnectionState } from './lockstep-client.ts';
-import { Outbox, type Settled } from './outbox.ts';
-import { loadJson, saveJson } from './storage.ts';
+import { isOutboxEntries, Outbox, type Settled } from './outbox.ts';
+import { loadJson, saveJson, shelf } from './storage.ts';
 import { MissionWatch, type RecipientChange } from './watch.ts';
 
 /**
@@ -17,6 +17,7 @@ import { MissionWatch, type RecipientChange } from './watch.ts';
 
 const FIRED_SHOWN = 4;
 const NOTICE_MS = 8000;
+const RETRY_EVERY_MS = 1000;
 
 // ---------------------------------------------------------------- earpiece bindings
 
@@ -76,14 +77,18 @@ const watch = conn
   : undefined;
 const outbox =
   conn &&
-  new Outbox(
-    conn,
-    (issue) => {
+  new Outbox<'trigger:issue', undefined>({
+    event: 'trigger:issue',
+    connection: conn,
+    shelf: shelf(sessionStorage, 'lockstep.cpo.outbox', isOutboxEntries<'trigger:issue', undefined>),
+    idOf: (issue) => issue.id,
+    staleMs: (issue) => {
       const staleMs = watch?.mission?.settings.staleMs;
       return staleMs?.[issue.type] ?? staleMs?.default ?? 30_000;
     },
     settled,
-  );
+    retryEveryMs: RETRY_EVERY_MS,
+  });
 
 const myVehicle = () => (watch?.self?.role === 'cpo' ? watch.self.vehicleId : undefined);
 
@@ -100,7 +105,7 @@ const wireTarget = (choice: TargetChoice): TriggerTarget => ('convoy' in choice 
 function fire(issue: (id: string, target: TriggerTarget) => TriggerIssueInput) {
   if (!outbox) return;
   choosingRoute = false;
-  outbox.fire(issue(crypto.randomUUID(), wireTarget(currentTarget())));
+  outbox.send(issue(crypto.randomUUID(), wireTarget(currentTarget())), undefined);
   vibrate([40]);
   render();
 }
@@ -112,11 +117,12 @@ function fireType(type: TriggerType) {
   } else fire((id, target) => ({ id, target, type }));
 }
 
-function settled(result: Settled) {
+function settled(result: Settled<'trigger:issue', undefined>) {
   if (result.outcome === 'accepted') {
-    if (watch && !watch.triggers.has(result.trigger.id)) watch.triggers.set(result.trigger.id, result.trigger);
+    const { trigger } = result.reply;
+    if (watch && !watch.triggers.has(trigger.id)) watch.triggers.set(trigger.id, trigger);
   } else {
-    const label = TRIGGER_CATALOGUE[result.issue.type].label.replace(' {route}', '');
+    const label = TRIGGER_CATALOGUE[result.entry.payload.type].label.replace(' {route}', '');
     const text = result.outcome === 'too-late' ? `${label} NOT SENT IN TIME — USE VOICE` : `${label} REFUSED (${result.code ?? 'error'})`;
     notices = [...notices, { text, until: Date.now() + NOTICE_MS }];
     vibrate(VIBRATION.alarm);
@@ -215,7 +221,7 @@ setInterval(() => {
 
 const keyOf = (type: TriggerType) => Object.entries(bindings.keys).find(([, bound]) => bound === type)?.[0];
 
-/** The buttons do not change with events, so a tap never lands on a button being redrawn. */
+/** The pad's buttons do not change with events, and a target or route button is kept while it reads the same, so a tap never lands on a button being redrawn. */
 const triggerPad = h(
   'div',
   { class: 'pad' },
@@ -229,7 +235,9 @@ const triggerPad = h(
     );
   }),
 );
-const header = h('div', { class: 'header' });
+const banner = h('div', { role: 'status' });
+const targets = h('div', { class: 'targets', role: 'group', 'aria-label': 'Target' });
+const header = h('div', { class: 'header' }, banner, targets);
 const live = h('div', { class: 'live', 'aria-live': 'polite' });
 const overlay = h('div', { class: 'overlay' });
 if (conn) root.replaceChildren(header, live, triggerPad, overlay);
@@ -258,22 +266,15 @@ function renderHeader() {
         ...(mission?.vehicles ?? []).map((v) => ({ label: v.callsign, choice: { vehicleId: v.id } })),
       ];
   const same = (a: TargetChoice, b: TargetChoice) => ('convoy' in a ? 'convoy' in b : 'vehicleId' in b && a.vehicleId === b.vehicleId);
-  header.replaceChildren(
-    h(
-      'div',
-      { class: `banner banner-${connection}`, role: 'status' },
-      words[connection],
-      outbox?.entries.length ? ` · ${outbox.entries.length} UNSENT` : '',
-    ),
-    h(
-      'div',
-      { class: 'targets', role: 'group', 'aria-label': 'Target' },
-      ...choices.map(({ label, choice }) =>
-        button(label, { class: 'target', 'aria-pressed': same(chosen, choice) ? 'true' : 'false' }, () => {
-          target = choice;
-          render();
-        }),
-      ),
+  banner.className = `banner banner-${connection}`;
+  banner.textContent = `${words[connection]}${outbox?.entries.length ? ` · ${outbox.entries.length} UNSENT` : ''}`;
+  patchChildren(
+    targets,
+    choices.map(({ label, choice }) =>
+      button(label, { class: 'target', 'aria-pressed': same(chosen, choice) ? 'true' : 'false' }, () => {
+        target = choice;
+        render();
+      }),
     ),
   );
 }
@@ -298,7 +299,7 @@ function renderLive() {
     h(
       'li',
       { class: 'fired unsent' },
-      h('span', { class: 'fired-label' }, TRIGGER_CATALOGUE[e.issue.type].label.replace(' {route}', '')),
+      h('span', { class: 'fired-label' }, TRIGGER_CATALOGUE[e.payload.type].label.replace(' {route}', '')),
       h('span', { class: 'chip' }, connection !== 'online' ? 'WAITING FOR LINK' : e.attempts > 1 ? 'RETRYING…' : 'SENDING…'),
     ),
   );
@@ -324,10 +325,10 @@ function renderOverlay() {
   overlay.hidden = !choosingRoute;
   if (!choosingRoute) return;
   const routes = watch?.mission?.plan.routes ?? [];
-  overlay.replaceChildren(
+  patchChildren(overlay, [
     h('div', { class: 'overlay-title' }, 'ALT ROUTE'),
     ...routes.map((route) =>
-      button(route.name.toUpperCase(), { class: 'route-choice' }, () =>
+      button(route.name.toUpperCase(), { class: 'route-choice', 'data-route': route.id }, () =>
         fire((id, target) => ({ id, target, type: 'alt-route', params: { routeId: route.id } })),
       ),
     ),
@@ -336,7 +337,7 @@ function renderOverlay() {
       choosingRoute = false;
       render();
     }),
-  );
+  ]);
 }
 
 render();

@@ -59,3 +59,19 @@ export function frameScheduler(render: () => void): () => void {
     });
   };
 }
+
+/**
+ * Sets a region's children to `fresh`, keeping each current child that would be rebuilt the same
+ * (same markup): a button in a row that did not change is never replaced under a finger.
+ */
+export function patchChildren(container: Element, fresh: readonly Element[]): void {
+  const current = new Map(Array.from(container.children, (child) => [child.outerHTML, child]));
+  const next = fresh.map((element) => {
+    const same = current.get(element.outerHTML);
+    if (!same) return element;
+    current.delete(element.outerHTML);
+    return same;
+  });
+  if (next.length === container.children.length && next.every((element, i) => container.children[i] === element)) return;
+  container.replaceChildren(...next);
+}

@@ -1,19 +1,31 @@
-import type { ClientToServerEvents, ErrorCode, Member, ServerToClientEvents, Snapshot } from '@lockstep/shared';
+import type {
+  ClientEventName,
+  ClientPayload,
+  ClientReply,
+  ClientToServerEvents,
+  ErrorCode,
+  Member,
+  ServerToClientEvents,
+  Snapshot,
+} from '@lockstep/shared';
+import { PROTOCOL_VERSION } from '@lockstep/shared/version';
 import { io, type Socket } from 'socket.io-client';
 
 /**
  * The one connection module of the three screens. It imports only types from
- * `@lockstep/shared`, so the driver's bundle carries socket.io-client and no zod.
+ * `@lockstep/shared` (and the protocol version from its own entry), so the driver's bundle
+ * carries socket.io-client and no zod.
  */
 
 export type LockstepSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 export type ConnectionState = 'connecting' | 'online' | 'offline' | 'unauthorized';
 
-type EventName = keyof ClientToServerEvents;
-export type PayloadOf<E extends EventName> = Parameters<ClientToServerEvents[E]>[0];
-export type ReplyOf<E extends EventName> = Parameters<NonNullable<Parameters<ClientToServerEvents[E]>[1]>>[0];
+type EventName = ClientEventName;
+export type PayloadOf<E extends EventName> = ClientPayload<E>;
+export type ReplyOf<E extends EventName> = ClientReply<E>;
 
 const TOKEN_KEY = 'lockstep.token';
+const PROTOCOL_RELOAD_KEY = 'lockstep.protocolReloadAt';
 /** The server probes every 3 s; three missed probes mean the link is dead even if TCP has not noticed. */
 const SILENT_LINK_MS = 9000;
 /** An event not answered within this is treated as lost in transit and retried by its owner. */
@@ -39,6 +51,18 @@ function takeToken(): string | undefined {
     return fromUrl;
   }
   return sessionStorage.getItem(TOKEN_KEY) ?? undefined;
+}
+
+/**
+ * This page predates the server's protocol: the server serves the matching page, so load it
+ * (the token is in session storage). At most once a minute, so a stale build cannot loop.
+ */
+function reloadForProtocol(): boolean {
+  const last = Number(sessionStorage.getItem(PROTOCOL_RELOAD_KEY) ?? 0);
+  if (Date.now() - last < 60_000) return false;
+  sessionStorage.setItem(PROTOCOL_RELOAD_KEY, String(Date.now()));
+  location.reload();
+  return true;
 }
 
 export interface ConnectionOptions {
@@ -80,7 +104,7 @@ export function openConnection(options: ConnectionOptions = {}): Connection | un
     // A function, so each reconnect sends the latest lastSeq rather than the one of the first connect.
     auth: (cb) => {
       const lastSeq = options.lastSeq?.();
-      cb(lastSeq === undefined ? { token } : { token, lastSeq });
+      cb(lastSeq === undefined ? { token, protocol: PROTOCOL_VERSION } : { token, lastSeq, protocol: PROTOCOL_VERSION });
     },
     reconnectionDelay: 250,
     reconnectionDelayMax: 2000,
@@ -139,6 +163,7 @@ export function openConnection(options: ConnectionOptions = {}): Connection | un
   });
   socket.on('connect_error', (error) => {
     if (error.message === 'unauthorized') return setState('unauthorized');
+    if (error.message === 'incompatible_protocol' && reloadForProtocol()) return;
     setState('offline');
     // A refusal by the server's middleware stops socket.io's own retries; transport errors keep them.
     if (!socket.active) setTimeout(reconnect, 2000);

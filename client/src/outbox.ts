@@ -1,89 +1,113 @@
-import type { ErrorCode, TriggerIssueInput, TriggerState } from '@lockstep/shared';
-import { RETRYABLE_CODES, type Connection } from './lockstep-client.ts';
-import { loadJson, saveJson } from './storage.ts';
+import type { ErrorCode } from '@lockstep/shared';
+import { type Connection, type PayloadOf, RETRYABLE_CODES, type ReplyOf } from './lockstep-client.ts';
+import type { Shelf } from './storage.ts';
 
 /**
- * Fired triggers that the server has not acknowledged yet. A tap is never lost: each issue is
- * kept in session storage and sent again with the same id (the server's idempotency key) until
- * the server answers `ok`, or refuses it for a reason that a retry cannot change.
+ * What a tap sent that the server has not acknowledged yet: a fired trigger on the handset, an
+ * answer on the tablet. A tap is never lost: each is kept on a shelf (session storage) and sent
+ * again with the same id (the server's idempotency key) until the server answers `ok`, or refuses
+ * it for a reason that a retry cannot change. One request per id is in flight at a time, so a
+ * reconnect and a retry tick never send it twice at once.
  */
 
-export interface OutboxEntry {
-  issue: TriggerIssueInput;
+/** The events a tap sends and that must arrive once. */
+export type OutboxEvent = 'trigger:issue' | 'trigger:respond';
+
+export interface OutboxEntry<E extends OutboxEvent, Note> {
+  payload: PayloadOf<E>;
+  /** What the page needs to tell the user about it later (a label, when the cue was issued). */
+  note: Note;
   /** Device wall time of the tap. */
-  firedAt: number;
+  queuedAt: number;
   attempts: number;
 }
 
-export type Settled =
-  | { issue: TriggerIssueInput; outcome: 'accepted'; trigger: TriggerState }
-  | { issue: TriggerIssueInput; outcome: 'refused' | 'too-late'; code?: ErrorCode };
+export type Settled<E extends OutboxEvent, Note> =
+  | { entry: OutboxEntry<E, Note>; outcome: 'accepted'; reply: Extract<ReplyOf<E>, { ok: true }> }
+  | { entry: OutboxEntry<E, Note>; outcome: 'refused'; code: ErrorCode }
+  | { entry: OutboxEntry<E, Note>; outcome: 'too-late' };
 
-const OUTBOX_KEY = 'lockstep.cpo.outbox';
-const RETRY_EVERY_MS = 1000;
+export interface OutboxOptions<E extends OutboxEvent, Note> {
+  event: E;
+  connection: Pick<Connection, 'state' | 'onState' | 'request'>;
+  shelf: Shelf<OutboxEntry<E, Note>[]>;
+  /** The idempotency key of a payload. */
+  idOf(payload: PayloadOf<E>): string;
+  /**
+   * How long after the tap it still means something; one that could not be sent in that time is
+   * dropped and reported, never delivered late as if it were fresh. Without it, it waits for ever.
+   */
+  staleMs?(payload: PayloadOf<E>): number;
+  settled(settled: Settled<E, Note>): void;
+  /** Sends again on this period as well as on every reconnect; without it, only on reconnect and on a new tap. */
+  retryEveryMs?: number;
+  now?: () => number;
+}
 
-const isOutbox = (value: unknown): value is OutboxEntry[] =>
-  Array.isArray(value) && value.every((e) => typeof e === 'object' && e !== null && 'issue' in e && 'firedAt' in e);
+/** The shape check for what a shelf read back; the payloads are this page's own, written by `send`. */
+export function isOutboxEntries<E extends OutboxEvent, Note>(value: unknown): value is OutboxEntry<E, Note>[] {
+  return (
+    Array.isArray(value) && value.every((e) => typeof e === 'object' && e !== null && 'payload' in e && 'queuedAt' in e && 'attempts' in e)
+  );
+}
 
-export class Outbox {
-  #entries: OutboxEntry[] = loadJson(sessionStorage, OUTBOX_KEY, isOutbox) ?? [];
+export class Outbox<E extends OutboxEvent, Note> {
+  readonly #options: OutboxOptions<E, Note>;
+  readonly #now: () => number;
+  #entries: OutboxEntry<E, Note>[];
   readonly #inFlight = new Set<string>();
 
-  /**
-   * @param staleMs how long after the tap an order still means something; an issue that could not be
-   *   sent in that time is dropped and reported, never delivered late as if it were fresh.
-   */
-  constructor(
-    private readonly connection: Connection,
-    private readonly staleMs: (issue: TriggerIssueInput) => number,
-    private readonly settled: (settled: Settled) => void,
-  ) {
-    connection.onState((state) => {
+  constructor(options: OutboxOptions<E, Note>) {
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+    this.#entries = options.shelf.load() ?? [];
+    options.connection.onState((state) => {
       if (state === 'online') this.flush();
     });
-    setInterval(() => this.flush(), RETRY_EVERY_MS);
+    if (options.retryEveryMs !== undefined) setInterval(() => this.flush(), options.retryEveryMs);
   }
 
-  get entries(): readonly OutboxEntry[] {
+  get entries(): readonly OutboxEntry<E, Note>[] {
     return this.#entries;
   }
 
-  fire(issue: TriggerIssueInput): void {
-    this.#entries = [...this.#entries, { issue, firedAt: Date.now(), attempts: 0 }];
+  send(payload: PayloadOf<E>, note: Note): void {
+    this.#entries = [...this.#entries, { payload, note, queuedAt: this.#now(), attempts: 0 }];
     this.#save();
     this.flush();
   }
 
   flush(): void {
+    const { connection, event, idOf, staleMs } = this.#options;
     for (const entry of this.#entries) {
-      if (Date.now() - entry.firedAt > this.staleMs(entry.issue)) {
-        this.#settle(entry, { issue: entry.issue, outcome: 'too-late' });
+      if (staleMs && this.#now() - entry.queuedAt > staleMs(entry.payload)) {
+        this.#settle({ entry, outcome: 'too-late' });
         continue;
       }
-      if (this.#inFlight.has(entry.issue.id) || this.connection.state !== 'online') continue;
-      this.#inFlight.add(entry.issue.id);
+      const id = idOf(entry.payload);
+      if (this.#inFlight.has(id) || connection.state !== 'online') continue;
+      this.#inFlight.add(id);
       entry.attempts += 1;
-      this.connection
-        .request('trigger:issue', entry.issue)
+      connection
+        .request(event, entry.payload)
         .then((reply) => {
-          if (reply.ok) this.#settle(entry, { issue: entry.issue, outcome: 'accepted', trigger: reply.trigger });
-          else if (!RETRYABLE_CODES.has(reply.error.code))
-            this.#settle(entry, { issue: entry.issue, outcome: 'refused', code: reply.error.code });
+          if (reply.ok) this.#settle({ entry, outcome: 'accepted', reply: reply as Extract<ReplyOf<E>, { ok: true }> });
+          else if (!RETRYABLE_CODES.has(reply.error.code)) this.#settle({ entry, outcome: 'refused', code: reply.error.code });
         })
         // Lost in transit or timed out: the next flush sends it again with the same id.
         .catch(() => undefined)
-        .finally(() => this.#inFlight.delete(entry.issue.id));
+        .finally(() => this.#inFlight.delete(id));
     }
   }
 
-  #settle(entry: OutboxEntry, settled: Settled) {
-    if (!this.#entries.includes(entry)) return;
-    this.#entries = this.#entries.filter((e) => e !== entry);
+  #settle(settled: Settled<E, Note>) {
+    if (!this.#entries.includes(settled.entry)) return;
+    this.#entries = this.#entries.filter((e) => e !== settled.entry);
     this.#save();
-    this.settled(settled);
+    this.#options.settled(settled);
   }
 
   #save() {
-    saveJson(sessionStorage, OUTBOX_KEY, this.#entries);
+    this.#options.shelf.save(this.#entries);
   }
 }

@@ -16,3 +16,14 @@ export function loadJson<T>(storage: Storage, key: string, isValid: (value: unkn
 export function saveJson(storage: Storage, key: string, value: unknown): void {
   storage.setItem(key, JSON.stringify(value));
 }
+
+/** One value kept under one key: what a DOM-free module is given instead of web storage. */
+export interface Shelf<T> {
+  load(): T | undefined;
+  save(value: T): void;
+}
+
+export const shelf = <T>(storage: Storage, key: string, isValid: (value: unknown) => value is T): Shelf<T> => ({
+  load: () => loadJson(storage, key, isValid),
+  save: (value) => saveJson(storage, key, value),
+});

@@ -1,4 +1,5 @@
 import type { Alert, Member, Mission, Observation, Presence, Recipient, RecipientState, TriggerState } from '@lockstep/shared';
+import { RECIPIENT_PROGRESS } from '@lockstep/shared/constants';
 import type { Connection } from './lockstep-client.ts';
 
 /**
@@ -23,18 +24,9 @@ export interface WatchListeners {
 const RTT_HISTORY = 40;
 const OBSERVATIONS_KEPT = 50;
 
-/** Recipient states in the only order they move (PROTOCOL.md §3); `expired` can follow any but `answered`. */
-const PROGRESS: Readonly<Record<RecipientState, number>> = {
-  pending: 0,
-  undelivered: 1,
-  delivered: 2,
-  hesitation: 3,
-  expired: 4,
-  answered: 4,
-};
-
 /** How far a trigger has come: states only move forward, so of two copies the further one is the newer. */
-const progressOf = (t: TriggerState) => t.recipients.reduce((sum, r) => sum + PROGRESS[r.state] + (r.gapMs === undefined ? 0 : 1), 0);
+const progressOf = (t: TriggerState) =>
+  t.recipients.reduce((sum, r) => sum + RECIPIENT_PROGRESS[r.state] + (r.gapMs === undefined ? 0 : 1), 0);
 
 export class MissionWatch {
   mission: Mission | undefined;

@@ -5,6 +5,7 @@ import type { Fanout } from './fanout.ts';
 import type { Metrics } from './metrics.ts';
 import { accept, refuse, type Result } from './refusal.ts';
 import type { Store } from './store/store.ts';
+import { logLine } from './log/log-lines.ts';
 
 export type AlertDraft = Omit<Alert, 'id' | 'at'> & { at?: number };
 
@@ -16,25 +17,29 @@ export function alertId(kind: Alert['kind'], ...subject: string[]): string {
   return [kind, ...subject].join(':');
 }
 
+export interface AlertsDeps {
+  store: Store;
+  fanout: Fanout;
+  clock: Clock;
+  metrics: Metrics;
+  logger: Logger;
+}
+
 export class Alerts {
-  constructor(
-    private readonly store: Store,
-    private readonly fanout: Fanout,
-    private readonly clock: Clock,
-    private readonly metrics: Metrics,
-    private readonly logger: Logger,
-  ) {}
+  private readonly store: Store;
+  private readonly fanout: Fanout;
+  private readonly clock: Clock;
+  private readonly metrics: Metrics;
+  private readonly logger: Logger;
+
+  constructor(deps: AlertsDeps) {
+    ({ store: this.store, fanout: this.fanout, clock: this.clock, metrics: this.metrics, logger: this.logger } = deps);
+  }
 
   /** Raises the alert unless it was raised before; tells lead, cpo and ops at once. */
   async raise(id: string, draft: AlertDraft): Promise<Alert | undefined> {
     const alert: Alert = { ...draft, id, at: draft.at ?? this.clock.now() };
-    const raised = await this.store.raiseAlert(alert, {
-      at: alert.at,
-      kind: 'alert.raised',
-      memberId: alert.memberId,
-      triggerId: alert.triggerId,
-      data: { alertId: id, kind: alert.kind, vehicleId: alert.vehicleId, valueMs: alert.valueMs, thresholdMs: alert.thresholdMs },
-    });
+    const raised = await this.store.raiseAlert(alert, logLine.alertRaised(alert));
     if (!raised) return undefined;
     this.metrics.alerts.inc({ kind: alert.kind });
     this.logger.info({ missionId: alert.missionId, alertId: id, kind: alert.kind }, 'alert raised');
@@ -51,15 +56,7 @@ export class Alerts {
       const next: Alert = { ...alert, resolvedAt: now, resolvedBy: by.memberId, ...(request.note ? { note: request.note } : {}) };
       return accept({
         next,
-        log: [
-          {
-            at: now,
-            kind: 'alert.resolved',
-            memberId: by.memberId,
-            triggerId: alert.triggerId,
-            data: { alertId: alert.id, kind: alert.kind, note: request.note },
-          },
-        ],
+        log: [logLine.alertResolved(now, alert, by.memberId, request.note)],
       });
     });
     if (resolved.ok) this.fanout.toWatchers(missionId, 'alert', resolved.value);

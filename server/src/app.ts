@@ -1,13 +1,16 @@
+import { EventEmitter } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { Receipt, TriggerCue } from '@lockstep/shared';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Alerts } from './alerts.ts';
 import { withoutToken } from './auth/tokens.ts';
 import { systemClock, type Clock } from './clock.ts';
+import type { Deadline } from './deadline-keys.ts';
 import { Deadlines } from './deadlines.ts';
 import { ResponseGapTracker } from './gaps/response-gaps.ts';
 import { registerApi, registerErrorShape } from './http/api.ts';
@@ -44,7 +47,7 @@ export interface AppConfig {
   logger: Logger;
   /** The built clients; defaults to client/dist of this repository. */
   clientDir?: string;
-  /** Probe cadence; PROTOCOL.md's 3 s / 10 s unless a test needs it faster. */
+  /** Probe cadence; docs/PROTOCOL.md's 3 s / 10 s unless a test needs it faster. */
   presence?: PresenceTiming;
   clock?: Clock;
 }
@@ -89,16 +92,17 @@ export async function buildApp(config: AppConfig): Promise<LockstepApp> {
   const metrics = new Metrics();
   const store: Store =
     redis && config.store.kind === 'redis'
-      ? new JournaledStore(
+      ? new JournaledStore({
           redis,
-          new RedisStore(redis, config.store.prefix),
-          new OutageJournal(
+          store: new RedisStore(redis, config.store.prefix),
+          journal: new OutageJournal(
             config.store.journalPath ?? join(tmpdir(), 'lockstep-journal', `node-${process.pid}.jsonl`),
             OUTAGE_JOURNAL_CAPACITY,
           ),
+          clock,
           logger,
-          (depth) => metrics.outageJournalDepth.set(depth),
-        )
+          onDepth: (depth) => metrics.outageJournalDepth.set(depth),
+        })
       : new MemoryStore();
 
   const fastifyLogger: FastifyBaseLogger = logger;
@@ -125,36 +129,42 @@ export async function buildApp(config: AppConfig): Promise<LockstepApp> {
     io.adapter(createAdapter(publishingAtMostOnce(pubClient), subClient, { key: `${config.store.prefix ?? 'lockstep:'}socket.io` }));
   }
 
-  // The trackers and the queue of deadlines need each other: the closures below run only after
-  // the node is built, when every one of these consts exists.
-  const deadlines = new Deadlines(store, clock, logger, async (key) => {
-    if (!(await responseGaps.fire(key)) && !(await presence.fire(key))) logger.warn({ deadline: key }, 'unknown deadline dropped');
-  });
+  // Receipts come in on the sockets of the fanout, which the tracker below speaks through: they
+  // reach it through this emitter, which the tracker listens on once it exists.
+  const receipts = new EventEmitter<{ receipt: [memberId: string, cue: TriggerCue, receipt: Receipt] }>();
   const fanout = new SocketFanout(
     io,
-    (socket, cue, receipt) => {
-      responseGaps
-        .receipt(cue.id, socket.data.member.memberId, receipt)
-        .catch((error: unknown) => logger.error({ err: error, triggerId: cue.id }, 'receipt not recorded'));
-    },
+    (socket, cue, receipt) => receipts.emit('receipt', socket.data.member.memberId, cue, receipt),
     (cue) => Math.max(1000, cue.staleAt - clock.now()),
     redis !== undefined,
   );
-  const alerts = new Alerts(store, fanout, clock, metrics, logger);
-  const presence = new PresenceTracker(store, deadlines, fanout, alerts, clock, config.presence ?? PROTOCOL_PRESENCE, logger);
-  const responseGaps: ResponseGapTracker = new ResponseGapTracker(
-    store,
-    deadlines,
-    fanout,
-    alerts,
-    clock,
-    metrics,
-    logger,
-    (memberId) => presence.rttOf(memberId),
-    (trigger, memberId) => relay.redeliver(trigger, memberId),
-  );
-  const relay: Relay = new Relay(store, fanout, responseGaps, alerts, clock, metrics, logger);
-  const missions = new Missions(store, fanout, relay, clock, logger);
+  const deadlines = new Deadlines({ store, clock, logger });
+  const alerts = new Alerts({ store, fanout, clock, metrics, logger });
+  const presence = new PresenceTracker({ store, deadlines, fanout, alerts, clock, timing: config.presence ?? PROTOCOL_PRESENCE, logger });
+  const rttOf = (memberId: string) => presence.rttOf(memberId);
+  const responseGaps = new ResponseGapTracker({ store, deadlines, fanout, alerts, clock, metrics, logger, rttOf });
+  receipts.on('receipt', (memberId, cue, receipt) => {
+    responseGaps
+      .receipt(cue.id, memberId, receipt)
+      .catch((error: unknown) => logger.error({ err: error, triggerId: cue.id }, 'receipt not recorded'));
+  });
+  const relay = new Relay({ store, fanout, gaps: responseGaps, alerts, clock, metrics, logger });
+  const missions = new Missions({ store, fanout, relay, clock, logger });
+  /** Every deadline goes to the one service that handles its kind. */
+  const fireDeadline = async (deadline: Deadline): Promise<void> => {
+    switch (deadline.kind) {
+      case 'undelivered':
+        return responseGaps.fireUndelivered(deadline);
+      case 'hesitation':
+        return responseGaps.fireHesitation(deadline);
+      case 'expired':
+        return responseGaps.fireExpired(deadline);
+      case 'offline':
+        return presence.fireOffline(deadline);
+      default:
+        return deadline satisfies never;
+    }
+  };
   const inFlight = new Set<Promise<unknown>>();
 
   authenticate(io, { store, clock, metrics, logger, allowedOrigins: config.allowedOrigins });
@@ -199,7 +209,7 @@ export async function buildApp(config: AppConfig): Promise<LockstepApp> {
   });
 
   await http.ready();
-  deadlines.start();
+  deadlines.start(fireDeadline);
   ready = true;
 
   return {

@@ -29,7 +29,7 @@ export interface ServerConfig {
   logLevel: string;
 }
 
-/** PROTOCOL.md "Operating the server": the environment, validated once, with a clear message for a bad value. */
+/** docs/PROTOCOL.md "Operating the server": the environment, validated once, with a clear message for a bad value. */
 export function loadConfig(env: NodeJS.ProcessEnv): { ok: true; config: ServerConfig } | { ok: false; problems: string[] } {
   // An empty variable (as docker compose passes for an unset one) means unset.
   const parsed = Env.safeParse(Object.fromEntries(Object.entries(env).filter(([, value]) => value !== '')));

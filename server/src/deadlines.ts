@@ -1,6 +1,17 @@
 import type { Logger } from 'pino';
 import type { Clock } from './clock.ts';
+import { type Deadline, deadlineKey, parseDeadlineKey } from './deadline-keys.ts';
 import type { Store } from './store/store.ts';
+
+export interface DeadlinesDeps {
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  pollMs?: number;
+}
+
+/** Does what a deadline calls for; an exhaustive switch over its kind (see app.ts). */
+export type FireDeadline = (deadline: Deadline) => Promise<void>;
 
 /** How often a node looks for deadlines another node set and can no longer fire (it died). */
 export const DEADLINE_POLL_MS = 250;
@@ -20,43 +31,41 @@ export class Deadlines {
   #claiming: Promise<void> | undefined;
   #claimAgain = false;
   #closed = false;
+  #fire: FireDeadline | undefined;
 
-  constructor(
-    private readonly store: Store,
-    private readonly clock: Clock,
-    private readonly logger: Logger,
-    private readonly fire: (key: string) => Promise<void>,
-    private readonly pollMs = DEADLINE_POLL_MS,
-  ) {}
+  constructor(private readonly deps: DeadlinesDeps) {}
 
-  start(): void {
-    this.#poll = setInterval(() => this.claimDue(), this.pollMs);
+  /** Starts firing, once every service that handles a deadline exists; until then due deadlines wait in the store. */
+  start(fire: FireDeadline): void {
+    this.#fire = fire;
+    this.#poll = setInterval(() => this.claimDue(), this.deps.pollMs ?? DEADLINE_POLL_MS);
     this.#poll.unref();
   }
 
-  async schedule(key: string, at: number): Promise<void> {
-    await this.store.scheduleDeadline(key, at);
-    this.expect(key, at);
+  async schedule(deadline: Deadline, at: number): Promise<void> {
+    await this.deps.store.scheduleDeadline(deadlineKey(deadline), at);
+    this.expect(deadline, at);
   }
 
   /** Fires on time here a deadline the store already holds (written with the change that made it due). */
-  expect(key: string, at: number): void {
+  expect(deadline: Deadline, at: number): void {
     if (this.#closed) return;
+    const key = deadlineKey(deadline);
     clearTimeout(this.#timers.get(key));
     const timer = setTimeout(
       () => {
         this.#timers.delete(key);
         this.claimDue();
       },
-      Math.max(0, at - this.clock.now()),
+      Math.max(0, at - this.deps.clock.now()),
     );
     timer.unref();
     this.#timers.set(key, timer);
   }
 
   /** Forgets the local timers of deadlines a write has cleared from the store. */
-  forget(...keys: string[]): void {
-    for (const key of keys) {
+  forget(...deadlines: Deadline[]): void {
+    for (const key of deadlines.map(deadlineKey)) {
       clearTimeout(this.#timers.get(key));
       this.#timers.delete(key);
     }
@@ -64,13 +73,13 @@ export class Deadlines {
 
   /** Claims and fires every due deadline; a call during a claim runs once more after it. */
   claimDue(): void {
-    if (this.#closed) return;
+    if (this.#closed || !this.#fire) return;
     if (this.#claiming) {
       this.#claimAgain = true;
       return;
     }
-    this.#claiming = this.#claim()
-      .catch((error: unknown) => this.logger.warn({ err: error }, 'deadlines not claimed'))
+    this.#claiming = this.#claim(this.#fire)
+      .catch((error: unknown) => this.deps.logger.warn({ err: error }, 'deadlines not claimed'))
       .finally(() => {
         this.#claiming = undefined;
         if (this.#claimAgain) {
@@ -80,15 +89,17 @@ export class Deadlines {
       });
   }
 
-  async #claim() {
-    const due = await this.store.claimDeadlines(this.clock.now(), LEASE_MS, CLAIM_BATCH);
+  async #claim(fire: FireDeadline) {
+    const due = await this.deps.store.claimDeadlines(this.deps.clock.now(), LEASE_MS, CLAIM_BATCH);
     for (const key of due) {
       try {
-        await this.fire(key);
-        await this.store.completeDeadline(key);
+        const deadline = parseDeadlineKey(key);
+        if (deadline) await fire(deadline);
+        else this.deps.logger.warn({ deadline: key }, 'unknown deadline dropped');
+        await this.deps.store.completeDeadline(key);
       } catch (error) {
         // Left leased: another claim takes it once the lease runs out.
-        this.logger.warn({ err: error, deadline: key }, 'deadline failed; it will be retried');
+        this.deps.logger.warn({ err: error, deadline: key }, 'deadline failed; it will be retried');
       }
     }
     if (due.length === CLAIM_BATCH) this.#claimAgain = true;

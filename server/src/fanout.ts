@@ -2,7 +2,7 @@ import type { ServerToClientEvents, TriggerCue } from '@lockstep/shared';
 
 type Payload<E extends keyof ServerToClientEvents> = Parameters<ServerToClientEvents[E]>[0];
 
-/** Who hears what (PROTOCOL.md §5, server → client). The rules call this; the socket layer implements it. */
+/** Who hears what (docs/PROTOCOL.md §5, server → client). The rules call this; the socket layer implements it. */
 export interface Fanout {
   /** lead, cpo and ops of the mission. */
   toWatchers<E extends 'trigger:state' | 'alert' | 'presence'>(missionId: string, event: E, payload: Payload<E>): void;

@@ -3,6 +3,8 @@ export { loadConfig, type ServerConfig } from './config.ts';
 export { createDemoMission } from './demo.ts';
 export { MemoryStore } from './store/memory-store.ts';
 export { RedisStore, connectRedis } from './store/redis-store.ts';
+export { JournaledStore } from './store/journaled-store.ts';
+export { OutageJournal, parseJournal, type JournalEntry } from './store/outage-journal.ts';
 export type { Store, LogDraft } from './store/store.ts';
 export type { TriggerRecord, RecipientRecord } from './rules/trigger-record.ts';
 export { newTriggerRecord, triggerState, triggerCue } from './rules/triggers.ts';
@@ -13,3 +15,5 @@ export { takeToken, fullBucket, BURST, RATE_PER_SECOND } from './rules/rate-limi
 export { logAsCsv } from './log/mission-log.ts';
 export { originAllowed } from './relay/socket-server.ts';
 export { systemClock, type Clock } from './clock.ts';
+export type { ClientEventHandler, ClientEventHandlers, Sender } from './relay/client-events.ts';
+export { accept, refuse, type Result } from './refusal.ts';

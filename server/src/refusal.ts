@@ -1,12 +1,15 @@
 import type { ErrorBody, ErrorCode, PayloadIssue } from '@lockstep/shared';
 import type { z } from 'zod';
 
-/** A refused request as a value: the code and message of PROTOCOL.md §4, never a thrown exception. */
+/** A refused request as a value: the code and message of docs/PROTOCOL.md §4, never a thrown exception. */
 export type Refusal = ErrorBody;
 
 export type Result<T> = { ok: true; value: T } | { ok: false; refusal: Refusal };
 
 export const accept = <T>(value: T): Result<T> => ({ ok: true, value });
+
+/** The accepted value reshaped (e.g. into an event's reply); a refusal passes through. */
+export const mapResult = <T, U>(result: Result<T>, shape: (value: T) => U): Result<U> => (result.ok ? accept(shape(result.value)) : result);
 
 export const refuse = (
   code: ErrorCode,

@@ -3,7 +3,7 @@
  * labels and authority imports `@lockstep/shared/constants` and stays small.
  */
 
-/** The closed trigger catalogue of PROTOCOL.md §2, in the order a handset lays it out. */
+/** The closed trigger catalogue of docs/PROTOCOL.md §2, in the order a handset lays it out. */
 export const TRIGGER_TYPES = [
   'go',
   'hold',
@@ -62,7 +62,7 @@ export interface RoleAuthority {
   needsVehicle: boolean;
 }
 
-/** PROTOCOL.md §1, the roles table. The server enforces it; clients only use it to lay out screens. */
+/** docs/PROTOCOL.md §1, the roles table. The server enforces it; clients only use it to lay out screens. */
 export const ROLE_AUTHORITY: Readonly<Record<Role, RoleAuthority>> = {
   lead: { issues: 'convoy', receivesCues: false, watches: true, resolvesAlerts: true, commands: true, readsLog: true, needsVehicle: false },
   cpo: {
@@ -114,6 +114,29 @@ export const ROLE_AUTHORITY: Readonly<Record<Role, RoleAuthority>> = {
 };
 
 export const RESPONSES = ['ack', 'unable'] as const;
+
+export const RECIPIENT_STATES = ['pending', 'undelivered', 'delivered', 'hesitation', 'answered', 'expired'] as const;
+export type RecipientState = (typeof RECIPIENT_STATES)[number];
+
+/**
+ * Recipient states in the only order they move (docs/PROTOCOL.md §3): `expired` can follow any but
+ * `answered`, so the two ends share the last rank. Of two copies of a recipient, the further is the newer.
+ */
+export const RECIPIENT_PROGRESS: Readonly<Record<RecipientState, number>> = {
+  pending: 0,
+  undelivered: 1,
+  delivered: 2,
+  hesitation: 3,
+  expired: 4,
+  answered: 4,
+};
+
+/** A recipient still owes an answer: neither answered nor expired. */
+export const recipientOpen = (state: RecipientState): boolean => RECIPIENT_PROGRESS[state] < RECIPIENT_PROGRESS.answered;
+
+/** A trigger is open while any recipient still owes an answer. */
+export const triggerOpen = (trigger: { recipients: readonly { state: RecipientState }[] }): boolean =>
+  trigger.recipients.some((r) => recipientOpen(r.state));
 export const UNABLE_REASONS = ['blocked', 'mechanical', 'unsafe', 'say-again'] as const;
 
 /** The label shown on the tablet; `{route}` is the plan's route name, or the routeId without a plan. */

@@ -33,7 +33,7 @@ export const ErrorBody = z.object({
 });
 export type ErrorBody = z.infer<typeof ErrorBody>;
 
-/** HTTP status of each error code (PROTOCOL.md §6). */
+/** HTTP status of each error code (docs/PROTOCOL.md §6). */
 export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   unauthorized: 401,
   forbidden: 403,

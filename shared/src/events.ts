@@ -1,12 +1,11 @@
 import { z } from 'zod';
 import { TRIGGER_PARAMS, TriggerParams, TriggerType } from './catalogue.ts';
-import { RESPONSES, UNABLE_REASONS } from './constants.ts';
-import type { ErrorBody } from './errors.ts';
+import { RECIPIENT_STATES, RESPONSES, UNABLE_REASONS } from './constants.ts';
 import { Member, Mission } from './mission.ts';
 import { Callsign, DeviceTime, MemberId, ServerTime, ShortText, VehicleId } from './primitives.ts';
 import { Role } from './roles.ts';
 
-export const PROTOCOL_VERSION = 1;
+export { PROTOCOL_VERSION } from './version.ts';
 
 // ---------------------------------------------------------------- triggers
 
@@ -37,7 +36,7 @@ export const TriggerIssue = z.discriminatedUnion('type', [
 export type TriggerIssue = z.output<typeof TriggerIssue>;
 export type TriggerIssueInput = z.input<typeof TriggerIssue>;
 
-export { RESPONSES, UNABLE_REASONS } from './constants.ts';
+export { RECIPIENT_PROGRESS, RECIPIENT_STATES, RESPONSES, UNABLE_REASONS, recipientOpen, triggerOpen } from './constants.ts';
 export const Response = z.enum(RESPONSES);
 export type Response = z.infer<typeof Response>;
 export const UnableReason = z.enum(UNABLE_REASONS);
@@ -66,7 +65,6 @@ export type TriggerRespond = z.infer<typeof TriggerRespond>;
 export const Receipt = z.object({ shownAt: DeviceTime.optional() });
 export type Receipt = z.infer<typeof Receipt>;
 
-export const RECIPIENT_STATES = ['pending', 'undelivered', 'delivered', 'hesitation', 'answered', 'expired'] as const;
 export const RecipientState = z.enum(RECIPIENT_STATES);
 export type RecipientState = z.infer<typeof RecipientState>;
 
@@ -243,26 +241,18 @@ export const LogEntry = z.object({
 });
 export type LogEntry = z.infer<typeof LogEntry>;
 
-// ---------------------------------------------------------------- replies and event maps
+// ---------------------------------------------------------------- handshake and server events
 
-export type Reply<T extends object = object> = ({ ok: true } & T) | { ok: false; error: ErrorBody };
-type Answer<T extends object = object> = (reply: Reply<T>) => void;
-
-/** The handshake's `auth`: the member's token and the highest cue seq the device holds. */
-export const HandshakeAuth = z.object({ token: z.string().min(1).max(256), lastSeq: z.number().int().nonnegative().optional() });
+/**
+ * The handshake's `auth`: the member's token, the highest cue seq the device holds, and the
+ * protocol version its code speaks (native clients that send none are taken to speak this one).
+ */
+export const HandshakeAuth = z.object({
+  token: z.string().min(1).max(256),
+  lastSeq: z.number().int().nonnegative().optional(),
+  protocol: z.number().int().positive().optional(),
+});
 export type HandshakeAuth = z.infer<typeof HandshakeAuth>;
-
-export interface ClientToServerEvents {
-  'trigger:issue': (issue: TriggerIssueInput, answer: Answer<{ trigger: TriggerState }>) => void;
-  'trigger:respond': (
-    response: z.input<typeof TriggerRespond>,
-    answer: Answer<{ gapMs: number; gapSource: GapSource; hesitation: boolean }>,
-  ) => void;
-  'observation:post': (observation: ObservationPost, answer: Answer<{ observation: Observation }>) => void;
-  'alert:resolve': (resolve: AlertResolve, answer: Answer<{ alert: Alert }>) => void;
-  'plan:ack': (ack: PlanAck, answer?: Answer) => void;
-  'mission:snapshot': (request: Record<string, never>, answer: Answer<Snapshot>) => void;
-}
 
 export interface ServerToClientEvents {
   trigger: (cue: TriggerCue, receipt: (receipt: Receipt) => void) => void;
@@ -274,6 +264,4 @@ export interface ServerToClientEvents {
   observation: (observation: Observation) => void;
   mission: (mission: Mission) => void;
 }
-
-export type ClientEventName = keyof ClientToServerEvents;
 export type { Member };

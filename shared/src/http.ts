@@ -3,7 +3,7 @@ import { Callsign, VehicleId } from './primitives.ts';
 import { MissionSettings, Vehicle } from './mission.ts';
 import { Role } from './roles.ts';
 
-/** PROTOCOL.md §6: request bodies. */
+/** docs/PROTOCOL.md §6: request bodies. */
 export const CreateMissionBody = z
   .strictObject({
     name: z.string().trim().min(1).max(80),

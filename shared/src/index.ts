@@ -5,3 +5,4 @@ export * from './errors.ts';
 export * from './mission.ts';
 export * from './events.ts';
 export * from './http.ts';
+export * from './client-events.ts';

@@ -24,7 +24,7 @@ const perTriggerType = (min: number, max: number, fallback: number) =>
     .prefault({})
     .transform((given) => ({ default: fallback, ...given }));
 
-/** PROTOCOL.md §3: every setting optional at creation, defaults filled on parse. */
+/** docs/PROTOCOL.md §3: every setting optional at creation, defaults filled on parse. */
 export const MissionSettings = z
   .strictObject({
     thresholds: perTriggerType(500, 10_000, 2000),
@@ -42,7 +42,7 @@ export type MissionSettingsInput = z.input<typeof MissionSettings>;
 const LatLon = z.tuple([z.number().min(-90).max(90), z.number().min(-180).max(180)]);
 const Place = z.strictObject({ id: SlugId, name: z.string().min(1).max(80), at: LatLon.optional() });
 
-/** PROTOCOL.md §7: the briefing, as sent by `PUT /api/missions/:id/plan`. */
+/** docs/PROTOCOL.md §7: the briefing, as sent by `PUT /api/missions/:id/plan`. */
 export const PlanInput = z.strictObject({
   routes: z
     .array(

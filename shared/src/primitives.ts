@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** Ids of vehicles, routes and plan places: short, lowercase, URL-safe (PROTOCOL.md §1). */
+/** Ids of vehicles, routes and plan places: short, lowercase, URL-safe (docs/PROTOCOL.md §1). */
 export const SlugId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'lowercase letters, digits and dashes, 1–32 characters');
 export const VehicleId = SlugId;
 export const MemberId = z.string().min(1).max(64);

@@ -3,7 +3,19 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import { buildApp, type LockstepApp } from '@lockstep/server';
-import type { AddMemberBody, ClientToServerEvents, MissionSettingsInput, PlanInput, Role, ServerToClientEvents } from '@lockstep/shared';
+import {
+  CLIENT_EVENTS,
+  type AddMemberBody,
+  type ClientEventName,
+  type ClientReply,
+  type ClientToServerEvents,
+  type ErrorReply,
+  type MissionSettingsInput,
+  type PlanInput,
+  type Role,
+  type ServerToClientEvents,
+  type SuccessReply,
+} from '@lockstep/shared';
 import { pino } from 'pino';
 import { io, type Socket } from 'socket.io-client';
 import { inject } from 'vitest';
@@ -128,6 +140,8 @@ export const STANDARD_MEMBERS: MissionSpec['members'] = [
 
 export interface ConnectOptions {
   lastSeq?: number;
+  /** The protocol version the device says it speaks (default: none, as a native client may send). */
+  protocol?: number;
   /** Answer `probe` at once, as every Lockstep client must (default true). */
   answerProbes?: boolean;
   origin?: string;
@@ -137,11 +151,15 @@ export interface ConnectOptions {
 
 const openSockets = new Set<Client>();
 
-/** A real Socket.IO client over WebSocket; resolves once connected, rejects with the connect_error message. */
+/** A real Socket.IO client over WebSocket; resolves once connected, rejects with the connect_error (its message, and `data`). */
 export function connect(hub: Pick<Hub, 'url'>, token: string, options: ConnectOptions = {}): Promise<Client> {
   const socket: Client = io(hub.url, {
     transports: ['websocket'],
-    auth: { token, ...(options.lastSeq === undefined ? {} : { lastSeq: options.lastSeq }) },
+    auth: {
+      token,
+      ...(options.lastSeq === undefined ? {} : { lastSeq: options.lastSeq }),
+      ...(options.protocol === undefined ? {} : { protocol: options.protocol }),
+    },
     reconnection: false,
     forceNew: true,
     autoConnect: false,
@@ -197,10 +215,32 @@ export function collect<E extends keyof ServerToClientEvents>(socket: Client, ev
   return seen;
 }
 
-/** Emits with an acknowledgement and resolves with the server's reply. */
-// biome-ignore lint/suspicious/noExplicitAny: replies are typed once the event table declares them
-export function request<E extends keyof ClientToServerEvents>(socket: Client, event: E, payload: unknown): Promise<any> {
-  return (socket.timeout(5000).emitWithAck as (event: string, payload: unknown) => Promise<unknown>)(event, payload);
+/**
+ * Emits with an acknowledgement and resolves with the server's reply, typed by the event table.
+ * The payload is `unknown`, as tests send malformed ones on purpose; a success reply is checked
+ * against the table's reply schema, so every test also proves the server answers in the contract's shape.
+ */
+export async function request<E extends ClientEventName>(socket: Client, event: E, payload: unknown): Promise<ClientReply<E>> {
+  const reply = await (socket.timeout(5000).emitWithAck as (event: string, payload: unknown) => Promise<ClientReply<E>>)(event, payload);
+  if (reply.ok) {
+    const checked = CLIENT_EVENTS[event].reply.safeParse(reply);
+    if (!checked.success) throw new Error(`${event} answered outside its reply schema: ${checked.error.message}`);
+  }
+  return reply;
+}
+
+/** `request` for a reply the test needs to be a success: fails with the refusal otherwise. */
+export async function requestOk<E extends ClientEventName>(socket: Client, event: E, payload: unknown): Promise<SuccessReply<E>> {
+  const reply = await request(socket, event, payload);
+  if (!reply.ok) throw new Error(`${event} refused: ${JSON.stringify(reply.error)}`);
+  return reply;
+}
+
+/** `request` for a reply the test needs to be a refusal: fails with the accepted reply otherwise. */
+export async function requestRefused<E extends ClientEventName>(socket: Client, event: E, payload: unknown): Promise<ErrorReply> {
+  const reply = await request(socket, event, payload);
+  if (reply.ok) throw new Error(`${event} was accepted: ${JSON.stringify(reply)}`);
+  return reply;
 }
 
 /** Device time as a tablet takes it: monotonic, anchored at the time origin. */

@@ -1,7 +1,7 @@
 import { BURST, fullBucket, logAsCsv, originAllowed, percentile, presenceState, rttWorthReporting, takeToken } from '@lockstep/server';
 import { describe, expect, it } from 'vitest';
 
-describe('rate limit (PROTOCOL.md §4: 20/s sustained, bursts of 40)', () => {
+describe('rate limit (docs/PROTOCOL.md §4: 20/s sustained, bursts of 40)', () => {
   it('allows a burst of 40 and refuses the 41st at the same instant', () => {
     const bucket = fullBucket(0);
     const allowed = Array.from({ length: BURST + 1 }, () => takeToken(bucket, 0));
@@ -28,7 +28,7 @@ describe('latency statistics', () => {
   });
 });
 
-describe('presence state (PROTOCOL.md §5)', () => {
+describe('presence state (docs/PROTOCOL.md §5)', () => {
   const timing = { probeIntervalMs: 3000, offlineAfterMs: 10_000 };
   it('is online while any device answers, stale after 2 missed probes, offline after 10 s of silence or with no device', () => {
     expect(presenceState([{ missed: 1, lastAnswerAt: 0 }], 3000, timing)).toBe('online');
@@ -70,7 +70,7 @@ describe('socket origin check', () => {
 });
 
 describe('mission log as CSV', () => {
-  it('has the columns of PROTOCOL.md §6 and quotes the JSON data', () => {
+  it('has the columns of docs/PROTOCOL.md §6 and quotes the JSON data', () => {
     const csv = logAsCsv([{ seq: 1, at: 5, kind: 'refused', memberId: 'm1', data: { code: 'forbidden', message: 'a, "b"' } }]);
     expect(csv.split('\r\n')).toEqual([
       'seq,at,kind,memberId,triggerId,data',

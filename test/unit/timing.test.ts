@@ -31,7 +31,7 @@ const answer = (respondedAt: number, shownAt?: number) => ({
   ...(shownAt === undefined ? {} : { shownAt }),
 });
 
-describe('response gap (PROTOCOL.md §3)', () => {
+describe('response gap (docs/PROTOCOL.md §3)', () => {
   it('is measured on the device clock when both device times are plausible', () => {
     // The device clock runs an hour ahead: no offset enters the gap.
     const hourAhead = 3_600_000;

@@ -1,7 +1,8 @@
-import type { Member, Receipt, TriggerRespond } from '@lockstep/shared';
+import type { Member, Receipt, ReplyBody, TriggerRespond } from '@lockstep/shared';
 import type { Logger } from 'pino';
 import { alertId, type Alerts } from '../alerts.ts';
 import type { Clock } from '../clock.ts';
+import { type Deadline, deadlineKey } from '../deadline-keys.ts';
 import type { Deadlines } from '../deadlines.ts';
 import type { Fanout } from '../fanout.ts';
 import type { Metrics } from '../metrics.ts';
@@ -16,31 +17,41 @@ import {
   type Transition,
 } from '../rules/timing.ts';
 import type { RecipientRecord, TriggerRecord } from '../rules/trigger-record.ts';
-import { triggerState } from '../rules/triggers.ts';
+import { cuesToRedeliver, triggerState } from '../rules/triggers.ts';
 import type { DeadlineChanges, LogDraft, Store } from '../store/store.ts';
+import { logLine } from '../log/log-lines.ts';
 
-/** Deadline keys: what is due, and for whom. */
-export const deadlineKey = {
-  undelivered: (triggerId: string, memberId: string) => `undelivered|${triggerId}|${memberId}`,
-  hesitation: (triggerId: string, memberId: string) => `hesitation|${triggerId}|${memberId}`,
-  expired: (triggerId: string) => `expired|${triggerId}`,
+/** This tracker's deadlines: what is due, and for whom. */
+const due = {
+  undelivered: (triggerId: string, memberId: string): Deadline => ({ kind: 'undelivered', triggerId, memberId }),
+  hesitation: (triggerId: string, memberId: string): Deadline => ({ kind: 'hesitation', triggerId, memberId }),
+  expired: (triggerId: string): Deadline => ({ kind: 'expired', triggerId }),
 };
+const keys = (...deadlines: Deadline[]) => deadlines.map(deadlineKey);
 
-/** The deadlines a new trigger starts with, stored in the same step as the trigger. */
-export function issueDeadlines(trigger: TriggerRecord): { key: string; at: number }[] {
+/** The deadlines a new trigger starts with. */
+function startingDeadlines(trigger: TriggerRecord): { deadline: Deadline; at: number }[] {
   return [
-    ...trigger.recipients.map((r) => ({
-      key: deadlineKey.undelivered(trigger.id, r.memberId),
-      at: trigger.issuedAt + trigger.thresholdMs,
-    })),
-    { key: deadlineKey.expired(trigger.id), at: trigger.staleAt },
+    ...trigger.recipients.map((r) => ({ deadline: due.undelivered(trigger.id, r.memberId), at: trigger.issuedAt + trigger.thresholdMs })),
+    { deadline: due.expired(trigger.id), at: trigger.staleAt },
   ];
 }
 
-export interface AnswerReply {
-  gapMs: number;
-  gapSource: 'device' | 'server';
-  hesitation: boolean;
+/** The deadlines a new trigger starts with, as the store keeps them: in the same step as the trigger. */
+export function issueDeadlines(trigger: TriggerRecord): { key: string; at: number }[] {
+  return startingDeadlines(trigger).map(({ deadline, at }) => ({ key: deadlineKey(deadline), at }));
+}
+
+export interface ResponseGapDeps {
+  store: Store;
+  deadlines: Deadlines;
+  fanout: Fanout;
+  alerts: Alerts;
+  clock: Clock;
+  metrics: Metrics;
+  logger: Logger;
+  /** The member's latest round trip, for `networkMs` and the device-gap plausibility check. */
+  rttOf: (memberId: string) => number | undefined;
 }
 
 interface Applied {
@@ -49,40 +60,52 @@ interface Applied {
 }
 
 /**
- * Watches every open cue against its deadlines (PROTOCOL.md §3): undelivered at
+ * Watches every open cue against its deadlines (docs/PROTOCOL.md §3): undelivered at
  * `issuedAt + threshold`, hesitation at `deliveredAt + threshold`, expired at `staleAt`.
  * Alerts are raised when the deadline passes, not when the answer comes, by whichever
  * node claims the deadline: the one that set it may be gone.
  */
 export class ResponseGapTracker {
-  constructor(
-    private readonly store: Store,
-    private readonly deadlines: Deadlines,
-    private readonly fanout: Fanout,
-    private readonly alerts: Alerts,
-    private readonly clock: Clock,
-    private readonly metrics: Metrics,
-    private readonly logger: Logger,
-    /** The member's latest round trip, for `networkMs` and the device-gap plausibility check. */
-    private readonly rttOf: (memberId: string) => number | undefined,
-    /** Sends a cue again to a driver who has not sent its receipt. */
-    private readonly redeliver: (trigger: TriggerRecord, memberId: string) => void,
-  ) {}
+  private readonly store: Store;
+  private readonly deadlines: Deadlines;
+  private readonly fanout: Fanout;
+  private readonly alerts: Alerts;
+  private readonly clock: Clock;
+  private readonly metrics: Metrics;
+  private readonly logger: Logger;
+  private readonly rttOf: (memberId: string) => number | undefined;
+
+  constructor(deps: ResponseGapDeps) {
+    ({
+      store: this.store,
+      deadlines: this.deadlines,
+      fanout: this.fanout,
+      alerts: this.alerts,
+      clock: this.clock,
+      metrics: this.metrics,
+      logger: this.logger,
+      rttOf: this.rttOf,
+    } = deps);
+  }
 
   /** Arms the local timers of a freshly issued trigger, whose deadlines the store already holds. */
   track(trigger: TriggerRecord): void {
-    for (const { key, at } of issueDeadlines(trigger)) this.deadlines.expect(key, at);
+    for (const { deadline, at } of startingDeadlines(trigger)) this.deadlines.expect(deadline, at);
   }
 
-  /** Fires one of this tracker's deadlines; false when the key is not one of them. */
-  async fire(key: string): Promise<boolean> {
-    const [kind, triggerId, memberId] = key.split('|');
-    if (!triggerId) return false;
-    if (kind === 'undelivered' && memberId) await this.#undelivered(triggerId, memberId);
-    else if (kind === 'hesitation' && memberId) await this.#hesitation(triggerId, memberId);
-    else if (kind === 'expired') await this.#expire(triggerId);
-    else return false;
-    return true;
+  /** The cue had no receipt within its threshold. */
+  fireUndelivered(deadline: { triggerId: string; memberId: string }): Promise<void> {
+    return this.#undelivered(deadline.triggerId, deadline.memberId);
+  }
+
+  /** The delivered cue had no answer within its threshold. */
+  fireHesitation(deadline: { triggerId: string; memberId: string }): Promise<void> {
+    return this.#hesitation(deadline.triggerId, deadline.memberId);
+  }
+
+  /** The trigger went stale. */
+  fireExpired(deadline: { triggerId: string }): Promise<void> {
+    return this.#expire(deadline.triggerId);
   }
 
   /** The receipt of a cue: the device drew it at `shownAt` (its own clock). */
@@ -94,34 +117,27 @@ export class ResponseGapTracker {
     const applied = await this.#apply(
       triggerId,
       (t) => recordReceipt(t, memberId, receipt.shownAt, networkMs, now),
-      (t, recipients) =>
-        recipients.map((r) => ({
-          at: now,
-          kind: 'trigger.receipt',
-          memberId: r.memberId,
-          triggerId: t.id,
-          data: { shownAt: receipt.shownAt, networkMs },
-        })),
+      (t, recipients) => recipients.map((r) => logLine.triggerReceipt(now, t.id, r.memberId, receipt.shownAt, networkMs)),
       (t) => ({
-        schedule: [{ key: deadlineKey.hesitation(t.id, memberId), at: hesitationAt(t) }],
-        complete: [deadlineKey.undelivered(t.id, memberId)],
+        schedule: [{ key: deadlineKey(due.hesitation(t.id, memberId)), at: hesitationAt(t) }],
+        complete: keys(due.undelivered(t.id, memberId)),
       }),
     );
     if (!applied) return;
     this.metrics.deliverySeconds.observe((now - applied.trigger.issuedAt) / 1000);
-    this.deadlines.forget(deadlineKey.undelivered(triggerId, memberId));
-    this.deadlines.expect(deadlineKey.hesitation(triggerId, memberId), hesitationAt(applied.trigger));
+    this.deadlines.forget(due.undelivered(triggerId, memberId));
+    this.deadlines.expect(due.hesitation(triggerId, memberId), hesitationAt(applied.trigger));
   }
 
   /** `trigger:respond`: checks of §4 after the role and payload, then the gap. */
-  async answer(driver: Member, missionId: string, answer: TriggerRespond): Promise<Result<AnswerReply>> {
+  async answer(driver: Member, missionId: string, answer: TriggerRespond): Promise<Result<ReplyBody<'trigger:respond'>>> {
     const now = this.clock.now();
     const current = await this.store.getTrigger(answer.triggerId);
     // A cue for another vehicle or mission is not_found: a driver must not learn it exists.
     if (!current || current.missionId !== missionId || !current.recipients.some((r) => r.memberId === driver.memberId)) {
       return refuse('not_found', 'no such cue for this device');
     }
-    const settled = [deadlineKey.hesitation(answer.triggerId, driver.memberId), deadlineKey.undelivered(answer.triggerId, driver.memberId)];
+    const settled = [due.hesitation(answer.triggerId, driver.memberId), due.undelivered(answer.triggerId, driver.memberId)];
     let outcome: AnswerOutcome | undefined;
     const result = await this.store.changeTrigger(answer.triggerId, (trigger) => {
       const answered = recordAnswer(trigger, driver.memberId, answer, this.rttOf(driver.memberId), now);
@@ -130,16 +146,8 @@ export class ResponseGapTracker {
       const r = answered.value.recipient;
       return accept({
         next: answered.value.trigger,
-        log: [
-          {
-            at: now,
-            kind: 'trigger.answered',
-            memberId: r.memberId,
-            triggerId: trigger.id,
-            data: { response: r.response, reason: r.reason, gapMs: r.gapMs, gapSource: r.gapSource, hesitation: r.hesitation },
-          },
-        ],
-        deadlines: { complete: settled },
+        log: [logLine.triggerAnswered(now, trigger.id, r)],
+        deadlines: { complete: keys(...settled) },
       });
     });
     if (!result.ok) {
@@ -160,7 +168,7 @@ export class ResponseGapTracker {
     const now = this.clock.now();
     const applied = await this.#apply(triggerId, (t) => markUndelivered(t, memberId, now));
     // The cue may have died with a node or a socket on its way: send it again, alongside the alert.
-    if (applied) this.redeliver(applied.trigger, memberId);
+    for (const again of applied ? cuesToRedeliver(applied.trigger, now, memberId) : []) this.fanout.deliverCue(again.memberId, again.cue);
     for (const r of applied?.recipients ?? []) {
       await this.alerts.raise(alertId('undelivered', triggerId, r.memberId), {
         kind: 'undelivered',
@@ -183,13 +191,12 @@ export class ResponseGapTracker {
   async #expire(triggerId: string) {
     const now = this.clock.now();
     const settledFor = (recipients: RecipientRecord[]) =>
-      recipients.flatMap((r) => [deadlineKey.hesitation(triggerId, r.memberId), deadlineKey.undelivered(triggerId, r.memberId)]);
+      recipients.flatMap((r) => [due.hesitation(triggerId, r.memberId), due.undelivered(triggerId, r.memberId)]);
     const applied = await this.#apply(
       triggerId,
       (t) => expire(t, now),
-      (t, recipients) =>
-        recipients.map((r) => ({ at: now, kind: 'trigger.expired', memberId: r.memberId, triggerId: t.id, data: { staleAt: t.staleAt } })),
-      (_t, recipients) => ({ complete: settledFor(recipients) }),
+      (t, recipients) => recipients.map((r) => logLine.triggerExpired(now, t, r.memberId)),
+      (_t, recipients) => ({ complete: keys(...settledFor(recipients)) }),
     );
     if (!applied) return;
     this.deadlines.forget(...settledFor(applied.recipients));

@@ -1,11 +1,13 @@
 import { AddMemberBody, CreateMissionBody, HTTP_STATUS, PlanInput, StartMissionBody, type ErrorCode } from '@lockstep/shared';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { bearerToken, hashToken, sameToken } from '../auth/tokens.ts';
+import { memberOfToken } from '../auth/identity.ts';
+import { bearerToken, sameToken } from '../auth/tokens.ts';
 import type { Clock } from '../clock.ts';
-import { logAsCsv, refusalDraft } from '../log/mission-log.ts';
+import { logAsCsv } from '../log/mission-log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Missions } from '../missions/missions.ts';
+import { recordRefusal } from '../record-refusal.ts';
 import { invalidPayload, refuse, type Refusal, type Result } from '../refusal.ts';
 import { mayOnMission, type HttpActor } from '../rules/authority.ts';
 import type { Store } from '../store/store.ts';
@@ -22,22 +24,21 @@ const MissionParams = z.object({ id: z.string().min(1).max(64) });
 const MemberParams = MissionParams.extend({ memberId: z.string().min(1).max(64) });
 const LogQuery = z.object({ format: z.enum(['json', 'csv']).default('json') });
 
-/** PROTOCOL.md §6. Every refusal answers `{ error: { code, message, issues? } }` and, within a mission, is logged. */
+/** docs/PROTOCOL.md §6. Every refusal answers `{ error: { code, message, issues? } }` and, within a mission, is logged. */
 export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
-  const fail = async (reply: FastifyReply, refusal: Refusal, missionId?: string, actor?: HttpActor, request?: FastifyRequest) => {
-    deps.metrics.refusals.inc({ code: refusal.code });
-    if (missionId && request && (await deps.store.getMission(missionId))) {
-      const memberId = actor?.kind === 'member' ? actor.member.memberId : undefined;
-      await deps.store.appendLog(missionId, [
-        refusalDraft(
-          deps.clock.now(),
-          memberId,
-          `${request.method} ${request.routeOptions.url ?? request.url}`,
-          refusal.code,
-          refusal.message,
-        ),
-      ]);
-    }
+  const fail = async (reply: FastifyReply, refusal: Refusal, missionId?: string, actor?: HttpActor) => {
+    const { request } = reply;
+    // A URL may name a mission that does not exist: such a refusal is counted, with no log to hold it.
+    const logged = missionId && (await deps.store.getMission(missionId)) ? missionId : undefined;
+    await recordRefusal(
+      { ...deps, logger: request.log },
+      {
+        missionId: logged,
+        memberId: actor?.kind === 'member' ? actor.member.memberId : undefined,
+        request: `${request.method} ${request.routeOptions.url ?? request.url}`,
+        refusal,
+      },
+    );
     return reply.code(HTTP_STATUS[refusal.code]).send({ error: refusal });
   };
 
@@ -45,10 +46,8 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     const token = bearerToken(request.headers.authorization);
     if (!token) return undefined;
     if (sameToken(token, deps.adminToken)) return { kind: 'admin' };
-    const ref = await deps.store.findCredential(hashToken(token));
-    const mission = ref && (await deps.store.getMission(ref.missionId));
-    const member = mission?.members.find((m) => m.memberId === ref?.memberId);
-    return ref && member ? { kind: 'member', missionId: ref.missionId, member } : undefined;
+    const identity = await memberOfToken(deps.store, token);
+    return identity && { kind: 'member', ...identity };
   };
 
   /** Authenticates, checks the right on the mission, parses params and body, in the order of §4. */
@@ -77,11 +76,10 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
           refuse('forbidden', 'this token has no right to do that').refusal,
           actor.kind === 'member' ? actor.missionId : undefined,
           actor,
-          request,
         );
       if (!parsedParams.success) return fail(reply, invalidPayload(parsedParams.error).refusal);
       const parsedBody = body ? body.safeParse(request.body ?? {}) : { success: true as const, data: undefined };
-      if (!parsedBody.success) return fail(reply, invalidPayload(parsedBody.error).refusal, missionId, actor, request);
+      if (!parsedBody.success) return fail(reply, invalidPayload(parsedBody.error).refusal, missionId, actor);
       return handle({ params: parsedParams.data, body: parsedBody.data as z.output<B>, actor, request, reply });
     };
 
@@ -92,11 +90,10 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     result: Result<T>,
     missionId: string,
     actor: HttpActor,
-    request: FastifyRequest,
     status = 200,
     shape: (value: T) => unknown = (v) => v,
   ) => {
-    if (!result.ok) return fail(reply, result.refusal, missionId, actor, request);
+    if (!result.ok) return fail(reply, result.refusal, missionId, actor);
     return reply.code(status).send(shape(result.value));
   };
 
@@ -107,25 +104,25 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
 
   app.post(
     '/api/missions/:id/members',
-    guarded('admin', MissionParams, AddMemberBody, async ({ params, body, actor, request, reply }) => {
+    guarded('admin', MissionParams, AddMemberBody, async ({ params, body, actor, reply }) => {
       if (!(await deps.missions.get(params.id))) return fail(reply, refuse('not_found', 'no such mission').refusal);
-      return answer(reply, await deps.missions.addMember(params.id, body), params.id, actor, request, 201);
+      return answer(reply, await deps.missions.addMember(params.id, body), params.id, actor, 201);
     }),
   );
 
   app.delete(
     '/api/missions/:id/members/:memberId',
-    guarded('commands', MemberParams, undefined, async ({ params, actor, request, reply }) => {
+    guarded('commands', MemberParams, undefined, async ({ params, actor, reply }) => {
       const revoked = await deps.missions.revokeMember(params.id, params.memberId, by(actor));
-      if (!revoked.ok) return fail(reply, revoked.refusal, params.id, actor, request);
+      if (!revoked.ok) return fail(reply, revoked.refusal, params.id, actor);
       return reply.code(204).send();
     }),
   );
 
   app.put(
     '/api/missions/:id/plan',
-    guarded('commands', MissionParams, PlanInput, async ({ params, body, actor, request, reply }) =>
-      answer(reply, await deps.missions.putPlan(params.id, body, by(actor)), params.id, actor, request, 200, (m) => ({
+    guarded('commands', MissionParams, PlanInput, async ({ params, body, actor, reply }) =>
+      answer(reply, await deps.missions.putPlan(params.id, body, by(actor)), params.id, actor, 200, (m) => ({
         version: m.plan.version,
       })),
     ),
@@ -133,15 +130,15 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
 
   app.post(
     '/api/missions/:id/start',
-    guarded('commands', MissionParams, StartMissionBody, async ({ params, body, actor, request, reply }) =>
-      answer(reply, await deps.missions.start(params.id, body.force ?? false, by(actor)), params.id, actor, request),
+    guarded('commands', MissionParams, StartMissionBody, async ({ params, body, actor, reply }) =>
+      answer(reply, await deps.missions.start(params.id, body.force ?? false, by(actor)), params.id, actor),
     ),
   );
 
   app.post(
     '/api/missions/:id/end',
-    guarded('commands', MissionParams, undefined, async ({ params, actor, request, reply }) =>
-      answer(reply, await deps.missions.end(params.id, by(actor)), params.id, actor, request),
+    guarded('commands', MissionParams, undefined, async ({ params, actor, reply }) =>
+      answer(reply, await deps.missions.end(params.id, by(actor)), params.id, actor),
     ),
   );
 

@@ -21,22 +21,33 @@ import { accept, refuse, type Result } from '../refusal.ts';
 import { isOpen } from '../rules/timing.ts';
 import { triggerState } from '../rules/triggers.ts';
 import type { Change, Store } from '../store/store.ts';
+import { logLine } from '../log/log-lines.ts';
 
-/** How many closed triggers a snapshot carries besides the open ones (PROTOCOL.md §5). */
+/** How many closed triggers a snapshot carries besides the open ones (docs/PROTOCOL.md §5). */
 const CLOSED_IN_SNAPSHOT = 50;
 /** How far back a snapshot looks for triggers and observations. */
 const SNAPSHOT_WINDOW = 500;
 const OBSERVATIONS_IN_SNAPSHOT = 100;
 
+export interface MissionsDeps {
+  store: Store;
+  fanout: Fanout;
+  relay: Relay;
+  clock: Clock;
+  logger: Logger;
+}
+
 /** Missions, their roster, plan and lifecycle, and what a member sees on connect. */
 export class Missions {
-  constructor(
-    private readonly store: Store,
-    private readonly fanout: Fanout,
-    private readonly relay: Relay,
-    private readonly clock: Clock,
-    private readonly logger: Logger,
-  ) {}
+  private readonly store: Store;
+  private readonly fanout: Fanout;
+  private readonly relay: Relay;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+
+  constructor(deps: MissionsDeps) {
+    ({ store: this.store, fanout: this.fanout, relay: this.relay, clock: this.clock, logger: this.logger } = deps);
+  }
 
   async create(body: CreateMission): Promise<Mission> {
     const now = this.clock.now();
@@ -51,9 +62,7 @@ export class Missions {
       settings: body.settings satisfies MissionSettings,
       createdAt: now,
     };
-    await this.store.createMission(mission, [
-      { at: now, kind: 'mission.created', data: { name: mission.name, vehicles: mission.vehicles, settings: mission.settings } },
-    ]);
+    await this.store.createMission(mission, [logLine.missionCreated(now, mission)]);
     this.logger.info({ missionId: mission.id }, 'mission created');
     return mission;
   }
@@ -83,7 +92,7 @@ export class Missions {
       }
       return accept({
         next: { ...mission, members: [...mission.members, member] },
-        log: [{ at: now, kind: 'member.added', memberId: member.memberId, data: { ...member } }],
+        log: [logLine.memberAdded(now, member)],
       });
     });
     if (!changed.ok) return changed;
@@ -98,7 +107,7 @@ export class Missions {
       if (!mission.members.some((m) => m.memberId === memberId)) return refuse('not_found', 'no such member in this mission');
       return accept({
         next: { ...mission, members: mission.members.filter((m) => m.memberId !== memberId) },
-        log: [{ at: now, kind: 'member.revoked', memberId, data: { by } }],
+        log: [logLine.memberRevoked(now, memberId, by)],
       });
     });
     if (!changed.ok) return changed;
@@ -114,7 +123,14 @@ export class Missions {
       const version = mission.plan.version + 1;
       return accept({
         next: { ...mission, plan: { ...plan, version } },
-        log: [{ at: now, kind: 'plan.changed', memberId: by, data: { version, routes: plan.routes.map((r) => r.id) } }],
+        log: [
+          logLine.planChanged(
+            now,
+            by,
+            version,
+            plan.routes.map((r) => r.id),
+          ),
+        ],
       });
     });
   }
@@ -127,7 +143,7 @@ export class Missions {
       if (mission.planAcks[member.memberId] === version) return accept({ next: mission, log: [] });
       return accept({
         next: { ...mission, planAcks: { ...mission.planAcks, [member.memberId]: version } },
-        log: [{ at: now, kind: 'plan.acked', memberId: member.memberId, data: { version } }],
+        log: [logLine.planAcked(now, member.memberId, version)],
       });
     });
   }
@@ -148,7 +164,7 @@ export class Missions {
         return refuse('plan_not_acknowledged', 'some drivers have not acknowledged the current plan', { missing });
       return accept({
         next: { ...mission, status: 'active', startedAt: now },
-        log: [{ at: now, kind: 'mission.started', memberId: by, data: { force, unacked: missing } }],
+        log: [logLine.missionStarted(now, by, force, missing)],
       });
     });
   }
@@ -158,7 +174,7 @@ export class Missions {
       if (mission.status === 'ended') return refuse('conflict', 'the mission has already ended');
       return accept({
         next: { ...mission, status: 'ended', endedAt: now },
-        log: [{ at: now, kind: 'mission.ended', memberId: by, data: {} }],
+        log: [logLine.missionEnded(now, by)],
       });
     });
   }
@@ -171,12 +187,7 @@ export class Missions {
     const now = this.clock.now();
     const fingerprint = JSON.stringify([missionId, member.memberId, post.category, post.severity, post.text ?? null]);
     const observation = { ...post, memberId: member.memberId, callsign: member.callsign, at: now, missionId, fingerprint };
-    const posted = await this.store.postObservation(observation, {
-      at: now,
-      kind: 'observation',
-      memberId: member.memberId,
-      data: { id: post.id, category: post.category, severity: post.severity, text: post.text },
-    });
+    const posted = await this.store.postObservation(observation, logLine.observation(now, member.memberId, post));
     if (posted.observation.fingerprint !== fingerprint)
       return refuse('conflict', 'this observation id was already used for another observation');
     const { missionId: _missionId, fingerprint: _fingerprint, ...published } = posted.observation;

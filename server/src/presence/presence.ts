@@ -7,11 +7,12 @@ import type { Deadlines } from '../deadlines.ts';
 import type { Fanout } from '../fanout.ts';
 import { RTT_WINDOW, clockOffset, percentile, round1 } from '../rules/latency.ts';
 import type { Store } from '../store/store.ts';
+import { logLine } from '../log/log-lines.ts';
 
 export interface PresenceTiming {
-  /** PROTOCOL.md §5: every 3 s. */
+  /** docs/PROTOCOL.md §5: every 3 s. */
   probeIntervalMs: number;
-  /** PROTOCOL.md §5: `offline` after 10 s without an answer. */
+  /** docs/PROTOCOL.md §5: `offline` after 10 s without an answer. */
   offlineAfterMs: number;
 }
 
@@ -72,7 +73,7 @@ interface MemberWatch {
   reportedRtt: number | undefined;
 }
 
-/** The state of a member from its devices (PROTOCOL.md §5). Pure. */
+/** The state of a member from its devices (docs/PROTOCOL.md §5). Pure. */
 export function presenceState(
   devices: readonly Pick<DeviceWatch, 'missed' | 'lastAnswerAt'>[],
   now: number,
@@ -84,7 +85,15 @@ export function presenceState(
   return now - lastAnswer >= timing.offlineAfterMs ? 'offline' : 'stale';
 }
 
-const offlineDeadline = (missionId: string, memberId: string, since: number) => `offline|${missionId}|${memberId}|${since}`;
+export interface PresenceDeps {
+  store: Store;
+  deadlines: Deadlines;
+  fanout: Fanout;
+  alerts: Alerts;
+  clock: Clock;
+  timing: PresenceTiming;
+  logger: Logger;
+}
 
 /**
  * Presence and latency of every device: probes each one every few seconds, keeps the
@@ -97,15 +106,25 @@ export class PresenceTracker {
   /** Every member seen on this node; kept after disconnect so a reconnect resumes its RTT window. */
   readonly #members = new Map<string, MemberWatch>();
 
-  constructor(
-    private readonly store: Store,
-    private readonly deadlines: Deadlines,
-    private readonly fanout: Fanout,
-    private readonly alerts: Alerts,
-    private readonly clock: Clock,
-    private readonly timing: PresenceTiming,
-    private readonly logger: Logger,
-  ) {}
+  private readonly store: Store;
+  private readonly deadlines: Deadlines;
+  private readonly fanout: Fanout;
+  private readonly alerts: Alerts;
+  private readonly clock: Clock;
+  private readonly timing: PresenceTiming;
+  private readonly logger: Logger;
+
+  constructor(deps: PresenceDeps) {
+    ({
+      store: this.store,
+      deadlines: this.deadlines,
+      fanout: this.fanout,
+      alerts: this.alerts,
+      clock: this.clock,
+      timing: this.timing,
+      logger: this.logger,
+    } = deps);
+  }
 
   /** The latest RTT of the member's device that answered last. */
   rttOf(memberId: string): number | undefined {
@@ -150,22 +169,19 @@ export class PresenceTracker {
     this.#update(watch, {});
   }
 
-  /** Fires an `offline|...` deadline: the driver is still gone after the grace. */
-  async fire(key: string): Promise<boolean> {
-    const [kind, missionId, memberId, since] = key.split('|');
-    if (kind !== 'offline' || !missionId || !memberId || !since) return false;
+  /** The driver is still gone after the grace. */
+  async fireOffline({ missionId, memberId, since }: { missionId: string; memberId: string; since: number }): Promise<void> {
     const [presence, mission] = await Promise.all([this.store.getPresence(missionId, memberId), this.store.getMission(missionId)]);
     // Seen again since, from any node: this absence is over.
-    if (presence?.state !== 'offline' || presence.lastSeenAt > Number(since)) return true;
-    if (mission?.status !== 'active') return true;
-    await this.alerts.raise(alertId('offline', memberId, since), {
+    if (presence?.state !== 'offline' || presence.lastSeenAt > since) return;
+    if (mission?.status !== 'active') return;
+    await this.alerts.raise(alertId('offline', memberId, String(since)), {
       kind: 'offline',
       missionId,
       memberId,
       vehicleId: presence.vehicleId,
       valueMs: mission.settings.offlineGraceMs,
     });
-    return true;
   }
 
   close(): void {
@@ -215,10 +231,7 @@ export class PresenceTracker {
     const presence = watch.presence;
     watch.reportedAt = now;
     watch.reportedRtt = presence.rttMs;
-    const log =
-      state !== previous
-        ? [{ at: now, kind: 'presence' as const, memberId: watch.member.memberId, data: { state, previous, rttMs: presence.rttMs } }]
-        : [];
+    const log = state !== previous ? [logLine.presence(now, watch.member.memberId, state, previous, presence.rttMs)] : [];
     const device = { id: watch.speakingDevice, onlyIfOwner: state === 'offline' };
     watch.saving = watch.saving
       .then(async () => {
@@ -228,7 +241,7 @@ export class PresenceTracker {
           const mission = await this.store.getMission(watch.missionId);
           if (mission?.status === 'active')
             await this.deadlines.schedule(
-              offlineDeadline(watch.missionId, watch.member.memberId, now),
+              { kind: 'offline', missionId: watch.missionId, memberId: watch.member.memberId, since: now },
               now + mission.settings.offlineGraceMs,
             );
         }

@@ -8,23 +8,44 @@ import type { Metrics } from '../metrics.ts';
 import { accept, refuse, type Result } from '../refusal.ts';
 import { checkRoute, checkTarget } from '../rules/authority.ts';
 import { issueFingerprint, targetVehicleIds, type TriggerRecord } from '../rules/trigger-record.ts';
-import { newTriggerRecord, triggerCue, triggerState } from '../rules/triggers.ts';
+import { cuesToRedeliver, newTriggerRecord, triggerCue, triggerState } from '../rules/triggers.ts';
 import type { Store } from '../store/store.ts';
+import { logLine } from '../log/log-lines.ts';
+
+export interface RelayDeps {
+  store: Store;
+  fanout: Fanout;
+  gaps: ResponseGapTracker;
+  alerts: Alerts;
+  clock: Clock;
+  metrics: Metrics;
+  logger: Logger;
+}
 
 /**
  * The relay: authorise → validate (done at the socket boundary) → log → emit to the target
  * drivers → the receipt and the answer go to the response-gap tracker.
  */
 export class Relay {
-  constructor(
-    private readonly store: Store,
-    private readonly fanout: Fanout,
-    private readonly gaps: ResponseGapTracker,
-    private readonly alerts: Alerts,
-    private readonly clock: Clock,
-    private readonly metrics: Metrics,
-    private readonly logger: Logger,
-  ) {}
+  private readonly store: Store;
+  private readonly fanout: Fanout;
+  private readonly gaps: ResponseGapTracker;
+  private readonly alerts: Alerts;
+  private readonly clock: Clock;
+  private readonly metrics: Metrics;
+  private readonly logger: Logger;
+
+  constructor(deps: RelayDeps) {
+    ({
+      store: this.store,
+      fanout: this.fanout,
+      gaps: this.gaps,
+      alerts: this.alerts,
+      clock: this.clock,
+      metrics: this.metrics,
+      logger: this.logger,
+    } = deps);
+  }
 
   /** `trigger:issue`, after the role and payload checks: authority, existence, state, then the durable write and the emit. */
   async issue(issuer: Member, missionId: string, issue: TriggerIssue, receivedAt: number): Promise<Result<TriggerState>> {
@@ -46,24 +67,7 @@ export class Relay {
 
     const now = this.clock.now();
     const record = newTriggerRecord(mission, issuer, issue, now);
-    const { created, trigger } = await this.store.issueTrigger(
-      record,
-      {
-        at: now,
-        kind: 'trigger.issued',
-        memberId: issuer.memberId,
-        triggerId: record.id,
-        data: {
-          type: record.type,
-          params: record.params,
-          target: record.target,
-          recipients: record.recipients.map((r) => r.memberId),
-          thresholdMs: record.thresholdMs,
-          staleAt: record.staleAt,
-        },
-      },
-      issueDeadlines(record),
-    );
+    const { created, trigger } = await this.store.issueTrigger(record, logLine.triggerIssued(now, record), issueDeadlines(record));
     // The issue script dedupes by id: an existing trigger comes back untouched.
     if (!created) return this.#retried(trigger, fingerprint, missionId);
 
@@ -77,7 +81,7 @@ export class Relay {
   }
 
   /**
-   * The cues a device must get on connect (PROTOCOL.md §5): after `lastSeq`, in seq order,
+   * The cues a device must get on connect (docs/PROTOCOL.md §5): after `lastSeq`, in seq order,
    * stale ones flagged; without `lastSeq`, every cue still open. Answered cues never come back.
    */
   async cuesToReplay(memberId: string, lastSeq: number | undefined): Promise<TriggerCue[]> {
@@ -101,19 +105,8 @@ export class Relay {
   #retried(existing: TriggerRecord, fingerprint: string, missionId: string): Result<TriggerState> {
     if (existing.fingerprint !== fingerprint || existing.missionId !== missionId)
       return refuse('conflict', 'this trigger id was already used for another request');
-    this.redeliver(existing);
+    for (const again of cuesToRedeliver(existing, this.clock.now())) this.fanout.deliverCue(again.memberId, again.cue);
     return accept(triggerState(existing));
-  }
-
-  /** Sends the cue again to its recipients that have not sent a receipt; sockets that already have it skip it. */
-  redeliver(trigger: TriggerRecord, memberId?: string): void {
-    const now = this.clock.now();
-    if (now >= trigger.staleAt) return;
-    for (const r of trigger.recipients) {
-      if ((memberId === undefined || r.memberId === memberId) && (r.state === 'pending' || r.state === 'undelivered')) {
-        this.fanout.deliverCue(r.memberId, triggerCue(trigger, r, now));
-      }
-    }
   }
 
   /** A targeted vehicle without a driver cannot receive the cue: the CPO must know at once to use voice. */

@@ -1,19 +1,18 @@
 import type { Server as HttpServer } from 'node:http';
 import {
-  AlertResolve,
+  CLIENT_EVENT_NAMES,
+  CLIENT_EVENTS,
   HandshakeAuth,
-  ObservationPost,
-  PlanAck,
+  PROTOCOL_VERSION,
   ProbeAnswer,
   Receipt,
   ROLE_AUTHORITY,
-  SnapshotRequest,
-  TriggerIssue,
-  TriggerRespond,
   type ClientEventName,
+  type ClientReply,
   type ClientToServerEvents,
   type Member,
-  type Reply,
+  type ParsedPayload,
+  type ReplyBody,
   type ServerToClientEvents,
   type TriggerCue,
 } from '@lockstep/shared';
@@ -21,21 +20,22 @@ import type { Logger } from 'pino';
 import { Server, type Socket } from 'socket.io';
 import type { z } from 'zod';
 import type { Alerts } from '../alerts.ts';
-import { hashToken } from '../auth/tokens.ts';
+import { memberOfToken } from '../auth/identity.ts';
 import type { Clock } from '../clock.ts';
 import type { Fanout } from '../fanout.ts';
 import type { ResponseGapTracker } from '../gaps/response-gaps.ts';
-import { refusalDraft } from '../log/mission-log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Missions } from '../missions/missions.ts';
 import type { PresenceTracker } from '../presence/presence.ts';
-import { invalidPayload, refuse, type Result } from '../refusal.ts';
+import { recordRefusal } from '../record-refusal.ts';
+import { invalidPayload, refuse, type Refusal, type Result } from '../refusal.ts';
 import { maySend } from '../rules/authority.ts';
 import { fullBucket, takeToken, type TokenBucket } from '../rules/rate-limit.ts';
 import type { Store } from '../store/store.ts';
+import { type ClientEventHandler, type ClientEventHandlers, clientEventHandlers } from './client-events.ts';
 import type { Relay } from './relay.ts';
 
-/** PROTOCOL.md §4: payloads over 64 kB are refused by the transport. */
+/** docs/PROTOCOL.md §4: payloads over 64 kB are refused by the transport. */
 export const MAX_PAYLOAD_BYTES = 64 * 1024;
 
 export interface SocketData {
@@ -156,22 +156,27 @@ export interface SessionDeps extends SocketDeps {
   fanout: SocketFanout;
 }
 
-/** Handshake: the token names exactly one member of one mission; rooms come from that, never from the client. */
+/**
+ * Handshake: the token names exactly one member of one mission; rooms come from that, never from the client.
+ * A client that says it speaks another protocol version is refused with `incompatible_protocol`
+ * (its `data.protocol` is the server's), so a page left open across a deploy reloads.
+ */
 export function authenticate(io: LockstepIo, deps: SocketDeps): void {
   io.use((socket, next) => {
     const auth = HandshakeAuth.safeParse(socket.handshake.auth);
     if (!auth.success) return next(new Error('unauthorized'));
+    if (auth.data.protocol !== undefined && auth.data.protocol !== PROTOCOL_VERSION) {
+      deps.logger.info({ address: socket.handshake.address, protocol: auth.data.protocol }, 'socket refused: incompatible protocol');
+      return next(Object.assign(new Error('incompatible_protocol'), { data: { protocol: PROTOCOL_VERSION } }));
+    }
     void (async () => {
-      const ref = await deps.store.findCredential(hashToken(auth.data.token));
-      const mission = ref && (await deps.store.getMission(ref.missionId));
-      const member = mission?.members.find((m) => m.memberId === ref?.memberId);
-      if (!ref || !member) {
+      const identity = await memberOfToken(deps.store, auth.data.token);
+      if (!identity) {
         deps.logger.info({ address: socket.handshake.address }, 'socket refused: unknown or revoked token');
         return next(new Error('unauthorized'));
       }
       socket.data = {
-        member,
-        missionId: ref.missionId,
+        ...identity,
         lastSeq: auth.data.lastSeq,
         cueChain: Promise.resolve(),
         sentCues: new Set(),
@@ -189,6 +194,7 @@ export function authenticate(io: LockstepIo, deps: SocketDeps): void {
 
 /** Everything one connected device does: replay, probes, and its events. */
 export function serveSessions(io: LockstepIo, deps: SessionDeps): void {
+  const handlers: ClientEventHandlers = clientEventHandlers(deps);
   io.on('connection', (socket) => {
     const { member, missionId } = socket.data;
     const logger = deps.logger.child({ missionId, memberId: member.memberId, socketId: socket.id });
@@ -223,42 +229,9 @@ export function serveSessions(io: LockstepIo, deps: SessionDeps): void {
     });
 
     const on = eventHandler(socket, deps, logger);
-    on(
-      'trigger:issue',
-      TriggerIssue,
-      (issue, receivedAt) => deps.relay.issue(member, missionId, issue, receivedAt),
-      (trigger) => ({ trigger }),
-    );
-    on(
-      'trigger:respond',
-      TriggerRespond,
-      (answer) => deps.gaps.answer(member, missionId, answer),
-      (reply) => reply,
-    );
-    on(
-      'observation:post',
-      ObservationPost,
-      (post) => deps.missions.postObservation(member, missionId, post),
-      (observation) => ({ observation }),
-    );
-    on(
-      'alert:resolve',
-      AlertResolve,
-      (request) => deps.alerts.resolve(missionId, member, request),
-      (alert) => ({ alert }),
-    );
-    on(
-      'plan:ack',
-      PlanAck,
-      (ack) => deps.missions.ackPlan(member, missionId, ack.version),
-      () => ({}),
-    );
-    on(
-      'mission:snapshot',
-      SnapshotRequest,
-      () => deps.missions.snapshot(member, missionId),
-      (snapshot) => snapshot,
-    );
+    // Generic in the event, so each handler is checked against its own event's payload and reply.
+    const serve = <E extends ClientEventName>(event: E) => on(event, handlers[event]);
+    for (const event of CLIENT_EVENT_NAMES) serve(event);
 
     socket.on('disconnect', () => {
       deps.metrics.connectedDevices.dec({ role: member.role });
@@ -267,75 +240,63 @@ export function serveSessions(io: LockstepIo, deps: SessionDeps): void {
   });
 }
 
-type Answer = (reply: Reply<object>) => void;
-
 /**
- * The one wrapper every client event goes through, in the order of PROTOCOL.md §4:
+ * The one wrapper every client event goes through, in the order of docs/PROTOCOL.md §4:
  * rate limit → the role may send it → the payload parses → the handler's own checks.
  * Every event is answered when it carries a callback; every refusal is counted and logged.
  */
 function eventHandler(socket: LockstepSocket, deps: SessionDeps, logger: Logger) {
   const { member, missionId } = socket.data;
+  const refusalDeps = { ...deps, logger };
 
-  const refused = (
-    event: ClientEventName,
-    result: { ok: false; refusal: { code: Parameters<typeof refusalDraft>[3]; message: string } },
-  ) => {
-    deps.metrics.refusals.inc({ code: result.refusal.code });
-    void deps.store
-      .appendLog(missionId, [refusalDraft(deps.clock.now(), member.memberId, event, result.refusal.code, result.refusal.message)])
-      .catch((error: unknown) => logger.warn({ err: error }, 'refusal not logged'));
-  };
+  const refused = (event: ClientEventName, refusal: Refusal) =>
+    void recordRefusal(refusalDeps, { missionId, memberId: member.memberId, request: event, refusal });
 
   const rateLimited = (event: ClientEventName): boolean => {
     const now = deps.clock.monotonic();
     if (takeToken(socket.data.bucket, now)) return false;
-    deps.metrics.refusals.inc({ code: 'rate_limited' });
     socket.data.rateLimitedCount += 1;
-    // A flood is logged at most once per socket per second, with how many it refused.
-    if (now - socket.data.rateLimitedSince >= 1000) {
-      socket.data.rateLimitedSince = now;
-      const count = socket.data.rateLimitedCount;
-      socket.data.rateLimitedCount = 0;
-      logger.warn({ event, refused: count }, 'rate limited');
-      void deps.store
-        .appendLog(missionId, [
-          refusalDraft(deps.clock.now(), member.memberId, event, 'rate_limited', 'too many events', { refused: count }),
-        ])
-        .catch((error: unknown) => logger.warn({ err: error }, 'refusal not logged'));
+    const refusal = refuse('rate_limited', 'too many events').refusal;
+    // A flood is logged at most once per socket per second, with how many it refused; each one is counted.
+    if (now - socket.data.rateLimitedSince < 1000) {
+      void recordRefusal(refusalDeps, { missionId: undefined, memberId: member.memberId, request: event, refusal });
+      return true;
     }
+    socket.data.rateLimitedSince = now;
+    const count = socket.data.rateLimitedCount;
+    socket.data.rateLimitedCount = 0;
+    logger.warn({ event, refused: count }, 'rate limited');
+    void recordRefusal(refusalDeps, { missionId, memberId: member.memberId, request: event, refusal, refused: count });
     return true;
   };
 
-  return <E extends ClientEventName, S extends z.ZodType, T>(
-    event: E,
-    schema: S,
-    handle: (payload: z.output<S>, receivedAt: number) => Promise<Result<T>>,
-    reply: (value: T) => object,
-  ) => {
+  return <E extends ClientEventName>(event: E, handle: ClientEventHandler<E>) => {
+    const schema: z.ZodType = CLIENT_EVENTS[event].payload;
     const listener = (...args: unknown[]) => {
       const receivedAt = deps.clock.monotonic();
-      const answer = typeof args.at(-1) === 'function' ? (args.pop() as Answer) : undefined;
-      const send = (result: Result<T>) => {
-        if (result.ok) answer?.({ ok: true, ...reply(result.value) });
+      const answer = typeof args.at(-1) === 'function' ? (args.pop() as (reply: ClientReply<E>) => void) : undefined;
+      const send = (result: Result<ReplyBody<E>>) => {
+        // `ok: true` plus the body is the reply's shape; TypeScript cannot see through Omit of a generic E.
+        if (result.ok) answer?.({ ok: true, ...result.value } as ClientReply<E>);
         else answer?.({ ok: false, error: result.refusal });
       };
       if (rateLimited(event))
         return answer?.({ ok: false, error: { code: 'rate_limited', message: 'too many events: at most 20 per second, bursts of 40' } });
       if (!maySend(member.role, event)) {
         const result = refuse('forbidden', `a ${member.role} may not send ${event}`);
-        refused(event, result);
+        refused(event, result.refusal);
         return send(result);
       }
       const parsed = schema.safeParse(args[0]);
       if (!parsed.success) {
         const result = invalidPayload(parsed.error);
-        refused(event, result);
+        refused(event, result.refusal);
         return send(result);
       }
-      const handling = handle(parsed.data, receivedAt)
+      // The table's schema for E parsed it; TypeScript cannot follow a generic key into the table.
+      const handling = handle(parsed.data as ParsedPayload<E>, { member, missionId, receivedAt })
         .then((result) => {
-          if (!result.ok) refused(event, result);
+          if (!result.ok) refused(event, result.refusal);
           send(result);
         })
         .catch((error: unknown) => {

@@ -1,7 +1,7 @@
 import { ROLE_AUTHORITY, type ClientEventName, type Member, type Mission, type Role, type TriggerIssue } from '@lockstep/shared';
 import { accept, refuse, type Result } from '../refusal.ts';
 
-/** First check of PROTOCOL.md §4: may this role send this event at all? */
+/** First check of docs/PROTOCOL.md §4: may this role send this event at all? */
 export function maySend(role: Role, event: ClientEventName): boolean {
   const authority = ROLE_AUTHORITY[role];
   switch (event) {

@@ -1,4 +1,4 @@
-/** PROTOCOL.md §4: 20 events per second sustained, bursts of 40, per socket. */
+/** docs/PROTOCOL.md §4: 20 events per second sustained, bursts of 40, per socket. */
 export const RATE_PER_SECOND = 20;
 export const BURST = 40;
 

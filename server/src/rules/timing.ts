@@ -3,7 +3,7 @@ import type { Mission } from '@lockstep/shared';
 import { refuse, type Result, accept } from '../refusal.ts';
 import type { RecipientRecord, TriggerRecord } from './trigger-record.ts';
 
-/** PROTOCOL.md §3: a recipient's state only moves forward along this order; `expired` is reachable from any state but `answered`. */
+/** docs/PROTOCOL.md §3: a recipient's state only moves forward along this order; `expired` is reachable from any state but `answered`. */
 const FORWARD: Readonly<Record<RecipientState, number>> = {
   pending: 0,
   undelivered: 1,
@@ -21,7 +21,7 @@ export function canMove(from: RecipientState, to: RecipientState): boolean {
 
 export const isOpen = (state: RecipientState) => state !== 'answered' && state !== 'expired';
 
-/** PROTOCOL.md §3, a trigger's status. A trigger whose target had no driver counts as undelivered. */
+/** docs/PROTOCOL.md §3, a trigger's status. A trigger whose target had no driver counts as undelivered. */
 export function triggerStatus(recipients: readonly Pick<Recipient, 'state'>[]): TriggerStatus {
   if (recipients.length === 0) return 'undelivered';
   const states = new Set(recipients.map((r) => r.state));
@@ -55,7 +55,7 @@ export interface GapInputs {
 }
 
 /**
- * PROTOCOL.md §3: the gap on the device's own clock when it is plausible, so no clock
+ * docs/PROTOCOL.md §3: the gap on the device's own clock when it is plausible, so no clock
  * offset enters it; otherwise what the server saw between receipt and answer.
  */
 export function responseGap(inputs: GapInputs): { gapMs: number; gapSource: GapSource } {
@@ -134,7 +134,7 @@ export interface AnswerOutcome extends Transition {
 }
 
 /**
- * The driver's answer. Checks in the order of PROTOCOL.md §4: not addressed to this member → not_found;
+ * The driver's answer. Checks in the order of docs/PROTOCOL.md §4: not addressed to this member → not_found;
  * stale or expired → expired; answered already → conflict.
  */
 export function recordAnswer(

@@ -61,3 +61,15 @@ export function triggerCue(record: TriggerRecord, recipient: RecipientRecord, no
     expired: recipient.state === 'expired' || now >= record.staleAt,
   };
 }
+
+/**
+ * The cues to send again: to every recipient (or the one given) that has sent no receipt, while
+ * the trigger is not stale. A cue may die with a node or a socket on its way; sockets that
+ * already hold it skip it, so sending it again costs nothing.
+ */
+export function cuesToRedeliver(trigger: TriggerRecord, now: number, memberId?: string): { memberId: string; cue: TriggerCue }[] {
+  if (now >= trigger.staleAt) return [];
+  return trigger.recipients
+    .filter((r) => (memberId === undefined || r.memberId === memberId) && (r.state === 'pending' || r.state === 'undelivered'))
+    .map((r) => ({ memberId: r.memberId, cue: triggerCue(trigger, r, now) }));
+}

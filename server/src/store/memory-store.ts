@@ -20,12 +20,18 @@ function copiesOf<T>(records: ReadonlyMap<string, T>, ids: readonly string[]): T
   });
 }
 
+export interface MemoryStoreOptions {
+  /** False for a store kept as a cache (the outage mirror): its log lives elsewhere, and kept here it would only grow. */
+  keepLog?: boolean;
+}
+
 /**
  * The embedded store: one process, nothing survives a restart. Every value crosses
  * the boundary as a copy, as it would through Redis, so callers cannot alias state.
  */
 export class MemoryStore implements Store {
   readonly kind = 'memory';
+  readonly #keepLog: boolean;
   readonly #missions = new Map<string, MissionSlot>();
   readonly #credentials = new Map<string, CredentialRef>();
   readonly #tokenOfMember = new Map<string, string>();
@@ -35,6 +41,10 @@ export class MemoryStore implements Store {
   readonly #observations = new Map<string, StoredObservation>();
   readonly #presenceOwner = new Map<string, string>();
   readonly #deadlines = new Map<string, number>();
+
+  constructor(options: MemoryStoreOptions = {}) {
+    this.#keepLog = options.keepLog ?? true;
+  }
 
   async ping() {
     return true;
@@ -48,7 +58,7 @@ export class MemoryStore implements Store {
 
   #log(missionId: string, drafts: LogDraft[]) {
     const slot = this.#slot(missionId);
-    if (!slot) return;
+    if (!slot || !this.#keepLog) return;
     for (const draft of drafts) slot.log.push({ seq: slot.log.length + 1, ...structuredClone(draft) });
   }
 
@@ -221,6 +231,14 @@ export class MemoryStore implements Store {
 
   async completeDeadline(key: string) {
     this.#deadlines.delete(key);
+  }
+
+  /** Drops triggers stale before `at` and deadlines due before it: what a cache no longer needs. */
+  forgetBefore(at: number): void {
+    for (const [id, trigger] of this.#triggers) if (trigger.staleAt < at) this.#triggers.delete(id);
+    for (const cues of this.#cues.values()) cues.held = cues.held.filter((cue) => this.#triggers.has(cue.triggerId));
+    for (const slot of this.#missions.values()) slot.triggerIds = slot.triggerIds.filter((id) => this.#triggers.has(id));
+    for (const [key, due] of this.#deadlines) if (due < at) this.#deadlines.delete(key);
   }
 
   async appendLog(missionId: string, log: LogDraft[]) {

@@ -31,6 +31,14 @@ export async function closeRedis(redis: Redis): Promise<void> {
   else redis.disconnect();
 }
 
+/** A failure that means Redis is not there, as opposed to a bug or a refused write. */
+export function isRedisAway(redis: Redis, error: unknown): boolean {
+  if (redis.status !== 'ready') return true;
+  return (
+    error instanceof Error && /Connection is closed|max retries|timed out|ECONNREFUSED|ECONNRESET|EPIPE|writeable/i.test(error.message)
+  );
+}
+
 interface Stored<T> {
   rev: number;
   doc: T;

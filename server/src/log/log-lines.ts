@@ -1,0 +1,118 @@
+import type {
+  Alert,
+  AlertKind,
+  ErrorCode,
+  GapSource,
+  LogKind,
+  Member,
+  Mission,
+  MissionSettings,
+  ObservationPost,
+  PresenceState,
+  Response,
+  UnableReason,
+  Vehicle,
+} from '@lockstep/shared';
+import type { RecipientRecord, TriggerRecord } from '../rules/trigger-record.ts';
+import type { LogDraft } from '../store/store.ts';
+
+/**
+ * What each kind of mission-log line carries in `data` (kinds: docs/protocol-notes.md). The
+ * after-action report reads these back, so each shape is written in one place: the builder below.
+ */
+export interface LogData {
+  'mission.created': { name: string; vehicles: Vehicle[]; settings: MissionSettings };
+  'member.added': Member;
+  'member.revoked': { by: string };
+  'plan.changed': { version: number; routes: string[] };
+  'plan.acked': { version: number };
+  'mission.started': { force: boolean; unacked: string[] };
+  'mission.ended': Record<string, never>;
+  'trigger.issued': Pick<TriggerRecord, 'type' | 'params' | 'target' | 'thresholdMs' | 'staleAt'> & { recipients: string[] };
+  'trigger.receipt': { shownAt: number | undefined; networkMs: number | undefined };
+  'trigger.answered': {
+    response: Response | undefined;
+    reason: UnableReason | undefined;
+    gapMs: number | undefined;
+    gapSource: GapSource | undefined;
+    hesitation: boolean;
+  };
+  'trigger.expired': { staleAt: number };
+  'alert.raised': Pick<Alert, 'vehicleId' | 'valueMs' | 'thresholdMs'> & { alertId: string; kind: AlertKind };
+  'alert.resolved': { alertId: string; kind: AlertKind; note: string | undefined };
+  presence: { state: PresenceState; previous: PresenceState; rttMs: number | undefined };
+  observation: Pick<ObservationPost, 'id' | 'category' | 'severity' | 'text'>;
+  /** Never the refused payload itself. */
+  refused: { request: string; code: ErrorCode; message: string; refused?: number };
+}
+
+/** A log line whose `data` is the shape of its kind. */
+export interface TypedLogDraft<K extends LogKind> extends LogDraft {
+  kind: K;
+  data: LogData[K];
+}
+
+function line<K extends LogKind>(
+  kind: K,
+  at: number,
+  data: LogData[K],
+  about: { memberId?: string | undefined; triggerId?: string | undefined } = {},
+): TypedLogDraft<K> {
+  return { at, kind, ...about, data };
+}
+
+/** One builder per kind of log line. */
+export const logLine = {
+  missionCreated: (at: number, mission: Pick<Mission, 'name' | 'vehicles' | 'settings'>) =>
+    line('mission.created', at, { name: mission.name, vehicles: mission.vehicles, settings: mission.settings }),
+  memberAdded: (at: number, member: Member) => line('member.added', at, { ...member }, { memberId: member.memberId }),
+  memberRevoked: (at: number, memberId: string, by: string) => line('member.revoked', at, { by }, { memberId }),
+  planChanged: (at: number, by: string, version: number, routeIds: string[]) =>
+    line('plan.changed', at, { version, routes: routeIds }, { memberId: by }),
+  planAcked: (at: number, memberId: string, version: number) => line('plan.acked', at, { version }, { memberId }),
+  missionStarted: (at: number, by: string, force: boolean, unacked: string[]) =>
+    line('mission.started', at, { force, unacked }, { memberId: by }),
+  missionEnded: (at: number, by: string) => line('mission.ended', at, {}, { memberId: by }),
+
+  triggerIssued: (at: number, trigger: TriggerRecord) =>
+    line(
+      'trigger.issued',
+      at,
+      {
+        type: trigger.type,
+        params: trigger.params,
+        target: trigger.target,
+        recipients: trigger.recipients.map((r) => r.memberId),
+        thresholdMs: trigger.thresholdMs,
+        staleAt: trigger.staleAt,
+      },
+      { memberId: trigger.issuedBy.memberId, triggerId: trigger.id },
+    ),
+  triggerReceipt: (at: number, triggerId: string, memberId: string, shownAt: number | undefined, networkMs: number | undefined) =>
+    line('trigger.receipt', at, { shownAt, networkMs }, { memberId, triggerId }),
+  triggerAnswered: (at: number, triggerId: string, r: RecipientRecord) =>
+    line(
+      'trigger.answered',
+      at,
+      { response: r.response, reason: r.reason, gapMs: r.gapMs, gapSource: r.gapSource, hesitation: r.hesitation },
+      { memberId: r.memberId, triggerId },
+    ),
+  triggerExpired: (at: number, trigger: Pick<TriggerRecord, 'id' | 'staleAt'>, memberId: string) =>
+    line('trigger.expired', at, { staleAt: trigger.staleAt }, { memberId, triggerId: trigger.id }),
+
+  alertRaised: (alert: Alert) =>
+    line(
+      'alert.raised',
+      alert.at,
+      { alertId: alert.id, kind: alert.kind, vehicleId: alert.vehicleId, valueMs: alert.valueMs, thresholdMs: alert.thresholdMs },
+      { memberId: alert.memberId, triggerId: alert.triggerId },
+    ),
+  alertResolved: (at: number, alert: Pick<Alert, 'id' | 'kind' | 'triggerId'>, by: string, note: string | undefined) =>
+    line('alert.resolved', at, { alertId: alert.id, kind: alert.kind, note }, { memberId: by, triggerId: alert.triggerId }),
+
+  presence: (at: number, memberId: string, state: PresenceState, previous: PresenceState, rttMs: number | undefined) =>
+    line('presence', at, { state, previous, rttMs }, { memberId }),
+  observation: (at: number, memberId: string, post: ObservationPost) =>
+    line('observation', at, { id: post.id, category: post.category, severity: post.severity, text: post.text }, { memberId }),
+  refused: (at: number, memberId: string | undefined, data: LogData['refused']) => line('refused', at, data, { memberId }),
+} satisfies Record<string, (...args: never[]) => LogDraft>;
