@@ -1,6 +1,8 @@
 import type { Plan, PlanInput } from '@lockstep/shared';
 import { button, h } from './dom.ts';
 import type { RosterMember } from './ops-api.ts';
+import { type MissionPage, type MissionTabView, ackWord, isCurrent, vehicleOf } from './ops-roster.ts';
+import { busyButton, sayError } from './ops-ui.ts';
 
 /**
  * The plan editor (PROTOCOL.md §7): routes, choke points, safe havens, hospitals, the succession
@@ -246,4 +248,64 @@ export function planEditor(plan: Plan, members: readonly RosterMember[]): PlanEd
     h('div', { class: 'plan-places' }, succession.section, schedule.section),
   );
   return { element, read };
+}
+
+/** The plan tab: the editor, saving as the next version, and who acked which version. */
+export function planTab(page: MissionPage): MissionTabView {
+  const m = page.mission;
+  const acks = h('section', { class: 'acks', 'aria-label': 'Plan acknowledgements' });
+  let planForm = planEditor(m.plan, m.members);
+  const host = h('div', { class: 'plan-host' }, planForm.element);
+  const save = busyButton(m.plan.version ? `Save as v${m.plan.version + 1}` : 'Save as v1', { class: 'primary' }, async () => {
+    const read = planForm.read();
+    if (!read.ok) return page.ctx.say(read.problem, 'error');
+    const saved = await page.ctx.api.putPlan(page.mission.id, read.plan);
+    if (!saved.ok) return sayError(page.ctx, 'Plan not saved', saved.error);
+    page.ctx.say(`Plan saved as version ${saved.value.version}: every member acknowledges it on their screen.`);
+    await page.refresh();
+    // Rebuilt from the version in force, so new rows keep the ids they were given.
+    planForm = planEditor(page.mission.plan, page.mission.members);
+    host.replaceChildren(planForm.element);
+    save.textContent = `Save as v${page.mission.plan.version + 1}`;
+  });
+  const element = h(
+    'div',
+    { class: 'plan-tab' },
+    h(
+      'div',
+      { class: 'plan-main' },
+      host,
+      h(
+        'div',
+        { class: 'actions sticky' },
+        m.status === 'ended' ? h('p', { class: 'muted' }, 'The mission has ended: the plan is final.') : save,
+      ),
+    ),
+    acks,
+  );
+
+  function renderAcks() {
+    const m = page.mission;
+    const members = m.members.filter(isCurrent);
+    acks.replaceChildren(
+      h('h2', {}, m.plan.version ? `Who acked v${m.plan.version}` : 'No plan yet'),
+      m.plan.version
+        ? h(
+            'ul',
+            { class: 'ack-list' },
+            ...members.map((x) =>
+              h(
+                'li',
+                { 'data-member': x.memberId },
+                h('b', {}, x.callsign),
+                ` ${x.role}${x.vehicleId ? ` · ${vehicleOf(m, x.vehicleId)}` : ''} `,
+                ackWord(m, x),
+              ),
+            ),
+          )
+        : h('p', { class: 'muted' }, 'Save the plan: each member’s screen shows it until they acknowledge it.'),
+    );
+  }
+
+  return { element, render: renderAcks };
 }
