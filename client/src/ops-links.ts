@@ -25,6 +25,11 @@ export function holdToken(missionId: string, memberId: string, token: string): v
   saveJson(sessionStorage, HELD_KEY, held);
 }
 
+/** Signing out leaves no member's link behind in the tab. */
+export function forgetTokens(): void {
+  sessionStorage.removeItem(HELD_KEY);
+}
+
 /** Which screen a role works on: drivers their tablet, ops the board, everyone else the handset. */
 export function screenOf(role: Role): 'driver' | 'cpo' | 'board' {
   if (role === 'driver') return 'driver';

@@ -2,6 +2,7 @@ import './styles/base.css';
 import './styles/ops.css';
 import { appRoot, button, h } from './dom.ts';
 import { OpsApi } from './ops-api.ts';
+import { forgetTokens } from './ops-links.ts';
 import { missionView, type MissionTab } from './ops-mission.ts';
 import { createMissionView, missionsView } from './ops-missions.ts';
 import { peopleView } from './ops-people.ts';
@@ -98,6 +99,7 @@ function openConsole(api: OpsApi) {
       h('span', { class: 'spacer' }),
       button('Sign out', { class: 'secondary' }, () => {
         sessionStorage.removeItem(ADMIN_KEY);
+        forgetTokens();
         location.hash = '';
         signIn();
       }),
