@@ -80,6 +80,11 @@ describe('the operations console against a real node', () => {
     await page.reload();
     await page.getByRole('heading', { name: 'Missions' }).waitFor();
     await photograph(page, 'missions');
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('form', { name: 'Sign in' }).waitFor();
+    await page.reload();
+    await page.getByRole('form', { name: 'Sign in' }).waitFor();
   });
 
   it('sets up two vehicles, hands ALPHA its link by QR code, names BRAVO as not acked and force-starts', async () => {
