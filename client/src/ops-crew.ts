@@ -79,7 +79,7 @@ export function crewTab(page: MissionPage): MissionTabView {
           'div',
           { class: 'cards' },
           ...others.map(memberCard),
-          others.length ? null : h('p', { class: 'muted' }, 'No lead yet: add the lead CPO below.'),
+          others.length ? null : h('p', { class: 'muted' }, 'No lead yet: add the lead CPO above.'),
         ),
       ),
     );

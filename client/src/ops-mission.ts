@@ -21,6 +21,15 @@ export type MissionTab = 'crew' | 'plan' | 'report';
 /** How often the mission is read again; a live `mission` event reads it at once. */
 const REFRESH_MS = 2000;
 
+/** The link of an ops member this tab holds: the console's own eyes on the mission, and its live board. */
+function boardToken(m: RosterMission): string | undefined {
+  for (const member of m.members) {
+    const token = member.role === 'ops' && isCurrent(member) ? heldToken(m.id, member.memberId) : undefined;
+    if (token) return token;
+  }
+  return undefined;
+}
+
 export function missionView(ctx: ConsoleContext, missionId: string, tab: MissionTab): View {
   let mission: RosterMission | undefined;
   /** The directory, or undefined on a server without it (PROTOCOL.md v1.1). */
@@ -81,9 +90,8 @@ export function missionView(ctx: ConsoleContext, missionId: string, tab: Mission
   };
 
   function watchLive(m: RosterMission) {
-    if (live) return;
-    const board = m.members.find((x) => x.role === 'ops' && isCurrent(x) && heldToken(m.id, x.memberId));
-    const connection = board && openConnection({ token: heldToken(m.id, board.memberId) ?? '' });
+    const token = boardToken(m);
+    const connection = !live && token ? openConnection({ token }) : undefined;
     if (!connection) return;
     live = { connection, watch: new MissionWatch(connection, { changed: schedulePresence }) };
     connection.socket.on('mission', () => void refresh());
@@ -126,9 +134,8 @@ export function missionView(ctx: ConsoleContext, missionId: string, tab: Mission
   }
 
   function boardAction(m: RosterMission): HTMLElement {
-    const board = m.members.find((x) => x.role === 'ops' && isCurrent(x) && heldToken(m.id, x.memberId));
-    const token = board && heldToken(m.id, board.memberId);
-    if (board && token)
+    const token = boardToken(m);
+    if (token)
       return h('a', { class: 'button primary', href: memberLink('ops', token), target: '_blank', rel: 'noopener' }, 'Live board ↗');
     return busyButton('Set up the live board', { class: 'secondary' }, async () => {
       const taken = new Set(m.members.map((x) => x.callsign));
