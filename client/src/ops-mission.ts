@@ -185,9 +185,17 @@ export function missionView(ctx: ConsoleContext, missionId: string, tab: Mission
   }
 
   function renderNotice() {
-    if (!mission || !startRefusedFor?.length) return notice.replaceChildren();
     const m = mission;
-    const missing = startRefusedFor.map((id) => m.members.find((x) => x.memberId === id));
+    // A driver who acks (or is swapped out) while the refusal is shown leaves the list at once.
+    const stillMissing =
+      m && startRefusedFor?.filter((id) => m.planAcks[id] !== m.plan.version && m.members.some((x) => x.memberId === id && isCurrent(x)));
+    if (!m || !stillMissing?.length) {
+      if (startRefusedFor?.length) ctx.say('Every driver has acknowledged the plan now: the mission can start.');
+      startRefusedFor = undefined;
+      return notice.replaceChildren();
+    }
+    startRefusedFor = stillMissing;
+    const missing = stillMissing.map((id) => m.members.find((x) => x.memberId === id));
     notice.replaceChildren(
       h(
         'div',
