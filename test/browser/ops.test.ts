@@ -112,6 +112,17 @@ describe('the operations console against a real node', () => {
     await photograph(page, 'qr-large');
     await page.getByRole('dialog').getByRole('button', { name: 'Close' }).click();
 
+    // A console opened on this machine's own address is told the one the tablets reach.
+    const base = page.getByRole('form', { name: 'Where the links point' });
+    await expect(base.getByText('Tablets cannot reach “localhost”').isVisible()).resolves.toBe(true);
+    await base.getByLabel('Links point to').fill('http://192.168.1.20:8080');
+    await base.getByRole('button', { name: 'Use this address' }).click();
+    await base.getByText('Tablets cannot reach “localhost”').waitFor({ state: 'hidden' });
+    const lanLink = await decodeQrCode(alphaCard.getByRole('img', { name: 'QR code of the link of ALPHA-D' }));
+    expect(lanLink).toBe(link.replace(hub.url, 'http://192.168.1.20:8080'));
+    await base.getByLabel('Links point to').fill(hub.url);
+    await base.getByRole('button', { name: 'Use this address' }).click();
+
     const tablet = await open(link.slice(hub.url.length), 'tablet');
     await tablet.page.getByRole('status').filter({ hasText: 'ONLINE' }).waitFor();
     await tablet.page
