@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { FleetRpc } from './fleet/plan.ts';
 import { BenchChild, killAllChildren } from './ipc.ts';
+import { runGapBench } from './gap.ts';
 import { DEVICES_PER_MISSION } from './missions.ts';
 import { summariseProfile } from './profile-summary.ts';
 import { RedisServer } from '@lockstep/test/support/redis-server';
@@ -26,6 +27,7 @@ import { runScenario, SYSTEM_LABELS, SYSTEMS, type BenchSettings, type RunContex
  * `npm run bench [-- --quick] [-- --sizes 1000,5000] [-- --profile 5000] [-- --fleets K]`:
  * Lockstep side by side with a bare Socket.IO relay, at several numbers of connected devices,
  * on 127.0.0.1 only. --profile N writes a CPU profile of the Lockstep node's fire window at N devices.
+ * `npm run bench -- --gap [--gap-cues N]` runs only the response-gap scenario (bench/gap.ts): N cues per answer delay and jitter.
  */
 const { values: options } = parseArgs({
   options: {
@@ -33,6 +35,8 @@ const { values: options } = parseArgs({
     sizes: { type: 'string' },
     profile: { type: 'string' },
     fleets: { type: 'string', default: '2' },
+    gap: { type: 'boolean', default: false },
+    'gap-cues': { type: 'string', default: '12' },
   },
 });
 
@@ -208,7 +212,18 @@ async function main(): Promise<number> {
   return failed ? 1 : 0;
 }
 
-main().then(
+async function gapOnly(): Promise<number> {
+  const cues = Number(options['gap-cues']);
+  if (!Number.isInteger(cues) || cues < 1 || cues > 1000) throw new Error('--gap-cues takes 1 to 1000');
+  const loadBefore = loadavg()[0] ?? 0;
+  const table = await runGapBench(cues, progress);
+  process.stdout.write(
+    `\nLockstep gap bench, ${new Date().toISOString()}\nMachine: ${machine()}. Server: ${serverRevision(repoRoot)}. Load average (1 min) before: ${loadBefore.toFixed(2)}, after: ${(loadavg()[0] ?? 0).toFixed(2)}.\n\n${table}\n`,
+  );
+  return 0;
+}
+
+(options.gap ? gapOnly() : main()).then(
   (code) => {
     cleanUp();
     process.exit(code);

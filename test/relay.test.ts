@@ -115,7 +115,7 @@ describe('relay (docs/PROTOCOL.md §5)', () => {
     expect(absurd.gapMs).toBeLessThan(1000);
   });
 
-  it('raises the hesitation alert live at deliveredAt + threshold, before any answer', async () => {
+  it('raises the hesitation alert live at its deadline, before any answer', async () => {
     const { token, memberId } = await detail({ thresholds: { default: 500 } });
     const lead = await connect(hub, token('LEAD'));
     const ops = await connect(hub, token('OPS'));

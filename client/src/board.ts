@@ -3,7 +3,7 @@ import { cueLabel, ROLE_AUTHORITY, triggerOpen } from '@lockstep/shared/constant
 import './styles/base.css';
 import './styles/board.css';
 import { appRoot, button, frameScheduler, h, patchChildren, svg } from './dom.ts';
-import { ALARM_STATES, clockTime, formatGap, routeName, vehicleCallsign } from './format.ts';
+import { ALARM_STATES, clockTime, formatGap, routeName, vehicleCallsign, withdrawnText } from './format.ts';
 import { openConnection, type ConnectionState } from './lockstep-client.ts';
 import { MissionWatch } from './watch.ts';
 
@@ -179,7 +179,7 @@ function renderTriggers(mission: Mission | undefined) {
             h('b', {}, vehicleCallsign(mission, r.vehicleId)),
             ` ${r.state}`,
             r.response === 'unable' ? ` unable ${r.reason ?? ''}` : '',
-            r.gapMs === undefined ? '' : ` ${formatGap(r.gapMs)}`,
+            r.gapMs === undefined ? '' : ` ${formatGap(r.gapMs, r.gapSource)}`,
           ),
         ),
         t.recipients.length === 0 ? h('span', { class: 'recipient alarmed' }, 'no driver reached') : null,
@@ -199,11 +199,14 @@ const ALERT_WORDS: Readonly<Record<Alert['kind'], string>> = {
   'plan-unacked': 'PLAN NOT ACKED',
 };
 
+const whoOf = (mission: Mission | undefined, alert: Alert) =>
+  alert.vehicleId
+    ? vehicleCallsign(mission, alert.vehicleId)
+    : (mission?.members.find((m) => m.memberId === alert.memberId)?.callsign ?? '');
+
 function alertRows(mission: Mission | undefined): HTMLElement[] {
   const rows = (watch?.openAlerts() ?? []).map((alert) => {
-    const who = alert.vehicleId
-      ? vehicleCallsign(mission, alert.vehicleId)
-      : (mission?.members.find((m) => m.memberId === alert.memberId)?.callsign ?? '');
+    const who = whoOf(mission, alert);
     const trigger = alert.triggerId ? watch?.triggers.get(alert.triggerId) : undefined;
     const value =
       alert.valueMs !== undefined && (alert.kind === 'hesitation' || alert.kind === 'undelivered') && alert.valueMs > 0
@@ -224,7 +227,17 @@ function alertRows(mission: Mission | undefined): HTMLElement[] {
         : null,
     );
   });
-  return rows.length ? rows : [h('div', { class: 'muted' }, 'No open alert')];
+  // A hesitation the answer disproved stays in sight, struck through, below the open ones.
+  const withdrawn = (watch?.withdrawnAlerts() ?? []).map((alert) =>
+    h(
+      'div',
+      { class: 'alert alert-withdrawn', 'data-alert': alert.id },
+      h('s', {}, h('span', { class: 'alert-kind' }, ALERT_WORDS[alert.kind]), ` ${whoOf(mission, alert)}`),
+      ` ${withdrawnText(alert)}`,
+      h('span', { class: 'muted' }, ` ${clockTime(alert.at)}`),
+    ),
+  );
+  return [...(rows.length ? rows : [h('div', { class: 'muted' }, 'No open alert')]), ...withdrawn];
 }
 
 function renderObservations() {
@@ -251,7 +264,15 @@ function gapChart(mission: Mission | undefined, width: number, height: number): 
     t.recipients.flatMap((r) =>
       r.gapMs === undefined
         ? []
-        : [{ at: t.issuedAt, gapMs: r.gapMs, hesitation: r.hesitation, who: vehicleCallsign(mission, r.vehicleId) }],
+        : [
+            {
+              at: t.issuedAt,
+              gapMs: r.gapMs,
+              gapSource: r.gapSource,
+              hesitation: r.hesitation,
+              who: vehicleCallsign(mission, r.vehicleId),
+            },
+          ],
     ),
   );
   const start = mission?.startedAt ?? Math.min(serverNow(), ...points.map((p) => p.at));
@@ -287,7 +308,7 @@ function gapChart(mission: Mission | undefined, width: number, height: number): 
       svg(
         'circle',
         { class: p.hesitation ? 'gap hesitation' : 'gap', cx: x(p.at), cy: y(p.gapMs), r: 8 },
-        svg('title', {}, `${p.who} ${formatGap(p.gapMs)}`),
+        svg('title', {}, `${p.who} ${formatGap(p.gapMs, p.gapSource)}`),
       ),
     ),
   );

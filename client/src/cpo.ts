@@ -4,7 +4,7 @@ import './styles/base.css';
 import './styles/cpo.css';
 import { appRoot, button, frameScheduler, h, patchChildren } from './dom.ts';
 import { armAudioOnFirstGesture, speak, vibrate, VIBRATION } from './feedback.ts';
-import { ALARM_STATES, formatGap, routeName, spokenGap, URGENCY, vehicleCallsign } from './format.ts';
+import { ALARM_STATES, formatGap, routeName, spokenGap, URGENCY, vehicleCallsign, withdrawnText } from './format.ts';
 import { openConnection, type ConnectionState } from './lockstep-client.ts';
 import { isOutboxEntries, Outbox, type Settled } from './outbox.ts';
 import { loadJson, saveJson, shelf } from './storage.ts';
@@ -64,8 +64,8 @@ const bindings = loadBindings();
 let connection: ConnectionState = 'connecting';
 let target: TargetChoice | undefined;
 let choosingRoute = false;
-/** What the server refused or what could not be sent in time, shown for a few seconds. */
-let notices: { text: string; until: number }[] = [];
+/** What the server refused or what could not be sent in time, shown for a few seconds; `struck`: an alarm taken back. */
+let notices: { text: string; until: number; struck?: string }[] = [];
 
 const scheduleRender = frameScheduler(() => render());
 const watch = conn
@@ -73,6 +73,7 @@ const watch = conn
       changed: scheduleRender,
       recipientChanged: announce,
       alertRaised: alarm,
+      alertWithdrawn: withdrawn,
     })
   : undefined;
 const outbox =
@@ -141,7 +142,7 @@ function announce({ recipient }: RecipientChange) {
   if (recipient.state !== 'answered' || recipient.gapMs === undefined) return;
   const who = callsignOf(recipient.vehicleId);
   const what = recipient.response === 'unable' ? `unable, ${(recipient.reason ?? '').replace('-', ' ')}` : 'acknowledged';
-  speak(`${who} ${what}, ${spokenGap(recipient.gapMs)}`);
+  speak(`${who} ${what}, ${recipient.gapSource === 'server' ? 'about ' : ''}${spokenGap(recipient.gapMs)}`);
 }
 
 const ALERT_WORDS: Readonly<Record<Alert['kind'], string>> = {
@@ -157,6 +158,14 @@ const ALERT_WORDS: Readonly<Record<Alert['kind'], string>> = {
 function alarm(alert: Alert) {
   vibrate(VIBRATION.alarm);
   speak(`${callsignOf(alert.vehicleId, alert.memberId)} ${ALERT_WORDS[alert.kind]}`);
+}
+
+/** The answer disproved a hesitation already announced: the CPO hears and sees it taken back. */
+function withdrawn(alert: Alert) {
+  const who = callsignOf(alert.vehicleId, alert.memberId);
+  speak(`${who} ${ALERT_WORDS[alert.kind]} withdrawn`);
+  notices = [...notices, { struck: `${who} ${ALERT_WORDS[alert.kind]}`, text: ` ${withdrawnText(alert)}`, until: Date.now() + NOTICE_MS }];
+  scheduleRender();
 }
 
 // ---------------------------------------------------------------- inputs
@@ -283,7 +292,7 @@ function recipientChip(trigger: TriggerState, r: Recipient): HTMLElement {
   const who = vehicleCallsign(watch?.mission, r.vehicleId);
   const alarmed = ALARM_STATES.has(r.state) || r.hesitation;
   const word = ALARM_STATES.has(r.state) ? r.state.toUpperCase() : r.response === 'unable' ? `unable ${r.reason ?? ''}` : r.state;
-  const gap = r.gapMs === undefined ? '' : ` ${formatGap(r.gapMs)}`;
+  const gap = r.gapMs === undefined ? '' : ` ${formatGap(r.gapMs, r.gapSource)}`;
   return h(
     'span',
     { class: `chip state-${r.state}${alarmed ? ' alarmed' : ''}`, 'data-trigger': trigger.id, 'data-vehicle': r.vehicleId },
@@ -315,7 +324,9 @@ function renderLive() {
       ),
     );
   live.replaceChildren(
-    ...notices.map((n) => h('div', { class: 'notice', role: 'alert' }, n.text)),
+    ...notices.map((n) =>
+      h('div', { class: n.struck ? 'notice withdrawn' : 'notice', role: 'alert' }, n.struck ? h('s', {}, n.struck) : null, n.text),
+    ),
     h('ul', { class: 'fired-list' }, ...unsent, ...fired),
     ...(fired.length + unsent.length === 0 ? [h('div', { class: 'muted empty' }, mission ? mission.name : 'Loading the mission…')] : []),
   );

@@ -1,7 +1,14 @@
-import type { Mission, RecipientState, TriggerType } from '@lockstep/shared';
+import type { Alert, GapSource, Mission, RecipientState, TriggerType } from '@lockstep/shared';
 
-/** A response gap as the detail reads it: seconds with one decimal, `0.8 s`. */
-export const formatGap = (gapMs: number): string => `${(gapMs / 1000).toFixed(1)} s`;
+/**
+ * A response gap as the detail reads it: seconds with one decimal, `0.8 s`; `≈ 0.8 s` when it
+ * came from the server's clock, which two uplinks' difference can be off by (docs/PROTOCOL.md §3).
+ */
+export const formatGap = (gapMs: number, source?: GapSource): string => `${source === 'server' ? '≈ ' : ''}${(gapMs / 1000).toFixed(1)} s`;
+
+/** What a withdrawn hesitation says in place of the alarm: the answer that disproved it. */
+export const withdrawnText = (alert: Pick<Alert, 'valueMs'>): string =>
+  alert.valueMs === undefined ? 'withdrawn: answered in time' : `withdrawn: answered in ${formatGap(alert.valueMs)}`;
 
 /** The same gap spoken into an earpiece: "zero point eight". */
 export function spokenGap(gapMs: number): string {

@@ -19,6 +19,8 @@ export interface WatchListeners {
   changed(): void;
   recipientChanged?(change: RecipientChange): void;
   alertRaised?(alert: Alert): void;
+  /** A live hesitation the answer disproved (docs/PROTOCOL.md §3). */
+  alertWithdrawn?(alert: Alert): void;
 }
 
 const RTT_HISTORY = 40;
@@ -55,9 +57,10 @@ export class MissionWatch {
       listeners.changed();
     });
     socket.on('alert', (alert) => {
-      const known = this.alerts.has(alert.id);
+      const known = this.alerts.get(alert.id);
       this.alerts.set(alert.id, alert);
       if (!known && alert.resolvedAt === undefined) listeners.alertRaised?.(alert);
+      if (known && known.withdrawnAt === undefined && alert.withdrawnAt !== undefined) listeners.alertWithdrawn?.(alert);
       listeners.changed();
     });
     socket.on('presence', (presence) => {
@@ -97,6 +100,14 @@ export class MissionWatch {
 
   openAlerts(): Alert[] {
     return [...this.alerts.values()].filter((a) => a.resolvedAt === undefined).sort((a, b) => b.at - a.at);
+  }
+
+  /** The latest withdrawn alerts seen here, newest first: shown struck through, never as open. */
+  withdrawnAlerts(limit = 5): Alert[] {
+    return [...this.alerts.values()]
+      .filter((a) => a.withdrawnAt !== undefined)
+      .sort((a, b) => (b.withdrawnAt ?? 0) - (a.withdrawnAt ?? 0))
+      .slice(0, limit);
   }
 
   #presence(presence: Presence) {

@@ -7,6 +7,9 @@ import { accept, refuse, type Result } from './refusal.ts';
 import type { Store } from './store/store.ts';
 import { logLine } from './log/log-lines.ts';
 
+/** `resolvedBy` of what the server resolves itself (docs/PROTOCOL.md §3). */
+export const SYSTEM = 'system';
+
 export type AlertDraft = Omit<Alert, 'id' | 'at'> & { at?: number };
 
 /**
@@ -45,6 +48,31 @@ export class Alerts {
     this.logger.info({ missionId: alert.missionId, alertId: id, kind: alert.kind }, 'alert raised');
     this.fanout.toWatchers(alert.missionId, 'alert', alert);
     return alert;
+  }
+
+  /**
+   * A live hesitation the answer disproved (docs/PROTOCOL.md §3): the alert comes again with
+   * `withdrawnAt`, resolved by the system unless someone resolved it already, and `valueMs`
+   * the answered gap, so a screen can say "withdrawn: answered in 1.9 s".
+   */
+  async withdraw(id: string, draft: AlertDraft): Promise<Alert | undefined> {
+    const now = this.clock.now();
+    const withdrawn = { withdrawnAt: now, valueMs: draft.valueMs };
+    // The live raise may still be on its way from another timer or node: raised here already
+    // withdrawn, the alert makes that raise a no-op instead of a hesitation that sticks.
+    const raised = await this.raise(id, { ...draft, ...withdrawn, resolvedAt: now, resolvedBy: SYSTEM });
+    if (raised) return raised;
+    const changed = await this.store.changeAlert(id, (alert) => {
+      if (alert.withdrawnAt !== undefined) return refuse('conflict', 'this alert is already withdrawn');
+      const next: Alert = { ...alert, ...withdrawn, ...(alert.resolvedAt === undefined ? { resolvedAt: now, resolvedBy: SYSTEM } : {}) };
+      return accept({ next, log: [logLine.alertWithdrawn(now, alert, draft.valueMs)] });
+    });
+    if (!changed.ok) {
+      if (changed.refusal.code !== 'conflict') this.logger.warn({ alertId: id, code: changed.refusal.code }, 'alert not withdrawn');
+      return undefined;
+    }
+    this.fanout.toWatchers(changed.value.missionId, 'alert', changed.value);
+    return changed.value;
   }
 
   /** `alert:resolve` (lead, ops): an alert stays open until someone with authority closes it. */

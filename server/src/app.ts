@@ -131,10 +131,10 @@ export async function buildApp(config: AppConfig): Promise<LockstepApp> {
 
   // Receipts come in on the sockets of the fanout, which the tracker below speaks through: they
   // reach it through this emitter, which the tracker listens on once it exists.
-  const receipts = new EventEmitter<{ receipt: [memberId: string, cue: TriggerCue, receipt: Receipt] }>();
+  const receipts = new EventEmitter<{ receipt: [memberId: string, deviceId: string, cue: TriggerCue, receipt: Receipt] }>();
   const fanout = new SocketFanout(
     io,
-    (socket, cue, receipt) => receipts.emit('receipt', socket.data.member.memberId, cue, receipt),
+    (socket, cue, receipt) => receipts.emit('receipt', socket.data.member.memberId, socket.id, cue, receipt),
     (cue) => Math.max(1000, cue.staleAt - clock.now()),
     redis !== undefined,
   );
@@ -142,10 +142,11 @@ export async function buildApp(config: AppConfig): Promise<LockstepApp> {
   const alerts = new Alerts({ store, fanout, clock, metrics, logger });
   const presence = new PresenceTracker({ store, deadlines, fanout, alerts, clock, timing: config.presence ?? PROTOCOL_PRESENCE, logger });
   const rttOf = (memberId: string) => presence.rttOf(memberId);
-  const responseGaps = new ResponseGapTracker({ store, deadlines, fanout, alerts, clock, metrics, logger, rttOf });
-  receipts.on('receipt', (memberId, cue, receipt) => {
+  const linkOf = (memberId: string, deviceId: string) => presence.linkOf(memberId, deviceId);
+  const responseGaps = new ResponseGapTracker({ store, deadlines, fanout, alerts, clock, metrics, logger, rttOf, linkOf });
+  receipts.on('receipt', (memberId, deviceId, cue, receipt) => {
     responseGaps
-      .receipt(cue.id, memberId, receipt)
+      .receipt(cue.id, memberId, deviceId, receipt)
       .catch((error: unknown) => logger.error({ err: error, triggerId: cue.id }, 'receipt not recorded'));
   });
   const relay = new Relay({ store, fanout, gaps: responseGaps, alerts, clock, metrics, logger });

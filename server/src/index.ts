@@ -10,7 +10,7 @@ export type { TriggerRecord, RecipientRecord } from './rules/trigger-record.ts';
 export { newTriggerRecord, triggerState, triggerCue } from './rules/triggers.ts';
 export * as timing from './rules/timing.ts';
 export { presenceState, rttWorthReporting } from './presence/presence.ts';
-export { percentile } from './rules/latency.ts';
+export { clockEstimate, clockOffset, percentile } from './rules/latency.ts';
 export { takeToken, fullBucket, BURST, RATE_PER_SECOND } from './rules/rate-limit.ts';
 export { logAsCsv } from './log/mission-log.ts';
 export { originAllowed } from './relay/socket-server.ts';

@@ -141,8 +141,11 @@ export const Alert = z.object({
   thresholdMs: z.number().int().optional(),
   at: ServerTime,
   resolvedAt: ServerTime.optional(),
+  /** `"system"` when the server resolved it (a withdrawn hesitation). */
   resolvedBy: MemberId.optional(),
   note: ShortText.optional(),
+  /** v1.1: a live hesitation the answer disproved; `valueMs` is then the answered gap. */
+  withdrawnAt: ServerTime.optional(),
 });
 export type Alert = z.infer<typeof Alert>;
 
@@ -162,8 +165,10 @@ export const Presence = z.object({
   state: PresenceState,
   rttMs: z.number().nonnegative().optional(),
   rttP95Ms: z.number().nonnegative().optional(),
-  /** The device clock minus the server's, from the latest probe (device time − (sent + RTT/2)). */
+  /** The device clock minus the server's (device time − (sent + RTT/2)), from its lowest-RTT recent probe. */
   clockOffsetMs: z.number().optional(),
+  /** The offset's error bound: the true offset is within `clockOffsetMs ± clockErrorMs`. */
+  clockErrorMs: z.number().optional(),
   lastSeenAt: ServerTime,
 });
 export type Presence = z.infer<typeof Presence>;

@@ -1,4 +1,15 @@
-import { BURST, fullBucket, logAsCsv, originAllowed, percentile, presenceState, rttWorthReporting, takeToken } from '@lockstep/server';
+import {
+  BURST,
+  clockEstimate,
+  clockOffset,
+  fullBucket,
+  logAsCsv,
+  originAllowed,
+  percentile,
+  presenceState,
+  rttWorthReporting,
+  takeToken,
+} from '@lockstep/server';
 import { describe, expect, it } from 'vitest';
 
 describe('rate limit (docs/PROTOCOL.md §4: 20/s sustained, bursts of 40)', () => {
@@ -25,6 +36,15 @@ describe('latency statistics', () => {
     expect(percentile(window, 95)).toBe(19);
     expect(percentile([42], 95)).toBe(42);
     expect(percentile([], 95)).toBeUndefined();
+  });
+
+  it('estimates the clock offset from the lowest-RTT probe, with its RTT / 2 as the error bound', () => {
+    // The device is 7.3 s fast. A probe whose legs took 50 and 250 ms is off by 100 ms; one of 20 and 20 by 0.
+    const lopsided = { rttMs: 300, offsetMs: clockOffset(0, 300, 7300 + 50) };
+    const even = { rttMs: 40, offsetMs: clockOffset(1000, 40, 1000 + 7300 + 20) };
+    expect(lopsided.offsetMs).toBe(7300 - 100);
+    expect(clockEstimate([lopsided, even])).toEqual({ offsetMs: 7300, errorMs: 20 });
+    expect(clockEstimate([])).toBeUndefined();
   });
 });
 

@@ -1,6 +1,6 @@
 import type { Member, Receipt, ReplyBody, TriggerRespond } from '@lockstep/shared';
 import type { Logger } from 'pino';
-import { alertId, type Alerts } from '../alerts.ts';
+import { alertId, type AlertDraft, type Alerts } from '../alerts.ts';
 import type { Clock } from '../clock.ts';
 import { type Deadline, deadlineKey } from '../deadline-keys.ts';
 import type { Deadlines } from '../deadlines.ts';
@@ -9,11 +9,13 @@ import type { Metrics } from '../metrics.ts';
 import { accept, refuse, type Result } from '../refusal.ts';
 import {
   expire,
+  hesitationDueAt,
   markHesitation,
   markUndelivered,
   recordAnswer,
   recordReceipt,
   type AnswerOutcome,
+  type DeviceLink,
   type Transition,
 } from '../rules/timing.ts';
 import type { RecipientRecord, TriggerRecord } from '../rules/trigger-record.ts';
@@ -50,8 +52,10 @@ export interface ResponseGapDeps {
   clock: Clock;
   metrics: Metrics;
   logger: Logger;
-  /** The member's latest round trip, for `networkMs` and the device-gap plausibility check. */
+  /** The member's latest round trip, for `networkMs`. */
   rttOf: (memberId: string) => number | undefined;
+  /** The clock offset and p95 RTT of the device that sent a receipt, for the live deadline. */
+  linkOf: (memberId: string, deviceId: string) => DeviceLink;
 }
 
 interface Applied {
@@ -61,7 +65,9 @@ interface Applied {
 
 /**
  * Watches every open cue against its deadlines (docs/PROTOCOL.md §3): undelivered at
- * `issuedAt + threshold`, hesitation at `deliveredAt + threshold`, expired at `staleAt`.
+ * `issuedAt + threshold`, hesitation at the live deadline (the device's `shownAt` in server
+ * time + threshold + uplink allowance), expired at `staleAt`. An answer that disproves a live
+ * hesitation withdraws its alert.
  * Alerts are raised when the deadline passes, not when the answer comes, by whichever
  * node claims the deadline: the one that set it may be gone.
  */
@@ -74,6 +80,7 @@ export class ResponseGapTracker {
   private readonly metrics: Metrics;
   private readonly logger: Logger;
   private readonly rttOf: (memberId: string) => number | undefined;
+  private readonly linkOf: (memberId: string, deviceId: string) => DeviceLink;
 
   constructor(deps: ResponseGapDeps) {
     ({
@@ -85,6 +92,7 @@ export class ResponseGapTracker {
       metrics: this.metrics,
       logger: this.logger,
       rttOf: this.rttOf,
+      linkOf: this.linkOf,
     } = deps);
   }
 
@@ -108,16 +116,21 @@ export class ResponseGapTracker {
     return this.#expire(deadline.triggerId);
   }
 
-  /** The receipt of a cue: the device drew it at `shownAt` (its own clock). */
-  async receipt(triggerId: string, memberId: string, receipt: Receipt): Promise<void> {
+  /** The receipt of a cue from one device: the device drew it at `shownAt` (its own clock). */
+  async receipt(triggerId: string, memberId: string, deviceId: string, receipt: Receipt): Promise<void> {
     const now = this.clock.now();
     const rtt = this.rttOf(memberId);
     const networkMs = rtt === undefined ? undefined : Math.round((rtt / 2) * 10) / 10;
-    const hesitationAt = (t: TriggerRecord) => now + t.thresholdMs;
+    const link = this.linkOf(memberId, deviceId);
+    const hesitationAt = (t: TriggerRecord) => {
+      const r = t.recipients.find((x) => x.memberId === memberId);
+      return (r && hesitationDueAt(t, r)) ?? now + t.thresholdMs;
+    };
     const applied = await this.#apply(
       triggerId,
-      (t) => recordReceipt(t, memberId, receipt.shownAt, networkMs, now),
-      (t, recipients) => recipients.map((r) => logLine.triggerReceipt(now, t.id, r.memberId, receipt.shownAt, networkMs)),
+      (t) => recordReceipt(t, memberId, receipt.shownAt, networkMs, now, link),
+      (t, recipients) =>
+        recipients.map((r) => logLine.triggerReceipt(now, t.id, r.memberId, receipt.shownAt, networkMs, r, link.clock?.errorMs)),
       (t) => ({
         schedule: [{ key: deadlineKey(due.hesitation(t.id, memberId)), at: hesitationAt(t) }],
         complete: keys(due.undelivered(t.id, memberId)),
@@ -140,7 +153,7 @@ export class ResponseGapTracker {
     const settled = [due.hesitation(answer.triggerId, driver.memberId), due.undelivered(answer.triggerId, driver.memberId)];
     let outcome: AnswerOutcome | undefined;
     const result = await this.store.changeTrigger(answer.triggerId, (trigger) => {
-      const answered = recordAnswer(trigger, driver.memberId, answer, this.rttOf(driver.memberId), now);
+      const answered = recordAnswer(trigger, driver.memberId, answer, now);
       if (!answered.ok) return answered;
       outcome = answered.value;
       const r = answered.value.recipient;
@@ -156,11 +169,16 @@ export class ResponseGapTracker {
       return result;
     }
     if (!outcome) return refuse('internal', 'the answer was not recorded');
-    const { recipient, hesitationFirstSeen } = outcome;
+    const { recipient, hesitationFirstSeen, hesitationWithdrawn } = outcome;
     this.deadlines.forget(...settled);
     this.fanout.toWatchers(missionId, 'trigger:state', triggerState(result.value));
     this.metrics.responseGapSeconds.observe({ gap_source: recipient.gapSource ?? 'server' }, (recipient.gapMs ?? 0) / 1000);
     if (hesitationFirstSeen) await this.#raiseHesitation(result.value, recipient, recipient.gapMs);
+    if (hesitationWithdrawn)
+      await this.alerts.withdraw(
+        alertId('hesitation', result.value.id, recipient.memberId),
+        this.#hesitationDraft(result.value, recipient, recipient.gapMs),
+      );
     return accept({ gapMs: recipient.gapMs ?? 0, gapSource: recipient.gapSource ?? 'server', hesitation: recipient.hesitation });
   }
 
@@ -185,7 +203,8 @@ export class ResponseGapTracker {
   async #hesitation(triggerId: string, memberId: string) {
     const now = this.clock.now();
     const applied = await this.#apply(triggerId, (t) => markHesitation(t, memberId, now));
-    for (const r of applied?.recipients ?? []) await this.#raiseHesitation(applied!.trigger, r, now - (r.deliveredAt ?? now));
+    // The alert's value is how long the cue has been on screen, from the device's clock where known.
+    for (const r of applied?.recipients ?? []) await this.#raiseHesitation(applied!.trigger, r, now - (r.drawnAt ?? r.deliveredAt ?? now));
   }
 
   async #expire(triggerId: string) {
@@ -214,7 +233,11 @@ export class ResponseGapTracker {
   }
 
   async #raiseHesitation(trigger: TriggerRecord, r: RecipientRecord, valueMs: number | undefined) {
-    await this.alerts.raise(alertId('hesitation', trigger.id, r.memberId), {
+    await this.alerts.raise(alertId('hesitation', trigger.id, r.memberId), this.#hesitationDraft(trigger, r, valueMs));
+  }
+
+  #hesitationDraft(trigger: TriggerRecord, r: RecipientRecord, valueMs: number | undefined): AlertDraft {
+    return {
       kind: 'hesitation',
       missionId: trigger.missionId,
       memberId: r.memberId,
@@ -222,7 +245,7 @@ export class ResponseGapTracker {
       triggerId: trigger.id,
       valueMs,
       thresholdMs: trigger.thresholdMs,
-    });
+    };
   }
 
   /** Applies a timing transition through the store, with its log lines and deadlines; on a change, tells the watchers. */

@@ -29,7 +29,14 @@ export interface LogData {
   'mission.started': { force: boolean; unacked: string[] };
   'mission.ended': Record<string, never>;
   'trigger.issued': Pick<TriggerRecord, 'type' | 'params' | 'target' | 'thresholdMs' | 'staleAt'> & { recipients: string[] };
-  'trigger.receipt': { shownAt: number | undefined; networkMs: number | undefined };
+  'trigger.receipt': {
+    shownAt: number | undefined;
+    networkMs: number | undefined;
+    /** `shownAt` in server time, its clock offset's error bound, and the live deadline taken from them (docs/PROTOCOL.md §3). */
+    drawnAt?: number | undefined;
+    clockErrorMs?: number | undefined;
+    hesitationDueAt?: number | undefined;
+  };
   'trigger.answered': {
     response: Response | undefined;
     reason: UnableReason | undefined;
@@ -39,7 +46,8 @@ export interface LogData {
   };
   'trigger.expired': { staleAt: number };
   'alert.raised': Pick<Alert, 'vehicleId' | 'valueMs' | 'thresholdMs'> & { alertId: string; kind: AlertKind };
-  'alert.resolved': { alertId: string; kind: AlertKind; note: string | undefined };
+  /** `withdrawn`: the system took back a hesitation the answer disproved; `valueMs` the answered gap. */
+  'alert.resolved': { alertId: string; kind: AlertKind; note: string | undefined; withdrawn?: true; valueMs?: number | undefined };
   presence: { state: PresenceState; previous: PresenceState; rttMs: number | undefined };
   observation: Pick<ObservationPost, 'id' | 'category' | 'severity' | 'text'>;
   /** Never the refused payload itself. */
@@ -88,8 +96,21 @@ export const logLine = {
       },
       { memberId: trigger.issuedBy.memberId, triggerId: trigger.id },
     ),
-  triggerReceipt: (at: number, triggerId: string, memberId: string, shownAt: number | undefined, networkMs: number | undefined) =>
-    line('trigger.receipt', at, { shownAt, networkMs }, { memberId, triggerId }),
+  triggerReceipt: (
+    at: number,
+    triggerId: string,
+    memberId: string,
+    shownAt: number | undefined,
+    networkMs: number | undefined,
+    live: Pick<RecipientRecord, 'drawnAt' | 'hesitationDueAt'> = {},
+    clockErrorMs?: number,
+  ) =>
+    line(
+      'trigger.receipt',
+      at,
+      { shownAt, networkMs, drawnAt: live.drawnAt, clockErrorMs, hesitationDueAt: live.hesitationDueAt },
+      { memberId, triggerId },
+    ),
   triggerAnswered: (at: number, triggerId: string, r: RecipientRecord) =>
     line(
       'trigger.answered',
@@ -109,6 +130,14 @@ export const logLine = {
     ),
   alertResolved: (at: number, alert: Pick<Alert, 'id' | 'kind' | 'triggerId'>, by: string, note: string | undefined) =>
     line('alert.resolved', at, { alertId: alert.id, kind: alert.kind, note }, { memberId: by, triggerId: alert.triggerId }),
+  /** Resolved by the system, so no member. */
+  alertWithdrawn: (at: number, alert: Pick<Alert, 'id' | 'kind' | 'triggerId'>, valueMs: number | undefined) =>
+    line(
+      'alert.resolved',
+      at,
+      { alertId: alert.id, kind: alert.kind, note: undefined, withdrawn: true, valueMs },
+      { triggerId: alert.triggerId },
+    ),
 
   presence: (at: number, memberId: string, state: PresenceState, previous: PresenceState, rttMs: number | undefined) =>
     line('presence', at, { state, previous, rttMs }, { memberId }),

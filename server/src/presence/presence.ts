@@ -5,7 +5,8 @@ import { alertId, type Alerts } from '../alerts.ts';
 import type { Clock } from '../clock.ts';
 import type { Deadlines } from '../deadlines.ts';
 import type { Fanout } from '../fanout.ts';
-import { RTT_WINDOW, clockOffset, percentile, round1 } from '../rules/latency.ts';
+import { RTT_WINDOW, clockEstimate, clockOffset, percentile, round1, type ClockSample } from '../rules/latency.ts';
+import type { DeviceLink } from '../rules/timing.ts';
 import type { Store } from '../store/store.ts';
 import { logLine } from '../log/log-lines.ts';
 
@@ -55,6 +56,8 @@ interface DeviceWatch {
   missed: number;
   lastAnswerAt: number;
   timer: NodeJS.Timeout;
+  /** This device's recent probes, newest first: each device has its own clock. */
+  clock: ClockSample[];
 }
 
 interface MemberWatch {
@@ -131,6 +134,12 @@ export class PresenceTracker {
     return this.#members.get(memberId)?.rtts[0];
   }
 
+  /** What the live deadline needs of one device's link: its clock offset and the member's p95 RTT. */
+  linkOf(memberId: string, deviceId: string): DeviceLink {
+    const watch = this.#members.get(memberId);
+    return { clock: clockEstimate(watch?.devices.get(deviceId)?.clock ?? []), rttP95Ms: percentile(watch?.rtts ?? [], 95) };
+  }
+
   attach(member: Member, missionId: string, device: ProbedDevice): void {
     const now = this.clock.now();
     const watch = this.#members.get(member.memberId) ?? {
@@ -154,7 +163,7 @@ export class PresenceTracker {
     this.#members.set(member.memberId, watch);
     const timer = setInterval(() => this.#probe(watch, device.id), this.timing.probeIntervalMs);
     timer.unref();
-    watch.devices.set(device.id, { device, missed: 0, lastAnswerAt: now, timer });
+    watch.devices.set(device.id, { device, missed: 0, lastAnswerAt: now, timer, clock: [] });
     watch.speakingDevice = device.id;
     this.#probe(watch, device.id);
     this.#update(watch, { lastSeenAt: now });
@@ -208,13 +217,16 @@ export class PresenceTracker {
         device.lastAnswerAt = now;
         watch.speakingDevice = deviceId;
         watch.rtts = [answer.rttMs, ...watch.rtts].slice(0, RTT_WINDOW);
+        if (answer.deviceAt !== undefined) {
+          const sample = { rttMs: answer.rttMs, offsetMs: clockOffset(answer.serverAt, answer.rttMs, answer.deviceAt) };
+          device.clock = [sample, ...device.clock].slice(0, RTT_WINDOW);
+        }
+        const clock = clockEstimate(device.clock);
         const fresh: Partial<Presence> = {
           rttMs: round1(answer.rttMs),
           rttP95Ms: round1(percentile(watch.rtts, 95) ?? answer.rttMs),
           lastSeenAt: now,
-          ...(answer.deviceAt === undefined
-            ? {}
-            : { clockOffsetMs: Math.round(clockOffset(answer.serverAt, answer.rttMs, answer.deviceAt)) }),
+          ...(clock === undefined ? {} : { clockOffsetMs: Math.round(clock.offsetMs), clockErrorMs: round1(clock.errorMs) }),
         };
         this.#update(watch, fresh, rttWorthReporting(watch.reportedRtt, answer.rttMs, now - watch.reportedAt));
       })

@@ -1,6 +1,7 @@
 import type { GapSource, Recipient, RecipientState, TriggerRespond, TriggerStatus, TriggerType } from '@lockstep/shared';
 import type { Mission } from '@lockstep/shared';
 import { refuse, type Result, accept } from '../refusal.ts';
+import type { ClockEstimate } from './latency.ts';
 import type { RecipientRecord, TriggerRecord } from './trigger-record.ts';
 
 /** docs/PROTOCOL.md §3: a recipient's state only moves forward along this order; `expired` is reachable from any state but `answered`. */
@@ -41,31 +42,65 @@ export function staleMsFor(settings: Mission['settings'], type: TriggerType): nu
   return settings.staleMs[type] ?? settings.staleMs.default;
 }
 
-/** How much slack the device gap gets over what the server saw, beyond the device's RTT. */
+/** How much longer than the server saw the device gap may be (docs/PROTOCOL.md §3). */
 const DEVICE_GAP_SLACK_MS = 50;
 
 export interface GapInputs {
   shownAt: number | undefined;
   respondedAt: number | undefined;
-  /** Server time the receipt arrived. */
+  /** Server time the cue was first emitted (its `issuedAt`). */
+  emittedAt: number;
+  /** Server time the receipt arrived (the answer's, when it came first). */
   deliveredAt: number;
   /** Server time the answer arrived. */
   answeredAt: number;
-  rttMs: number | undefined;
 }
 
 /**
  * docs/PROTOCOL.md §3: the gap on the device's own clock when it is plausible, so no clock
- * offset enters it; otherwise what the server saw between receipt and answer.
+ * offset enters it; otherwise what the server saw between receipt and answer. Plausible is
+ * measured from the emission, not the receipt: a receipt the link held back and flushed with
+ * the answer must not erase the gap the tablet measured.
  */
 export function responseGap(inputs: GapInputs): { gapMs: number; gapSource: GapSource } {
-  const serverGap = Math.max(0, inputs.answeredAt - inputs.deliveredAt);
   if (inputs.shownAt !== undefined && inputs.respondedAt !== undefined) {
     const deviceGap = inputs.respondedAt - inputs.shownAt;
-    const ceiling = serverGap + (inputs.rttMs ?? 0) + DEVICE_GAP_SLACK_MS;
+    const ceiling = inputs.answeredAt - inputs.emittedAt + DEVICE_GAP_SLACK_MS;
     if (deviceGap >= 0 && deviceGap <= ceiling) return { gapMs: Math.round(deviceGap), gapSource: 'device' };
   }
-  return { gapMs: Math.round(serverGap), gapSource: 'server' };
+  return { gapMs: Math.round(Math.max(0, inputs.answeredAt - inputs.deliveredAt)), gapSource: 'server' };
+}
+
+/** The most the live deadline waits for the answer's own trip to the server (docs/PROTOCOL.md §3). */
+export const UPLINK_ALLOWANCE_CAP_MS = 1000;
+
+/** Half the device's p95 round trip, at most 1 s: how long an answer tapped in time may still be on its way. */
+export function uplinkAllowance(rttP95Ms: number | undefined): number {
+  return Math.min(UPLINK_ALLOWANCE_CAP_MS, (rttP95Ms ?? 0) / 2);
+}
+
+/** What the server knows of a device's link when its receipt arrives. */
+export interface DeviceLink {
+  clock?: ClockEstimate | undefined;
+  rttP95Ms?: number | undefined;
+}
+
+/**
+ * docs/PROTOCOL.md §3, the live deadline: the moment the device drew the cue, in server time, plus
+ * the threshold and the uplink allowance. `drawnAt` is clamped between the emission and the
+ * receipt's arrival, where the device must have drawn it, so a stale offset (a clock stepped
+ * since the probe) cannot move the deadline outside what the server saw. Without `shownAt`
+ * or without an offset to translate it, the receipt's arrival stands in, as before v1.1.
+ */
+export function liveDeadline(
+  trigger: Pick<TriggerRecord, 'issuedAt' | 'thresholdMs'>,
+  shownAt: number | undefined,
+  deliveredAt: number,
+  link: DeviceLink,
+): { drawnAt: number | undefined; dueAt: number } {
+  if (shownAt === undefined || link.clock === undefined) return { drawnAt: undefined, dueAt: deliveredAt + trigger.thresholdMs };
+  const drawnAt = Math.round(Math.min(deliveredAt, Math.max(trigger.issuedAt, shownAt - link.clock.offsetMs)));
+  return { drawnAt, dueAt: Math.round(drawnAt + trigger.thresholdMs + uplinkAllowance(link.rttP95Ms)) };
 }
 
 /** A transition's outcome: the new record and the recipients whose state it changed. */
@@ -86,17 +121,22 @@ function withRecipient(trigger: TriggerRecord, memberId: string, update: (r: Rec
   return { trigger: changed.length ? { ...trigger, recipients } : trigger, changed };
 }
 
-/** The receipt: the first one moves a pending or undelivered recipient to delivered; later ones change nothing. */
+/**
+ * The receipt: the first one moves a pending or undelivered recipient to delivered and sets
+ * its live deadline; later ones change nothing.
+ */
 export function recordReceipt(
   trigger: TriggerRecord,
   memberId: string,
   shownAt: number | undefined,
   networkMs: number | undefined,
   now: number,
+  link: DeviceLink = {},
 ): Transition {
   return withRecipient(trigger, memberId, (r) => {
     if (r.deliveredAt !== undefined || !canMove(r.state, 'delivered')) return undefined;
-    return { ...r, state: 'delivered', deliveredAt: now, shownAt, networkMs };
+    const { drawnAt, dueAt } = liveDeadline(trigger, shownAt, now, link);
+    return { ...r, state: 'delivered', deliveredAt: now, shownAt, networkMs, drawnAt, hesitationDueAt: dueAt };
   });
 }
 
@@ -106,10 +146,16 @@ export function markUndelivered(trigger: TriggerRecord, memberId: string, now: n
   return withRecipient(trigger, memberId, (r) => (r.state === 'pending' ? { ...r, state: 'undelivered' } : undefined));
 }
 
-/** Deadline `deliveredAt + threshold`: delivered and still unanswered, the live hesitation. */
+/** When a delivered recipient becomes a live hesitation; records from before v1.1 carry no deadline of their own. */
+export function hesitationDueAt(trigger: Pick<TriggerRecord, 'thresholdMs'>, r: RecipientRecord): number | undefined {
+  return r.hesitationDueAt ?? (r.deliveredAt === undefined ? undefined : r.deliveredAt + trigger.thresholdMs);
+}
+
+/** The live deadline (see `liveDeadline`): delivered and still unanswered, the live hesitation. */
 export function markHesitation(trigger: TriggerRecord, memberId: string, now: number): Transition {
   return withRecipient(trigger, memberId, (r) => {
-    if (r.state !== 'delivered' || r.deliveredAt === undefined || now < r.deliveredAt + trigger.thresholdMs) return undefined;
+    const dueAt = hesitationDueAt(trigger, r);
+    if (r.state !== 'delivered' || dueAt === undefined || now < dueAt) return undefined;
     return { ...r, state: 'hesitation', hesitation: true };
   });
 }
@@ -129,21 +175,17 @@ export function expire(trigger: TriggerRecord, now: number): Transition {
 
 export interface AnswerOutcome extends Transition {
   recipient: RecipientRecord;
-  /** The hesitation was not raised live (e.g. the device gap exceeded the threshold while the server's did not). */
+  /** The hesitation was not raised live (e.g. the answer came before the live deadline, or without a receipt). */
   hesitationFirstSeen: boolean;
+  /** A live hesitation the answer disproves: its alert is withdrawn. */
+  hesitationWithdrawn: boolean;
 }
 
 /**
  * The driver's answer. Checks in the order of docs/PROTOCOL.md §4: not addressed to this member → not_found;
  * stale or expired → expired; answered already → conflict.
  */
-export function recordAnswer(
-  trigger: TriggerRecord,
-  memberId: string,
-  answer: TriggerRespond,
-  rttMs: number | undefined,
-  now: number,
-): Result<AnswerOutcome> {
+export function recordAnswer(trigger: TriggerRecord, memberId: string, answer: TriggerRespond, now: number): Result<AnswerOutcome> {
   const current = trigger.recipients.find((r) => r.memberId === memberId);
   if (!current) return refuse('not_found', 'no such cue for this device');
   if (current.state === 'expired' || (current.state !== 'answered' && now >= trigger.staleAt)) {
@@ -155,11 +197,12 @@ export function recordAnswer(
   const { gapMs, gapSource } = responseGap({
     shownAt: answer.shownAt ?? current.shownAt,
     respondedAt: answer.respondedAt,
+    emittedAt: trigger.issuedAt,
     deliveredAt,
     answeredAt: now,
-    rttMs,
   });
-  const hesitation = current.hesitation || gapMs > trigger.thresholdMs;
+  // Exactly the gap against the threshold: a live alert was a forecast, the answer is the fact.
+  const hesitation = gapMs > trigger.thresholdMs;
   const recipient: RecipientRecord = {
     ...current,
     state: 'answered',
@@ -172,7 +215,12 @@ export function recordAnswer(
     hesitation,
   };
   const transition = withRecipient(trigger, memberId, () => recipient);
-  return accept({ ...transition, recipient, hesitationFirstSeen: hesitation && !current.hesitation });
+  return accept({
+    ...transition,
+    recipient,
+    hesitationFirstSeen: hesitation && !current.hesitation,
+    hesitationWithdrawn: current.hesitation && !hesitation,
+  });
 }
 
 /**

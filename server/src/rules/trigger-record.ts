@@ -1,9 +1,13 @@
 import type { Mission, Recipient, TriggerIssue, TriggerState } from '@lockstep/shared';
 
-/** A recipient as stored: the public fields plus its cue `seq` and the device's `shownAt`. */
+/** A recipient as stored: the public fields plus its cue `seq`, the device's `shownAt` and the live deadline taken from it. */
 export interface RecipientRecord extends Recipient {
   seq: number;
   shownAt?: number | undefined;
+  /** `shownAt` in server time (docs/PROTOCOL.md §3, the live deadline), when the device's clock offset was known. */
+  drawnAt?: number | undefined;
+  /** When the cue, still unanswered, becomes a live hesitation. */
+  hesitationDueAt?: number | undefined;
 }
 
 /** A trigger as stored: its public state, the mission it belongs to, and the fingerprint of the request that made it. */

@@ -41,7 +41,9 @@ export function triggerState(record: TriggerRecord): TriggerState {
     staleAt: record.staleAt,
     thresholdMs: record.thresholdMs,
     status: triggerStatus(record.recipients),
-    recipients: record.recipients.map(({ seq: _seq, shownAt: _shownAt, ...recipient }) => recipient),
+    recipients: record.recipients.map(
+      ({ seq: _seq, shownAt: _shownAt, drawnAt: _drawnAt, hesitationDueAt: _dueAt, ...recipient }) => recipient,
+    ),
   };
 }
 
