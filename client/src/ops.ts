@@ -71,6 +71,8 @@ function openConsole(api: OpsApi) {
   const body = h('div', { class: 'ops-body' });
   const nav = h('nav', { class: 'ops-nav', 'aria-label': 'Console' });
   let messageTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The view a message was said for: one said while moving to a view ("created, add the crew") outlives the move. */
+  let messageFor = '';
   const ctx: ConsoleContext = {
     api,
     navigate: (hash) => {
@@ -78,6 +80,7 @@ function openConsole(api: OpsApi) {
       else location.hash = hash;
     },
     say: (text, tone = 'done') => {
+      messageFor = location.hash;
       message.textContent = text;
       message.className = `message message-${tone}`;
       message.setAttribute('role', tone === 'error' ? 'alert' : 'status');
@@ -109,7 +112,7 @@ function openConsole(api: OpsApi) {
     else if (section === 'missions' && id) current = missionView(ctx, decodeURIComponent(id), (tab ?? 'crew') as MissionTab);
     else current = missionsView(ctx);
     body.replaceChildren(current.element);
-    ctx.say('');
+    if (messageFor !== location.hash) ctx.say('');
     window.scrollTo(0, 0);
   }
 

@@ -54,6 +54,10 @@ async function createMission(page: Page, name: string, vehicles: string[]) {
   await photograph(page, 'new-mission');
   await page.getByRole('button', { name: 'Create mission' }).click();
   await page.getByRole('region', { name: `Vehicle ${vehicles[0]}` }).waitFor();
+  await page
+    .getByRole('status')
+    .filter({ hasText: `Mission “${name}” created. Add its crew next.` })
+    .waitFor();
 }
 
 async function addMember(page: Page, role: string, callsign: string, vehicle?: string) {
