@@ -1,4 +1,4 @@
-import type { ErrorBody, Member, Mission, MissionStatus, PlanInput, Role } from '@lockstep/shared';
+import type { AddMemberReply, CreateMissionBody, ErrorBody, Member, Mission, MissionStatus, PlanInput, Role } from '@lockstep/shared';
 
 /**
  * The console's side of the HTTP API (PROTOCOL.md §6), with the admin token. Every call answers
@@ -72,16 +72,8 @@ export interface MissionReport {
   timeline: { at: number; kind: string; text: string; memberId?: string; triggerId?: string }[];
 }
 
-export interface IssuedLink {
-  memberId: string;
-  token: string;
-}
-
-export interface CreateMissionInput {
-  name: string;
-  vehicles: { id: string; callsign: string }[];
-  settings: { thresholds: { default: number }; staleMs: { default: number }; offlineGraceMs: number };
-}
+/** A member's token, returned once when it is made. */
+export type IssuedLink = AddMemberReply;
 
 export interface AddMemberInput {
   role: Role;
@@ -121,7 +113,7 @@ export class OpsApi {
   mission(id: string): Promise<ApiResult<RosterMission>> {
     return this.#call('GET', `/api/missions/${enc(id)}`);
   }
-  createMission(input: CreateMissionInput): Promise<ApiResult<RosterMission>> {
+  createMission(input: CreateMissionBody): Promise<ApiResult<RosterMission>> {
     return this.#call('POST', '/api/missions', input);
   }
   addMember(missionId: string, input: AddMemberInput): Promise<ApiResult<IssuedLink>> {
