@@ -34,8 +34,8 @@ export function peopleView(ctx: ConsoleContext): View {
       h('h1', {}, 'People'),
       h('span', { class: 'muted' }, 'highest friction first: hesitation rate, then p90 gap'),
     ),
-    personForm(ctx, undefined, load),
     list,
+    personForm(ctx, undefined, load),
   );
   void load();
   return { element };
@@ -61,7 +61,16 @@ function peopleTable(ctx: ConsoleContext, people: PersonWithStats[], reload: () 
         'td',
         {},
         button('Edit', { class: 'secondary small', 'aria-label': `Edit ${p.name}` }, () => {
-          const editor = h('tr', { class: 'editing' }, h('td', { colspan: 10 }, personForm(ctx, p, reload)));
+          if (row.nextElementSibling?.classList.contains('editing')) return;
+          const editor: HTMLTableRowElement = h(
+            'tr',
+            { class: 'editing' },
+            h(
+              'td',
+              { colspan: 10 },
+              personForm(ctx, p, reload, () => editor.remove()),
+            ),
+          );
           row.after(editor);
         }),
       ),
@@ -87,7 +96,7 @@ function peopleTable(ctx: ConsoleContext, people: PersonWithStats[], reload: () 
 }
 
 /** Creates a person, or edits one: name, callsign, qualifications, standby, notes. */
-function personForm(ctx: ConsoleContext, person: Person | undefined, saved: () => Promise<void>): HTMLElement {
+function personForm(ctx: ConsoleContext, person: Person | undefined, saved: () => Promise<void>, cancel?: () => void): HTMLElement {
   const name = h('input', { name: 'person-name', value: person?.name ?? '', maxlength: 80, required: true, autocomplete: 'off' });
   const callsign = h('input', {
     name: 'person-callsign',
@@ -114,7 +123,12 @@ function personForm(ctx: ConsoleContext, person: Person | undefined, saved: () =
       ...roles.map(({ role, box }) => h('label', { class: 'check' }, box, ` ${role.toUpperCase()}`)),
       h('label', { class: 'check standby' }, standby, ' On standby (ready to replace a driver)'),
     ),
-    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, person ? 'Save' : 'Add person')),
+    h(
+      'div',
+      { class: 'actions' },
+      h('button', { type: 'submit', class: 'primary' }, person ? 'Save' : 'Add person'),
+      cancel ? button('Cancel', { class: 'secondary' }, cancel) : null,
+    ),
   );
   let saving = false;
   form.addEventListener('submit', (event) => {
