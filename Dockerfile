@@ -1,5 +1,6 @@
 # One Lockstep node. The server runs its TypeScript through tsx; the clients are built at image build time.
-FROM node:20-bookworm-slim
+# Node 22 LTS: @fastify/static (content-disposition@3) and fastify's light-my-request (cookie@2) need Node 22 or newer.
+FROM node:22-bookworm-slim
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.base.json ./
 COPY shared/package.json shared/

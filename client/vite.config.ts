@@ -14,6 +14,7 @@ export default defineConfig({
         cpo: resolve(import.meta.dirname, 'cpo/index.html'),
         board: resolve(import.meta.dirname, 'board/index.html'),
         ops: resolve(import.meta.dirname, 'ops/index.html'),
+        field: resolve(import.meta.dirname, 'field/index.html'),
       },
     },
   },

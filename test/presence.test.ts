@@ -19,10 +19,11 @@ describe('presence and latency (docs/PROTOCOL.md §5)', () => {
     const [seen] = await online;
     expect(seen).toMatchObject({ callsign: 'DRV-1', role: 'driver', vehicleId: 'v1' });
     expect(seen.rttMs).toBeGreaterThanOrEqual(0);
-    expect(seen.rttMs).toBeLessThan(100);
+    // Loopback, but on two cores shared with browser tests: a probe answer may wait 100 ms for the event loop.
+    expect(seen.rttMs).toBeLessThan(250);
     expect(seen.rttP95Ms).toBeGreaterThanOrEqual(0);
     // Same machine, same clock: the offset is within the round trip.
-    expect(Math.abs(seen.clockOffsetMs ?? Infinity)).toBeLessThan(100);
+    expect(Math.abs(seen.clockOffsetMs ?? Infinity)).toBeLessThan(250);
 
     // The tablet freezes: the socket stays open but no probe is answered.
     const stale = nextEvent(ops, 'presence', (p) => p.memberId === driverId && p.state === 'stale');

@@ -4,20 +4,24 @@ import './styles/base.css';
 import './styles/board.css';
 import { appRoot, button, frameScheduler, h, patchChildren, svg } from './dom.ts';
 import { ALARM_STATES, clockTime, formatGap, routeName, vehicleCallsign, withdrawnText } from './format.ts';
-import { openConnection, type ConnectionState } from './lockstep-client.ts';
+import { openConnection, takeToken, type ConnectionState } from './lockstep-client.ts';
+import { moveToOwnScreen } from './screens.ts';
+import { orderAlerts, vehicleDensity } from './triage.ts';
 import { MissionWatch } from './watch.ts';
 
 /**
  * The operations board, for a wall screen: every vehicle's driver and link, every trigger and
  * each recipient's answer, the open alerts, observations and the response gaps over the mission.
- * Sized to fit a five-vehicle convoy on one screen without scrolling.
+ * Every vehicle is always on screen (the layout gets denser with the convoy); a list longer
+ * than its panel shows what fits and a "+N MORE" button that opens the whole list.
  */
 
-const TRIGGERS_SHOWN = 8;
-const OBSERVATIONS_SHOWN = 5;
+/** The most an opened list holds; the mission log has the rest. */
+const LIST_KEPT = 50;
 
 const root = appRoot();
-const conn = openConnection();
+const token = takeToken();
+const conn = openConnection({ token });
 let connection: ConnectionState = 'connecting';
 const scheduleRender = frameScheduler(() => render());
 const watch = conn ? new MissionWatch(conn, { changed: scheduleRender }) : undefined;
@@ -36,6 +40,8 @@ setInterval(() => {
 }, 100);
 /** The gap chart's time axis runs on with the mission. */
 setInterval(scheduleRender, 5000);
+/** What fits in each list depends on the screen's size. */
+window.addEventListener('resize', scheduleRender);
 
 const mayResolve = () => (watch?.self ? ROLE_AUTHORITY[watch.self.role].resolvesAlerts : true);
 
@@ -55,10 +61,41 @@ const clock = h('div', { class: 'clock' });
 const header = h('header', { class: 'top' }, title, missionStatus, threshold, h('div', { class: 'spacer' }), link, clock);
 const vehicles = h('div', { class: 'vehicles' });
 const team = h('div', { class: 'team' });
-const triggers = h('div', { class: 'triggers' });
-const alerts = h('div', { class: 'alerts' });
-const observations = h('div', { class: 'observations' });
+const triggers = h('div', { class: 'triggers list' });
+const alerts = h('div', { class: 'alerts list' });
+const observations = h('div', { class: 'observations list' });
 const chart = h('div', { class: 'chart-host' });
+
+type ListName = 'Triggers' | 'Alerts' | 'Observations';
+/** The list opened in full over the board, if any. */
+let opened: ListName | undefined;
+const moreButtons = new Map<ListName, HTMLButtonElement>();
+const moreButton = (name: ListName) => {
+  const more = button('', { class: 'more' }, () => {
+    opened = name;
+    render();
+  });
+  more.hidden = true;
+  moreButtons.set(name, more);
+  return more;
+};
+const fullTitle = h('h2', {});
+const fullList = h('div', { class: 'full-list' });
+const fullView = h(
+  'section',
+  { class: 'full-view', role: 'dialog' },
+  h(
+    'div',
+    { class: 'full-head' },
+    fullTitle,
+    button('CLOSE', { class: 'close' }, () => {
+      opened = undefined;
+      render();
+    }),
+  ),
+  fullList,
+);
+fullView.hidden = true;
 
 if (conn)
   root.replaceChildren(
@@ -67,21 +104,30 @@ if (conn)
       'div',
       { class: 'board' },
       panel('Vehicles', vehicles, team),
-      panel('Triggers', triggers),
-      h('div', { class: 'side' }, panel('Alerts', alerts), panel('Observations', observations)),
+      panel('Triggers', triggers, moreButton('Triggers')),
+      h(
+        'div',
+        { class: 'side' },
+        panel('Alerts', alerts, moreButton('Alerts')),
+        panel('Observations', observations, moreButton('Observations')),
+      ),
       panel('Response gaps', chart),
     ),
+    fullView,
   );
 else root.replaceChildren(h('div', { class: 'banner banner-unauthorized' }, 'NO TOKEN — OPEN THE BOARD LINK YOU WERE GIVEN'));
 
 function render() {
   if (!conn || !watch) return;
+  // A member who may not watch (a driver, a field member) sees nothing here: their own screen shows what they need.
+  if (watch.self && !ROLE_AUTHORITY[watch.self.role].watches && moveToOwnScreen(watch.self.role, token)) return;
   const mission = watch.mission;
   renderHeader(mission);
   renderVehicles(mission);
-  renderTriggers(mission);
-  patchChildren(alerts, alertRows(mission));
-  renderObservations();
+  fill('Triggers', triggers, triggerRows(mission), 'No trigger fired yet');
+  fill('Alerts', alerts, alertRows(mission), 'No open alert');
+  fill('Observations', observations, observationRows(), 'None');
+  renderFullView(mission);
   // Drawn at the size it is shown, one SVG unit per pixel, so text and dots stay legible on any wall.
   chart.replaceChildren(gapChart(mission, chart.clientWidth, chart.clientHeight));
 }
@@ -108,6 +154,40 @@ function panel(title: string, ...children: Node[]): HTMLElement {
   return h('section', { class: 'panel', 'aria-label': title }, h('h2', {}, title), ...children);
 }
 
+/**
+ * Fills a list with its rows, then hides those that do not fit in its panel and says how many:
+ * "+3 MORE" opens the whole list. Rows are measured unhidden first, so a kept row reads the same
+ * to patchChildren and its button stays under the finger.
+ */
+function fill(name: ListName, list: HTMLElement, rows: HTMLElement[], empty: string) {
+  for (const row of list.children) (row as HTMLElement).hidden = false;
+  patchChildren(list, rows.length ? rows : [h('div', { class: 'muted' }, empty)]);
+  const more = moreButtons.get(name);
+  if (!more) return;
+  const rowsOf = () => Array.from(list.children) as HTMLElement[];
+  const overflows = (row: HTMLElement) => row.offsetTop + row.offsetHeight > list.clientHeight;
+  // The button takes room from the list when it shows: measure again with it in place.
+  more.textContent = '+0 MORE';
+  more.hidden = !rowsOf().some(overflows);
+  let hidden = 0;
+  for (const row of rowsOf()) {
+    row.hidden = hidden > 0 || overflows(row);
+    if (row.hidden) hidden += 1;
+  }
+  more.hidden = hidden === 0;
+  more.textContent = `+${hidden} MORE`;
+  more.setAttribute('aria-label', `${hidden} more ${name.toLowerCase()}: show all`);
+}
+
+function renderFullView(mission: Mission | undefined) {
+  fullView.hidden = opened === undefined;
+  if (!opened) return;
+  fullView.setAttribute('aria-label', `All ${opened.toLowerCase()}`);
+  const rows = opened === 'Alerts' ? alertRows(mission) : opened === 'Triggers' ? triggerRows(mission) : observationRows();
+  fullTitle.textContent = `${opened} (${rows.length})`;
+  patchChildren(fullList, rows.length ? rows : [h('div', { class: 'muted' }, 'Nothing left')]);
+}
+
 function sparkline(history: readonly number[]): SVGSVGElement {
   const width = 120;
   const height = 32;
@@ -129,6 +209,8 @@ function renderVehicles(mission: Mission | undefined) {
     const driver = mission?.members.find((m) => m.role === 'driver' && m.vehicleId === vehicle.id);
     const presence: Presence | undefined = driver && watch?.presence.get(driver.memberId);
     const state = presence?.state ?? 'offline';
+    // A stale or offline device's last RTT is old news: show none rather than a number that looks live.
+    const rtt = state === 'online' && presence?.rttMs !== undefined ? `${Math.round(presence.rttMs)} ms` : '— ms';
     const planAcked =
       !mission || mission.plan.version === 0 || (driver && (mission.planAcks[driver.memberId] ?? 0) >= mission.plan.version);
     return h(
@@ -142,10 +224,11 @@ function renderVehicles(mission: Mission | undefined) {
         planAcked ? null : h('span', { class: 'plan-missing' }, ' PLAN NOT ACKED'),
       ),
       h('div', { class: 'presence-word' }, state),
-      h('div', { class: 'rtt' }, presence?.rttMs === undefined ? '— ms' : `${Math.round(presence.rttMs)} ms`),
+      h('div', { class: 'rtt' }, rtt),
       driver ? sparkline(watch?.rttHistory.get(driver.memberId) ?? []) : null,
     );
   });
+  vehicles.dataset.density = vehicleDensity(rows.length);
   vehicles.replaceChildren(...rows);
   team.replaceChildren(
     ...(mission?.members ?? [])
@@ -154,8 +237,8 @@ function renderVehicles(mission: Mission | undefined) {
   );
 }
 
-function renderTriggers(mission: Mission | undefined) {
-  const rows = (watch?.triggersByRecency() ?? []).slice(0, TRIGGERS_SHOWN).map((t) =>
+function triggerRows(mission: Mission | undefined): HTMLElement[] {
+  return (watch?.triggersByRecency() ?? []).slice(0, LIST_KEPT).map((t) =>
     h(
       'div',
       { class: `trigger status-${t.status}`, 'data-trigger': t.id },
@@ -186,7 +269,6 @@ function renderTriggers(mission: Mission | undefined) {
       ),
     ),
   );
-  triggers.replaceChildren(...rows, ...(rows.length ? [] : [h('div', { class: 'muted' }, 'No trigger fired yet')]));
 }
 
 const ALERT_WORDS: Readonly<Record<Alert['kind'], string>> = {
@@ -204,8 +286,13 @@ const whoOf = (mission: Mission | undefined, alert: Alert) =>
     ? vehicleCallsign(mission, alert.vehicleId)
     : (mission?.members.find((m) => m.memberId === alert.memberId)?.callsign ?? '');
 
+/** An offline alert stays open until someone resolves it; once the device is back it says so. */
+function cameBack(alert: Alert): boolean {
+  return alert.kind === 'offline' && alert.memberId !== undefined && watch?.presence.get(alert.memberId)?.state === 'online';
+}
+
 function alertRows(mission: Mission | undefined): HTMLElement[] {
-  const rows = (watch?.openAlerts() ?? []).map((alert) => {
+  const rows = orderAlerts(watch?.openAlerts() ?? []).map((alert) => {
     const who = whoOf(mission, alert);
     const trigger = alert.triggerId ? watch?.triggers.get(alert.triggerId) : undefined;
     const value =
@@ -222,6 +309,7 @@ function alertRows(mission: Mission | undefined): HTMLElement[] {
         : null,
       value,
       h('span', { class: 'muted' }, ` ${clockTime(alert.at)}`),
+      cameBack(alert) ? h('span', { class: 'back-online' }, 'BACK ONLINE') : null,
       mayResolve()
         ? button('RESOLVE', { class: 'resolve', 'aria-label': `Resolve ${ALERT_WORDS[alert.kind]} ${who}` }, () => resolve(alert))
         : null,
@@ -237,12 +325,13 @@ function alertRows(mission: Mission | undefined): HTMLElement[] {
       h('span', { class: 'muted' }, ` ${clockTime(alert.at)}`),
     ),
   );
-  return [...(rows.length ? rows : [h('div', { class: 'muted' }, 'No open alert')]), ...withdrawn];
+  // Nothing at all: the list's own empty line says "No open alert".
+  return [...(rows.length || !withdrawn.length ? rows : [h('div', { class: 'muted' }, 'No open alert')]), ...withdrawn];
 }
 
-function renderObservations() {
-  const rows = (watch?.observations ?? [])
-    .slice(-OBSERVATIONS_SHOWN)
+function observationRows(): HTMLElement[] {
+  return (watch?.observations ?? [])
+    .slice(-LIST_KEPT)
     .reverse()
     .map((o) =>
       h(
@@ -253,12 +342,13 @@ function renderObservations() {
         h('span', { class: 'muted' }, ` ${clockTime(o.at)}`),
       ),
     );
-  observations.replaceChildren(...rows, ...(rows.length ? [] : [h('div', { class: 'muted' }, 'None')]));
 }
 
 /** Every answered gap over the mission, against the threshold line; hesitations in red. */
 function gapChart(mission: Mission | undefined, width: number, height: number): SVGSVGElement {
-  const pad = { left: 80, right: 48, top: 16, bottom: 36 };
+  // Margins in the board's rem, so the axis labels fit on a 4K wall as on a 1080p one.
+  const rem = Number.parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
+  const pad = { left: 3.6 * rem, right: 2 * rem, top: rem, bottom: 1.8 * rem };
   const threshold = mission?.settings.thresholds.default ?? 2000;
   const points = [...(watch?.triggers.values() ?? [])].flatMap((t) =>
     t.recipients.flatMap((r) =>
@@ -295,9 +385,11 @@ function gapChart(mission: Mission | undefined, width: number, height: number): 
     },
     svg('line', { class: 'axis', x1: pad.left, y1: height - pad.bottom, x2: width - pad.right, y2: height - pad.bottom }),
     svg('line', { class: 'axis', x1: pad.left, y1: pad.top, x2: pad.left, y2: height - pad.bottom }),
-    ...ticks.map((m) => svg('text', { class: 'tick', x: x(start + m * 60_000), y: height - 8, 'text-anchor': 'middle' }, `${m} min`)),
-    svg('text', { class: 'tick', x: pad.left - 8, y: y(0), 'text-anchor': 'end' }, '0 s'),
-    svg('text', { class: 'tick', x: pad.left - 8, y: y(maxGap) + 14, 'text-anchor': 'end' }, formatGap(maxGap)),
+    ...ticks.map((m) =>
+      svg('text', { class: 'tick', x: x(start + m * 60_000), y: height - 0.4 * rem, 'text-anchor': 'middle' }, `${m} min`),
+    ),
+    svg('text', { class: 'tick', x: pad.left - 0.4 * rem, y: y(0), 'text-anchor': 'end' }, '0 s'),
+    svg('text', { class: 'tick', x: pad.left - 0.4 * rem, y: y(maxGap) + 0.8 * rem, 'text-anchor': 'end' }, formatGap(maxGap)),
     svg('line', { class: 'threshold', x1: pad.left, y1: y(threshold), x2: width - pad.right, y2: y(threshold) }),
     svg(
       'text',

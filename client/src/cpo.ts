@@ -2,12 +2,16 @@ import type { Alert, Recipient, TriggerIssueInput, TriggerState, TriggerTarget }
 import { TRIGGER_CATALOGUE, TRIGGER_TYPES, cueLabel, type TriggerType } from '@lockstep/shared/constants';
 import './styles/base.css';
 import './styles/cpo.css';
-import { appRoot, button, frameScheduler, h, patchChildren } from './dom.ts';
-import { armAudioOnFirstGesture, speak, vibrate, VIBRATION } from './feedback.ts';
-import { ALARM_STATES, formatGap, routeName, spokenGap, URGENCY, vehicleCallsign, withdrawnText } from './format.ts';
-import { openConnection, type ConnectionState } from './lockstep-client.ts';
+import { appRoot, armLater, button, frameScheduler, h, patchChildren } from './dom.ts';
+import { armAudioOnFirstGesture, HANDSET_BUZZ, vibrate } from './feedback.ts';
+import { ALARM_STATES, formatGap, routeName, URGENCY, vehicleCallsign, withdrawnText } from './format.ts';
+import { newId } from './ids.ts';
+import { openConnection, takeToken, type ConnectionState } from './lockstep-client.ts';
 import { isOutboxEntries, Outbox, type Settled } from './outbox.ts';
+import { moveToOwnScreen } from './screens.ts';
+import { browserVoice, SpeechQueue } from './speech.ts';
 import { loadJson, saveJson, shelf } from './storage.ts';
+import { answerWords, LINK_WORDS, refusalNotice, refusalWords, spokenCallsign, tooLateWords } from './wording.ts';
 import { MissionWatch, type RecipientChange } from './watch.ts';
 
 /**
@@ -25,6 +29,14 @@ const RETRY_EVERY_MS = 1000;
 type Bindable = Exclude<TriggerType, 'alt-route'>;
 const isBindable = (value: unknown): value is Bindable => value !== 'alt-route' && TRIGGER_TYPES.some((type) => type === value);
 const MEDIA_ACTIONS = ['play', 'pause', 'nexttrack', 'previoustrack'] as const;
+const MEDIA_NAMES: Readonly<Record<(typeof MEDIA_ACTIONS)[number], string>> = {
+  play: 'Earpiece play',
+  pause: 'Earpiece pause',
+  nexttrack: 'Earpiece next',
+  previoustrack: 'Earpiece previous',
+};
+/** The number keys of a keypad or a Bluetooth remote that may carry a trigger. */
+const KEY_SLOTS = ['1', '2', '3', '4', '5', '6', '7', '8', '9'] as const;
 
 /** Kept in localStorage under `lockstep.cpo.earpiece`, so each officer binds the few triggers they drill with. */
 interface EarpieceBindings {
@@ -51,19 +63,29 @@ function loadBindings(): EarpieceBindings {
   const stored = loadJson(localStorage, EARPIECE_KEY, isBindings);
   if (stored) return stored;
   saveJson(localStorage, EARPIECE_KEY, DEFAULT_BINDINGS);
-  return DEFAULT_BINDINGS;
+  return structuredClone(DEFAULT_BINDINGS);
 }
 
 // ---------------------------------------------------------------- state
 
 type TargetChoice = { convoy: true } | { vehicleId: string };
 
+/** The chosen target survives a reload (localStorage), so the next tap after one still goes where the CPO aimed it. */
+const TARGET_KEY = 'lockstep.cpo.target';
+const isTargetChoice = (value: unknown): value is TargetChoice =>
+  typeof value === 'object' &&
+  value !== null &&
+  (('convoy' in value && value.convoy === true) || ('vehicleId' in value && typeof value.vehicleId === 'string'));
+
 const root = appRoot();
-const conn = openConnection();
+const token = takeToken();
+const conn = openConnection({ token });
 const bindings = loadBindings();
+const voice = new SpeechQueue(browserVoice());
 let connection: ConnectionState = 'connecting';
-let target: TargetChoice | undefined;
+let target: TargetChoice | undefined = loadJson(localStorage, TARGET_KEY, isTargetChoice);
 let choosingRoute = false;
+let editingKeys = false;
 /** What the server refused or what could not be sent in time, shown for a few seconds; `struck`: an alarm taken back. */
 let notices: { text: string; until: number; struck?: string }[] = [];
 
@@ -93,21 +115,55 @@ const outbox =
 
 const myVehicle = () => (watch?.self?.role === 'cpo' ? watch.self.vehicleId : undefined);
 
-/** A lead (or a handset that does not know its role yet) targets the convoy by default; a vehicle CPO their own vehicle. */
+/**
+ * A vehicle CPO targets their own vehicle; a lead the target they chose (kept across reloads),
+ * or the convoy when they chose none or chose a vehicle this mission does not have.
+ */
 function currentTarget(): TargetChoice {
   const own = myVehicle();
   if (own) return { vehicleId: own };
+  const vehicles = watch?.mission?.vehicles;
+  const chosenId = target && 'vehicleId' in target ? target.vehicleId : undefined;
+  if (chosenId !== undefined && vehicles && !vehicles.some((v) => v.id === chosenId)) return { convoy: true };
   return target ?? { convoy: true };
 }
 
+function chooseTarget(choice: TargetChoice) {
+  target = choice;
+  saveJson(localStorage, TARGET_KEY, choice);
+  render();
+}
+
+const targetName = (choice: TargetChoice) => ('convoy' in choice ? 'CONVOY' : vehicleCallsign(watch?.mission, choice.vehicleId));
+
 const wireTarget = (choice: TargetChoice): TriggerTarget => ('convoy' in choice ? { convoy: true } : { vehicleIds: [choice.vehicleId] });
 
-/** One tap, one trigger: a fresh id (the server's idempotency key) and the target chosen now. */
+const labelOf = (type: TriggerType) => TRIGGER_CATALOGUE[type].label.replace(' {route}', '');
+
+function notify(text: string) {
+  notices = [...notices, { text, until: Date.now() + NOTICE_MS }];
+  scheduleRender();
+}
+
+/**
+ * One tap, one trigger: a fresh id (the server's idempotency key) and the target chosen now.
+ * Whatever stops it from being kept for sending is shown, buzzed and spoken: a tap is never lost in silence.
+ */
 function fire(issue: (id: string, target: TriggerTarget) => TriggerIssueInput) {
   if (!outbox) return;
   choosingRoute = false;
-  outbox.send(issue(crypto.randomUUID(), wireTarget(currentTarget())), undefined);
-  vibrate([40]);
+  let type: TriggerType | undefined;
+  try {
+    const payload = issue(newId(), wireTarget(currentTarget()));
+    type = payload.type;
+    outbox.send(payload, undefined);
+    vibrate(HANDSET_BUZZ.sent);
+  } catch (error) {
+    const label = type ? labelOf(type) : 'TRIGGER';
+    notify(`${label} NOT SENT — ${error instanceof Error ? error.message : 'the handset failed'} — USE VOICE`);
+    vibrate(HANDSET_BUZZ.alarm);
+    voice.say(`${label.toLowerCase()} not sent, use voice`, 'alarm');
+  }
   render();
 }
 
@@ -123,11 +179,11 @@ function settled(result: Settled<'trigger:issue', undefined>) {
     const { trigger } = result.reply;
     if (watch && !watch.triggers.has(trigger.id)) watch.triggers.set(trigger.id, trigger);
   } else {
-    const label = TRIGGER_CATALOGUE[result.entry.payload.type].label.replace(' {route}', '');
-    const text = result.outcome === 'too-late' ? `${label} NOT SENT IN TIME — USE VOICE` : `${label} REFUSED (${result.code ?? 'error'})`;
-    notices = [...notices, { text, until: Date.now() + NOTICE_MS }];
-    vibrate(VIBRATION.alarm);
-    speak(text.toLowerCase());
+    const label = labelOf(result.entry.payload.type);
+    const tooLate = result.outcome === 'too-late';
+    notify(tooLate ? `${label} NOT SENT IN TIME — USE VOICE` : refusalNotice(label, result.code));
+    vibrate(HANDSET_BUZZ.alarm);
+    voice.say(tooLate ? tooLateWords(label) : refusalWords(label, result.code), 'alarm');
   }
   scheduleRender();
 }
@@ -137,12 +193,23 @@ function callsignOf(vehicleId: string | undefined, memberId?: string): string {
   return watch?.mission?.members.find((m) => m.memberId === memberId)?.callsign ?? 'unknown';
 }
 
-/** Speaks each answer into the earpiece: "ALPHA acknowledged, zero point eight". */
-function announce({ recipient }: RecipientChange) {
+/** Speaks each answer into the earpiece: "Alpha acknowledged hold, zero point eight". */
+function announce({ trigger, recipient }: RecipientChange) {
   if (recipient.state !== 'answered' || recipient.gapMs === undefined) return;
-  const who = callsignOf(recipient.vehicleId);
-  const what = recipient.response === 'unable' ? `unable, ${(recipient.reason ?? '').replace('-', ' ')}` : 'acknowledged';
-  speak(`${who} ${what}, ${recipient.gapSource === 'server' ? 'about ' : ''}${spokenGap(recipient.gapMs)}`);
+  const unable = recipient.response === 'unable';
+  vibrate(unable ? HANDSET_BUZZ.alarm : HANDSET_BUZZ.answered);
+  voice.say(
+    answerWords({
+      callsign: callsignOf(recipient.vehicleId),
+      cueLabel: cueLabel(trigger.type, trigger.params, routeName(watch?.mission, trigger.params.routeId)),
+      response: unable ? 'unable' : 'ack',
+      reason: recipient.reason,
+      gapMs: recipient.gapMs,
+      hesitation: recipient.hesitation,
+      approximate: recipient.gapSource === 'server',
+    }),
+    unable ? 'alarm' : 'info',
+  );
 }
 
 const ALERT_WORDS: Readonly<Record<Alert['kind'], string>> = {
@@ -156,14 +223,14 @@ const ALERT_WORDS: Readonly<Record<Alert['kind'], string>> = {
 };
 
 function alarm(alert: Alert) {
-  vibrate(VIBRATION.alarm);
-  speak(`${callsignOf(alert.vehicleId, alert.memberId)} ${ALERT_WORDS[alert.kind]}`);
+  vibrate(HANDSET_BUZZ.alarm);
+  voice.say(`${spokenCallsign(callsignOf(alert.vehicleId, alert.memberId))} ${ALERT_WORDS[alert.kind]}`, 'alarm');
 }
 
 /** The answer disproved a hesitation already announced: the CPO hears and sees it taken back. */
 function withdrawn(alert: Alert) {
   const who = callsignOf(alert.vehicleId, alert.memberId);
-  speak(`${who} ${ALERT_WORDS[alert.kind]} withdrawn`);
+  voice.say(`${spokenCallsign(who)} ${ALERT_WORDS[alert.kind]} withdrawn`);
   notices = [...notices, { struck: `${who} ${ALERT_WORDS[alert.kind]}`, text: ` ${withdrawnText(alert)}`, until: Date.now() + NOTICE_MS }];
   scheduleRender();
 }
@@ -171,7 +238,7 @@ function withdrawn(alert: Alert) {
 // ---------------------------------------------------------------- inputs
 
 window.addEventListener('keydown', (event) => {
-  if (event.repeat || event.ctrlKey || event.metaKey || event.altKey) return;
+  if (editingKeys || event.repeat || event.ctrlKey || event.metaKey || event.altKey) return;
   const type = bindings.keys[event.key];
   if (type) fireType(type);
 });
@@ -184,10 +251,15 @@ function bindEarpiece() {
   armAudioOnFirstGesture(() => {
     silence.play().catch(() => undefined);
   });
+  bindMediaKeys();
+}
+
+/** Read at each press, so a binding changed on screen takes effect at once. */
+function bindMediaKeys() {
+  if (!('mediaSession' in navigator)) return;
   for (const action of MEDIA_ACTIONS) {
     const type = bindings.media[action];
-    if (!type) continue;
-    navigator.mediaSession.setActionHandler(action, () => fireType(type));
+    navigator.mediaSession.setActionHandler(action, type ? () => fireType(type) : null);
   }
 }
 
@@ -216,7 +288,14 @@ function silentWavUrl(): string {
 
 bindEarpiece();
 conn?.onState((state) => {
+  const was = connection;
   connection = state;
+  // A link lost or refused is said aloud: the CPO is not looking at the screen.
+  if (state === 'offline' && was === 'online') {
+    vibrate(HANDSET_BUZZ.alarm);
+    voice.say(LINK_WORDS.lost, 'alarm');
+  } else if (state === 'unauthorized') voice.say(LINK_WORDS.refused, 'alarm');
+  else if (state === 'online' && was === 'offline') voice.say(LINK_WORDS.back);
   scheduleRender();
 });
 setInterval(() => {
@@ -231,31 +310,47 @@ setInterval(() => {
 const keyOf = (type: TriggerType) => Object.entries(bindings.keys).find(([, bound]) => bound === type)?.[0];
 
 /** The pad's buttons do not change with events, and a target or route button is kept while it reads the same, so a tap never lands on a button being redrawn. */
+const keyHints = new Map<TriggerType, HTMLElement>();
 const triggerPad = h(
   'div',
   { class: 'pad' },
   ...TRIGGER_TYPES.map((type) => {
     const label = type === 'alt-route' ? 'ALT ROUTE' : TRIGGER_CATALOGUE[type].label;
-    const key = keyOf(type);
-    return button(
-      h('span', {}, label),
-      { class: `fire fire-${URGENCY[type]}`, 'aria-label': label, 'aria-keyshortcuts': key, 'data-type': type },
-      () => fireType(type),
-    );
+    const hint = h('span', { class: 'key-hint', 'aria-hidden': 'true' });
+    keyHints.set(type, hint);
+    // The key hint is aria-hidden, so the button's name is its label alone.
+    return button(h('span', {}, label), { class: `fire fire-${URGENCY[type]}`, 'data-type': type }, () => fireType(type));
   }),
 );
+for (const fire of triggerPad.querySelectorAll<HTMLButtonElement>('.fire')) {
+  const hint = keyHints.get(fire.dataset.type as TriggerType);
+  if (hint) fire.append(hint);
+}
 const banner = h('div', { role: 'status' });
-const targets = h('div', { class: 'targets', role: 'group', 'aria-label': 'Target' });
-const header = h('div', { class: 'header' }, banner, targets);
+const keysButton = button('KEYS', { class: 'keys-open', 'aria-label': 'Keys and earpiece bindings' }, () => {
+  editingKeys = true;
+  render();
+  armLater([...keysPanel.querySelectorAll('button')]);
+});
+const header = h('div', { class: 'header' }, banner, keysButton);
 const live = h('div', { class: 'live', 'aria-live': 'polite' });
+/** What the next tap fires at, next to the pad it fires from. */
+const aimName = h('b', { class: 'aim-name' });
+const aim = h('div', { class: 'aim', 'aria-live': 'polite' }, 'FIRES AT ', aimName);
+const targets = h('div', { class: 'targets', role: 'group', 'aria-label': 'Target' });
+const thumbRow = h('div', { class: 'thumb-row' }, aim, targets);
 const overlay = h('div', { class: 'overlay' });
-if (conn) root.replaceChildren(header, live, triggerPad, overlay);
+const keysPanel = h('div', { class: 'overlay keys-panel', role: 'dialog', 'aria-label': 'Keys and earpiece bindings' });
+if (conn) root.replaceChildren(header, live, thumbRow, triggerPad, overlay, keysPanel);
 else root.replaceChildren(h('div', { class: 'banner banner-unauthorized' }, 'NO TOKEN — OPEN THE LINK YOU WERE GIVEN'));
 
 function render() {
+  const self = watch?.self;
+  if (self && self.role !== 'lead' && self.role !== 'cpo' && moveToOwnScreen(self.role, token)) return;
   renderHeader();
   renderLive();
   renderOverlay();
+  renderKeys();
 }
 
 function renderHeader() {
@@ -263,7 +358,7 @@ function renderHeader() {
     connecting: 'CONNECTING…',
     online: 'ONLINE',
     offline: 'OFFLINE — TAPS ARE KEPT',
-    unauthorized: 'LINK REFUSED',
+    unauthorized: 'LINK REFUSED — ASK OPS FOR A NEW LINK',
   };
   const mission = watch?.mission;
   const chosen = currentTarget();
@@ -275,19 +370,27 @@ function renderHeader() {
         ...(mission?.vehicles ?? []).map((v) => ({ label: v.callsign, choice: { vehicleId: v.id } })),
       ];
   const same = (a: TargetChoice, b: TargetChoice) => ('convoy' in a ? 'convoy' in b : 'vehicleId' in b && a.vehicleId === b.vehicleId);
-  banner.className = `banner banner-${connection}`;
-  banner.textContent = `${words[connection]}${outbox?.entries.length ? ` · ${outbox.entries.length} UNSENT` : ''}`;
+  // A mission that is not running refuses every tap: say so before the CPO taps.
+  const notRunning = connection === 'online' && mission && mission.status !== 'active';
+  banner.className = `banner banner-${notRunning ? 'unauthorized' : connection}`;
+  banner.textContent = notRunning
+    ? `MISSION ${mission.status === 'ended' ? 'ENDED' : 'NOT STARTED'} — TAPS ARE REFUSED`
+    : `${words[connection]}${outbox?.entries.length ? ` · ${outbox.entries.length} UNSENT` : ''}`;
+  aimName.textContent = targetName(chosen);
   patchChildren(
     targets,
     choices.map(({ label, choice }) =>
-      button(label, { class: 'target', 'aria-pressed': same(chosen, choice) ? 'true' : 'false' }, () => {
-        target = choice;
-        render();
-      }),
+      button(label, { class: 'target', 'aria-pressed': same(chosen, choice) ? 'true' : 'false' }, () => chooseTarget(choice)),
     ),
   );
+  for (const [type, hint] of keyHints) {
+    const key = keyOf(type);
+    hint.textContent = key ?? '';
+    const fire = hint.parentElement;
+    if (key) fire?.setAttribute('aria-keyshortcuts', key);
+    else fire?.removeAttribute('aria-keyshortcuts');
+  }
 }
-
 function recipientChip(trigger: TriggerState, r: Recipient): HTMLElement {
   const who = vehicleCallsign(watch?.mission, r.vehicleId);
   const alarmed = ALARM_STATES.has(r.state) || r.hesitation;
@@ -332,8 +435,12 @@ function renderLive() {
   );
 }
 
+let routesShown = false;
+
 function renderOverlay() {
   overlay.hidden = !choosingRoute;
+  const opened = choosingRoute && !routesShown;
+  routesShown = choosingRoute;
   if (!choosingRoute) return;
   const routes = watch?.mission?.plan.routes ?? [];
   patchChildren(overlay, [
@@ -349,6 +456,54 @@ function renderOverlay() {
       render();
     }),
   ]);
+  // The routes appear where the pad was: a second tap on ALT ROUTE must not choose one.
+  if (opened) armLater([...overlay.querySelectorAll('button')]);
+}
+
+/** Each media action and number key, with the trigger it fires; changed here, kept in localStorage. */
+function renderKeys() {
+  keysPanel.hidden = !editingKeys;
+  if (!editingKeys || keysPanel.childElementCount > 0) return;
+  const choice = (label: string, bound: Bindable | undefined, change: (type: Bindable | undefined) => void) => {
+    const id = `bind-${label.replace(/\W+/g, '-').toLowerCase()}`;
+    const select = h(
+      'select',
+      { id, class: 'binding' },
+      h('option', { value: '' }, '—'),
+      ...TRIGGER_TYPES.filter(isBindable).map((type) => h('option', { value: type, selected: type === bound }, labelOf(type))),
+    );
+    select.addEventListener('change', () => {
+      change(isBindable(select.value) ? select.value : undefined);
+      saveJson(localStorage, EARPIECE_KEY, bindings);
+      bindMediaKeys();
+      render();
+    });
+    return h('div', { class: 'binding-row' }, h('label', { for: id }, label), select);
+  };
+  keysPanel.replaceChildren(
+    h('div', { class: 'overlay-title' }, 'KEYS AND EARPIECE'),
+    h(
+      'div',
+      { class: 'bindings' },
+      ...MEDIA_ACTIONS.map((action) =>
+        choice(MEDIA_NAMES[action], bindings.media[action], (type) => {
+          if (type) bindings.media[action] = type;
+          else delete bindings.media[action];
+        }),
+      ),
+      ...KEY_SLOTS.map((key) =>
+        choice(`Key ${key}`, bindings.keys[key], (type) => {
+          if (type) bindings.keys[key] = type;
+          else delete bindings.keys[key];
+        }),
+      ),
+    ),
+    button('DONE', { class: 'cancel' }, () => {
+      editingKeys = false;
+      keysPanel.replaceChildren();
+      render();
+    }),
+  );
 }
 
 render();

@@ -75,3 +75,17 @@ export function patchChildren(container: Element, fresh: readonly Element[]): vo
   if (next.length === container.children.length && next.every((element, i) => container.children[i] === element)) return;
   container.replaceChildren(...next);
 }
+
+/**
+ * How long a button that just appeared ignores taps: longer than a double tap's second touch
+ * (about 300 ms), so a tap that began on what was there before never lands on it.
+ */
+export const ARM_DELAY_MS = 400;
+
+/** Disables `buttons` now and enables them after `ms`: for buttons that appear under a finger. */
+export function armLater(buttons: readonly HTMLButtonElement[], ms = ARM_DELAY_MS): void {
+  for (const b of buttons) b.disabled = true;
+  setTimeout(() => {
+    for (const b of buttons) b.disabled = false;
+  }, ms);
+}

@@ -2,11 +2,12 @@ import type { Mission, TriggerCue, UnableReason } from '@lockstep/shared';
 import './styles/base.css';
 import './styles/driver.css';
 import { type AnswerNote, DriverCues, isDriverMemory } from './cues.ts';
-import { appRoot, button, frameScheduler, h } from './dom.ts';
+import { ARM_DELAY_MS, appRoot, button, frameScheduler, h } from './dom.ts';
 import { armAudioOnFirstGesture, audioArmed, keepAwake, tone, VIBRATION, vibrate } from './feedback.ts';
 import { clockTime, routeName, URGENCY, vehicleCallsign } from './format.ts';
-import { type ConnectionState, deviceNow, openConnection } from './lockstep-client.ts';
+import { type ConnectionState, deviceNow, openConnection, takeToken } from './lockstep-client.ts';
 import { isOutboxEntries, Outbox, type Settled } from './outbox.ts';
+import { moveToOwnScreen } from './screens.ts';
 import { shelf } from './storage.ts';
 
 /**
@@ -28,7 +29,15 @@ const REASON_LABELS: Readonly<Record<UnableReason, string>> = {
 /** The device time of the next frame: the one that carries the DOM just changed, so the cue is on screen. */
 const nextFrame = () => new Promise<number>((resolve) => requestAnimationFrame(() => resolve(deviceNow())));
 
-const cues = new DriverCues({ shelf: shelf(sessionStorage, 'lockstep.driver', isDriverMemory), now: deviceNow, nextFrame });
+/**
+ * A tablet is one vehicle's for the whole mission: its token, cues and unsent answers live in
+ * localStorage, so a closed tab or a restarted browser comes back on the same mission with
+ * nothing lost. A new link drops what belonged to the old one.
+ */
+const CUES_KEY = 'lockstep.driver';
+const ANSWERS_KEY = 'lockstep.driver.answers';
+const token = takeToken(localStorage, [CUES_KEY, ANSWERS_KEY]);
+const cues = new DriverCues({ shelf: shelf(localStorage, CUES_KEY, isDriverMemory), now: deviceNow, nextFrame });
 
 let mission: Mission | undefined;
 let vehicleId: string | undefined;
@@ -37,16 +46,18 @@ let reasonsOpen = false;
 let onScreenId: string | undefined;
 /** Device time until which the answer buttons stay disabled. */
 let guardedUntil = 0;
+/** Whether the screen is kept awake: without a wake lock (plain http, a refusing browser) the tablet may sleep. */
+let awake = true;
 
 const root = appRoot();
 const scheduleRender = frameScheduler(() => render());
-const conn = openConnection({ lastSeq: () => cues.lastSeq });
+const conn = openConnection({ token, lastSeq: () => cues.lastSeq });
 const answers =
   conn &&
   new Outbox<'trigger:respond', AnswerNote>({
     event: 'trigger:respond',
     connection: conn,
-    shelf: shelf(sessionStorage, 'lockstep.driver.answers', isOutboxEntries<'trigger:respond', AnswerNote>),
+    shelf: shelf(localStorage, ANSWERS_KEY, isOutboxEntries<'trigger:respond', AnswerNote>),
     idOf: (answer) => answer.triggerId,
     settled: answerSettled,
     retryEveryMs: RETRY_EVERY_MS,
@@ -69,14 +80,16 @@ function answer(response: 'ack' | 'unable', reason?: UnableReason) {
   const id = cueScreen.dataset.cueId;
   const given = id === undefined ? undefined : cues.answer(id, response, reason);
   if (!given) return;
-  render();
   answers?.send(given.payload, given.note);
+  render();
 }
 
 function answerSettled(settled: Settled<'trigger:respond', AnswerNote>) {
-  // The cue expired before the answer arrived: the driver must see that it did not count.
-  if (settled.outcome === 'refused' && settled.code === 'expired')
+  // The cue expired before the answer arrived: the driver must see and hear that it did not count.
+  if (settled.outcome === 'refused' && settled.code === 'expired') {
     cues.addMissed({ id: settled.entry.payload.triggerId, ...settled.entry.note });
+    tone('caution');
+  }
   scheduleRender();
 }
 
@@ -89,7 +102,11 @@ if (conn) {
     else receipt({});
   });
   conn.socket.on('trigger:expired', ({ id }) => {
-    if (cues.expire(id)) render();
+    if (!cues.expire(id)) return;
+    // The order is withdrawn from the screen: a sound says so, since the driver's eyes are on the road.
+    tone('caution');
+    vibrate(VIBRATION.caution);
+    render();
   });
   conn.socket.on('mission', (next) => {
     mission = next;
@@ -102,6 +119,7 @@ if (conn) {
   conn.onSnapshot((snapshot, { self, requestedAt }) => {
     mission = snapshot.mission;
     if (self?.vehicleId) vehicleId = self.vehicleId;
+    if (self && self.role !== 'driver' && moveToOwnScreen(self.role, token)) return;
     const open = new Set<string>();
     for (const item of snapshot.triggers) {
       if (!('seq' in item)) continue;
@@ -113,7 +131,10 @@ if (conn) {
   });
 }
 armAudioOnFirstGesture(() => scheduleRender());
-keepAwake();
+keepAwake((held) => {
+  awake = held;
+  scheduleRender();
+});
 setInterval(() => {
   clock.textContent = clockTime(Date.now());
 }, 1000);
@@ -146,7 +167,10 @@ const missedLines = h('div', { class: 'missed' });
 const planText = h('span', { class: 'muted' });
 const planTitle = h('span', {});
 const plan = h('div', { class: 'plan' }, h('div', {}, planTitle, planText), button('ACK PLAN', { class: 'plan-ack' }, ackPlan));
-const hint = h('div', { class: 'hint' }, 'Tap anywhere to arm the cue tone');
+/** The tablet's own state, always in view while standing by: can it sound a cue, will it stay awake. */
+const sound = h('div', { class: 'device-state', role: 'status', 'aria-label': 'Cue sound' });
+const sleepWarning = h('div', { class: 'device-state device-warning' }, 'SCREEN MAY SLEEP — SET THE DISPLAY TO STAY ON');
+const unsent = h('div', { class: 'unsent' });
 const idleScreen = h(
   'section',
   { class: 'idle', 'aria-label': 'Standing by' },
@@ -154,37 +178,62 @@ const idleScreen = h(
   clock,
   h('div', { class: 'route' }, h('span', { class: 'muted' }, 'ROUTE '), route),
   missionName,
+  unsent,
   missedLines,
   plan,
-  hint,
+  h('div', { class: 'device-states' }, sound, sleepWarning),
 );
+/** A plain, large answer when the tablet cannot work: no link, a revoked link, an ended mission. */
+const verdictTitle = h('div', { class: 'verdict-title' });
+const verdictText = h('div', { class: 'verdict-text' });
+const verdict = h('section', { class: 'verdict', role: 'alert' }, verdictTitle, verdictText);
 
 const cueLabelEl = h('div', { class: 'cue-label' });
 const cueMeta = h('div', { class: 'cue-meta' });
 const ack = button('ACK', { class: 'ack' }, () => answer('ack'));
 const unable = button('UNABLE', { class: 'unable' }, () => {
   reasonsOpen = true;
+  // The reasons appear under the finger: a double tap on UNABLE must not send SAY AGAIN.
+  guardedUntil = Math.max(guardedUntil, deviceNow() + ARM_DELAY_MS);
+  setTimeout(render, ARM_DELAY_MS);
   render();
 });
 const reasons = Object.entries(REASON_LABELS).map(([reason, label]) =>
   button(label, { class: 'reason' }, () => answer('unable', reason as UnableReason)),
 );
 const firstChoices = h('div', { class: 'answers' }, ack, unable);
-const reasonChoices = h(
-  'div',
-  { class: 'answers reasons' },
-  ...reasons,
-  button('BACK', { class: 'back' }, () => {
-    reasonsOpen = false;
-    render();
-  }),
-);
+const back = button('BACK', { class: 'back' }, () => {
+  reasonsOpen = false;
+  guardedUntil = Math.max(guardedUntil, deviceNow() + ARM_DELAY_MS);
+  setTimeout(render, ARM_DELAY_MS);
+  render();
+});
+const reasonChoices = h('div', { class: 'answers reasons' }, ...reasons, back);
 const queued = h('div', { class: 'queued' });
 const cueScreen = h('section', { role: 'alertdialog' }, cueLabelEl, cueMeta, firstChoices, reasonChoices, queued);
 
 if (!conn) root.replaceChildren(banner);
 
+type Verdict = { title: string; text: string };
+
+function verdictNow(): Verdict | undefined {
+  if (!conn) return { title: 'NO LINK', text: 'Open the driver link ops gave you for this tablet.' };
+  if (connection === 'unauthorized')
+    return { title: 'LINK NOT VALID', text: 'This tablet was removed from the mission or its link expired. Ask ops for a new link.' };
+  if (mission?.status === 'ended')
+    return { title: 'MISSION ENDED', text: `${mission.name} is over. No more cues will come to this tablet.` };
+  return undefined;
+}
+
 function render() {
+  const answer = verdictNow();
+  if (answer) {
+    verdictTitle.textContent = answer.title;
+    verdictText.textContent = answer.text;
+    renderBanner();
+    if (root.lastElementChild !== verdict) root.replaceChildren(banner, verdict);
+    return;
+  }
   const onScreen = cues.onScreen();
   if (onScreen?.cue.id !== onScreenId) {
     if (onScreen && onScreenId !== undefined) {
@@ -195,7 +244,6 @@ function render() {
     reasonsOpen = false;
   }
   renderBanner();
-  if (!conn) return;
   const screen = onScreen ? cueScreen : idleScreen;
   if (root.lastElementChild !== screen || root.firstElementChild !== banner) root.replaceChildren(banner, screen);
   if (onScreen) renderCue(onScreen.cue);
@@ -222,10 +270,32 @@ function renderIdle() {
   missionName.textContent = mission?.name ?? '';
   missedLines.hidden = cues.missed.length === 0;
   missedLines.replaceChildren(
-    ...cues.missed.map((c) => h('div', { class: 'missed-line' }, `MISSED ${clockTime(c.issuedAt)} — ${c.label}`)),
+    ...cues.missed.map((c) =>
+      h(
+        'div',
+        { class: 'missed-line' },
+        h('b', {}, `MISSED ${c.label}`),
+        ` ${clockTime(c.issuedAt)} — it expired before an answer reached ops. Confirm by voice.`,
+      ),
+    ),
   );
   renderPlan();
-  hint.hidden = audioArmed();
+  const armed = audioArmed();
+  sound.className = `device-state ${armed ? 'device-ok' : 'device-warning'}`;
+  sound.textContent = armed ? 'SOUND ON' : 'SOUND OFF — TAP THE SCREEN TO TURN IT ON';
+  sleepWarning.hidden = awake;
+  const waiting = answers?.entries ?? [];
+  unsent.hidden = waiting.length === 0;
+  unsent.replaceChildren(
+    ...waiting.map((e) =>
+      h(
+        'div',
+        { class: 'unsent-line', 'data-trigger': e.payload.triggerId },
+        `${e.payload.response === 'ack' ? 'ACK' : 'UNABLE'} ${e.note.label} — `,
+        h('b', {}, connection === 'online' ? 'SENDING…' : 'WAITING TO BE SENT'),
+      ),
+    ),
+  );
 }
 
 /** A new briefing: the driver confirms they have it, so the mission may start and the board stops flagging them. */

@@ -12,6 +12,9 @@ export function armAudioOnFirstGesture(onArmed: () => void = () => undefined): v
     audio ??= new AudioContext();
     void audio.resume().then(onArmed);
   };
+  // A kiosk browser or a site the browser already trusts may allow sound at once: then no tap is needed.
+  audio = new AudioContext();
+  if (audio.state === 'running') onArmed();
   window.addEventListener('pointerdown', arm, { once: true, capture: true });
   window.addEventListener('keydown', arm, { once: true, capture: true });
 }
@@ -41,8 +44,8 @@ export function tone(urgency: Urgency): void {
   }
 }
 
-export function vibrate(pattern: number[]): void {
-  if ('vibrate' in navigator) navigator.vibrate(pattern);
+export function vibrate(pattern: readonly number[]): void {
+  if ('vibrate' in navigator) navigator.vibrate([...pattern]);
 }
 
 export const VIBRATION: Readonly<Record<Urgency, number[]>> = {
@@ -51,18 +54,34 @@ export const VIBRATION: Readonly<Record<Urgency, number[]>> = {
   routine: [200],
 };
 
-/** Speaks into the earpiece; the newest message cuts off an older one still being read. */
-export function speak(text: string): void {
-  if (!('speechSynthesis' in window)) return;
-  window.speechSynthesis.cancel();
-  window.speechSynthesis.speak(new SpeechSynthesisUtterance(text));
-}
+/** The handset's buzzes, told apart in a pocket: one tick sent, two answered, long pulses for an alarm. */
+export const HANDSET_BUZZ = {
+  sent: [40],
+  answered: [80, 80, 80],
+  alarm: [400, 150, 400, 150, 400],
+} as const satisfies Record<string, number[]>;
 
-/** Keeps the screen on while the page is visible; the lock is released by the browser whenever it is hidden. */
-export function keepAwake(): void {
-  if (!('wakeLock' in navigator)) return;
+/**
+ * Keeps the screen on while the page is visible; the lock is released by the browser whenever it
+ * is hidden. Screen Wake Lock exists only in secure contexts: over plain http, or when the browser
+ * refuses, `held(false)` lets the page say the screen may sleep.
+ */
+export function keepAwake(held: (isHeld: boolean) => void): void {
+  if (!('wakeLock' in navigator)) {
+    held(false);
+    return;
+  }
   const request = () => {
-    if (document.visibilityState === 'visible') navigator.wakeLock.request('screen').catch(() => undefined);
+    if (document.visibilityState !== 'visible') return;
+    navigator.wakeLock.request('screen').then(
+      (lock) => {
+        held(true);
+        lock.addEventListener('release', () => {
+          if (document.visibilityState === 'visible') held(false);
+        });
+      },
+      () => held(false),
+    );
   };
   request();
   document.addEventListener('visibilitychange', request);

@@ -38,19 +38,23 @@ export const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set(['rate_limited', 
 export const deviceNow = (): number => performance.timeOrigin + performance.now();
 
 /**
- * Takes `?token=` once: kept in session storage and removed from the address bar, so it is
- * not bookmarked, shared over a shoulder or left in the history. It is never logged.
+ * Takes `?token=` once: kept in web storage and removed from the address bar, so it is not
+ * bookmarked, shared over a shoulder or left in the history. It is never logged. The handset and
+ * board keep it for the tab (session storage); the driver's tablet keeps it in local storage, so
+ * a closed tab reopens on its mission. A new link replaces the old one, and the page's own state
+ * named in `forgetOnNewToken` (a lastSeq of another mission) is dropped with it.
  */
-function takeToken(): string | undefined {
+export function takeToken(storage: Storage = sessionStorage, forgetOnNewToken: readonly string[] = []): string | undefined {
   const url = new URL(location.href);
   const fromUrl = url.searchParams.get('token');
   if (fromUrl) {
-    sessionStorage.setItem(TOKEN_KEY, fromUrl);
+    if (storage.getItem(TOKEN_KEY) !== fromUrl) for (const key of forgetOnNewToken) storage.removeItem(key);
+    storage.setItem(TOKEN_KEY, fromUrl);
     url.searchParams.delete('token');
     history.replaceState(history.state, '', `${url.pathname}${url.search}${url.hash}`);
     return fromUrl;
   }
-  return sessionStorage.getItem(TOKEN_KEY) ?? undefined;
+  return storage.getItem(TOKEN_KEY) ?? undefined;
 }
 
 /**
@@ -66,10 +70,10 @@ function reloadForProtocol(): boolean {
 }
 
 export interface ConnectionOptions {
+  /** A token the page took itself (see takeToken); by default it is taken from the URL or session storage. */
+  token?: string | undefined;
   /** Read at every (re)connect, so the handshake carries the highest cue seq the device holds now. */
   lastSeq?: () => number | undefined;
-  /** The member's token; by default the one this page was opened with. */
-  token?: string;
 }
 
 export interface SnapshotContext {
@@ -96,7 +100,7 @@ export interface Connection {
 
 /** Opens the member's socket, or answers undefined when the page was opened without a token. */
 export function openConnection(options: ConnectionOptions = {}): Connection | undefined {
-  const token = options.token ?? takeToken();
+  const token = 'token' in options ? options.token : takeToken();
   if (!token) return undefined;
 
   const socket: LockstepSocket = io({

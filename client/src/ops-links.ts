@@ -1,5 +1,6 @@
 import type { Role } from '@lockstep/shared/constants';
 import QRCode from 'qrcode';
+import { screenOf } from './screens.ts';
 import { loadJson, saveJson } from './storage.ts';
 import { h, svg } from './dom.ts';
 
@@ -30,13 +31,6 @@ export function forgetTokens(): void {
   sessionStorage.removeItem(HELD_KEY);
 }
 
-/** Which screen a role works on: drivers their tablet, ops the board, everyone else the handset. */
-export function screenOf(role: Role): 'driver' | 'cpo' | 'board' {
-  if (role === 'driver') return 'driver';
-  if (role === 'ops') return 'board';
-  return 'cpo';
-}
-
 /**
  * Where the links point. The console's own address by default; a console opened on localhost
  * must be told the address the tablets can reach (kept in local storage: it is no secret).
@@ -54,7 +48,7 @@ export function setLinkBase(base: string): void {
 export const unreachableFromTablets = (base: string): boolean => /^https?:\/\/(localhost|127\.|\[::1\])/.test(base);
 
 export function memberLink(role: Role, token: string): string {
-  return `${linkBase()}/${screenOf(role)}?token=${encodeURIComponent(token)}`;
+  return `${linkBase()}${screenOf(role)}?token=${encodeURIComponent(token)}`;
 }
 
 /**

@@ -11,7 +11,7 @@ import type { Shelf } from './storage.ts';
  */
 
 /** The events a tap sends and that must arrive once. */
-export type OutboxEvent = 'trigger:issue' | 'trigger:respond';
+export type OutboxEvent = 'trigger:issue' | 'trigger:respond' | 'observation:post';
 
 export interface OutboxEntry<E extends OutboxEvent, Note> {
   payload: PayloadOf<E>;

@@ -1,8 +1,10 @@
 import { EventEmitter } from 'node:events';
+import type { Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerFactory } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Receipt, TriggerCue } from '@lockstep/shared';
@@ -39,8 +41,21 @@ export type StoreConfig =
 /** How many writes a node may hold through one Redis outage. */
 const OUTAGE_JOURNAL_CAPACITY = 10_000;
 
+/** PEM certificate chain and key: the node then serves https and wss itself. */
+export interface TlsConfig {
+  cert: string;
+  key: string;
+}
+
+/** An https server carries the same request and upgrade events as http; Fastify and Socket.IO use nothing else of it. */
+const httpsFactory =
+  (tls: TlsConfig): FastifyServerFactory =>
+  (handler) =>
+    createHttpsServer(tls, handler) as unknown as HttpServer;
+
 export interface AppConfig {
   store: StoreConfig;
+  tls?: TlsConfig | undefined;
   adminToken: string;
   /** Origins allowed to open a socket from a browser; undefined = the server's own origin. */
   allowedOrigins?: readonly string[] | undefined;
@@ -112,6 +127,7 @@ export async function buildApp(config: AppConfig): Promise<LockstepApp> {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: MAX_PAYLOAD_BYTES,
     forceCloseConnections: true,
+    ...(config.tls ? { serverFactory: httpsFactory(config.tls) } : {}),
   });
   http.addHook('onResponse', async (request, reply) => {
     request.log.info(
@@ -223,7 +239,7 @@ export async function buildApp(config: AppConfig): Promise<LockstepApp> {
       await http.listen({ port, host });
       const address = http.server.address();
       const boundPort = typeof address === 'object' && address ? address.port : port;
-      return `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
+      return `${config.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
     },
     close: () => http.close(),
   };

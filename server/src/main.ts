@@ -18,7 +18,13 @@ const logger = pino({ level: config.logLevel, base: { service: 'lockstep' } });
 // A live operation outlives a stray promise: log it loudly, keep relaying.
 process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
 
-const app = await buildApp({ store: config.store, adminToken: config.adminToken, allowedOrigins: config.allowedOrigins, logger });
+const app = await buildApp({
+  store: config.store,
+  adminToken: config.adminToken,
+  allowedOrigins: config.allowedOrigins,
+  tls: config.tls,
+  logger,
+});
 const url = await app.listen(config.port, config.host);
 logger.info({ url, store: config.store.kind }, 'lockstep listening');
 if (config.store.kind === 'memory') {
@@ -32,14 +38,20 @@ const lanAddress = () =>
 
 /** The banner is for the person at the terminal, on stdout, not in the logs: it carries tokens. */
 function banner(links: DemoLinks | undefined) {
-  const bases = [
-    `http://localhost:${config.port}`,
-    ...(config.host === '0.0.0.0' && lanAddress() ? [`http://${lanAddress()}:${config.port}`] : []),
-  ];
+  // Behind a proxy or in a container this node's own addresses are not the devices': LOCKSTEP_PUBLIC_URL names the one they use.
+  const scheme = config.tls ? 'https' : 'http';
+  const bases = config.publicUrl
+    ? [config.publicUrl]
+    : [
+        `${scheme}://localhost:${config.port}`,
+        ...(config.host === '0.0.0.0' && lanAddress() ? [`${scheme}://${lanAddress()}:${config.port}`] : []),
+      ];
   const lines = ['', `Lockstep is running (${config.store.kind} store).`];
   if (config.adminTokenGenerated) lines.push(`Admin token (generated): ${config.adminToken}`);
   // The console signs in with the admin token: a demo hands it over in the link, otherwise the operator types it.
   if (!links) lines.push(`Operations console: ${bases[0]}/ops (sign in with the admin token)`);
+  if (!config.tls && !config.publicUrl?.startsWith('https:'))
+    lines.push('Plain http: phones and tablets on the LAN lose Screen Wake Lock; serve https (see README, "HTTPS on a LAN").');
   if (links) {
     for (const base of bases) {
       lines.push('', `Demo mission on ${base}:`, `  Console:   ${base}/ops?token=${encodeURIComponent(config.adminToken)}`);

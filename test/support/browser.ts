@@ -17,8 +17,9 @@ const CHROMIUM_ARGS = [
 
 const ARTIFACTS_DIR = fileURLToPath(new URL('../artifacts/', import.meta.url));
 
-export function launchBrowser(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+/** `extraArgs` for a test that needs more of Chromium, such as `--host-resolver-rules` to open a page by a LAN-like name. */
+export function launchBrowser(extraArgs: readonly string[] = []): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS, ...extraArgs] });
 }
 
 /** The devices the screens are built for. */
@@ -31,6 +32,8 @@ export const DEVICES = {
   wall: { viewport: { width: 1920, height: 1080 } },
   /** The operations room's desk: a common laptop screen. */
   desk: { viewport: { width: 1366, height: 768 } },
+  /** A 4K wall screen at its native resolution. */
+  wall4k: { viewport: { width: 3840, height: 2160 } },
 } as const;
 
 export interface Screen {
@@ -45,6 +48,8 @@ export async function openScreen(browser: Browser, url: string, device: keyof ty
   const context = await browser.newContext(DEVICES[device]);
   // Well inside the test's own timeout, so a failure names the locator it was waiting for.
   context.setDefaultTimeout(6000);
+  // Loading a page (four at once, on two loaded cores) may take longer than a locator's wait.
+  context.setDefaultNavigationTimeout(20_000);
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));

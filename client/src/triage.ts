@@ -1,0 +1,23 @@
+import type { Alert } from '@lockstep/shared';
+
+/**
+ * The order the board lists open alerts in: the most severe first, and within a severity the
+ * oldest first, so a row a finger is on does not move when a newer alert arrives below it.
+ * A cue that never arrived outranks everything: the vehicle does not know what to do.
+ */
+export const ALERT_SEVERITY: Readonly<Record<Alert['kind'], number>> = {
+  undelivered: 6,
+  offline: 5,
+  hesitation: 4,
+  silence: 3,
+  expired: 2,
+  overload: 1,
+  'plan-unacked': 0,
+};
+
+export const orderAlerts = (alerts: readonly Alert[]): Alert[] =>
+  [...alerts].sort((a, b) => ALERT_SEVERITY[b.kind] - ALERT_SEVERITY[a.kind] || a.at - b.at || a.id.localeCompare(b.id));
+
+/** How many vehicles a board layout holds on one screen before it goes to the next, denser one. */
+export type VehicleDensity = 'roomy' | 'compact' | 'dense';
+export const vehicleDensity = (count: number): VehicleDensity => (count <= 5 ? 'roomy' : count <= 10 ? 'compact' : 'dense');

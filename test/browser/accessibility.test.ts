@@ -1,0 +1,149 @@
+import { createRequire } from 'node:module';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type DEVICES, launchBrowser, openScreen, screenshot, type Screen } from '../support/browser.ts';
+import { STANDARD_MEMBERS, createMission, startHub, type Hub, type TestMission } from '../support/hub.ts';
+
+/**
+ * axe-core, injected into every screen in each of its states: no serious or critical violation,
+ * every text at 4.5:1 or more (WCAG AA), and the driver's cue label at 7:1 (AAA).
+ */
+
+const AXE_PATH = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+let hub: Hub;
+let browser: Browser;
+const screens: Screen[] = [];
+
+beforeAll(async () => {
+  [hub, browser] = await Promise.all([startHub(), launchBrowser()]);
+});
+afterAll(async () => {
+  await browser?.close();
+  await hub?.close();
+});
+afterEach(async () => {
+  for (const screen of screens) expect(screen.errors).toEqual([]);
+  await Promise.all(screens.splice(0).map((s) => s.context.close()));
+});
+
+const PLAN = {
+  routes: [
+    { id: 'main', name: 'Main', kind: 'primary' as const },
+    { id: 'river', name: 'River', kind: 'alternate' as const },
+  ],
+  safeHavens: [{ id: 'embassy', name: 'Embassy' }],
+  hospitals: [{ id: 'st-marys', name: "St Mary's" }],
+};
+
+interface Finding {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: string[];
+}
+
+/** Runs axe on the page as it is now; `only` narrows to some rules and `within` to part of the page. */
+async function axe(page: Page, options: { rules?: string[]; within?: string } = {}): Promise<Finding[]> {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: AXE_PATH });
+  return page.evaluate(async ({ rules, within }) => {
+    // biome-ignore lint/suspicious/noExplicitAny: axe is injected as a global script
+    const run = (window as any).axe.run as (context: unknown, options: unknown) => Promise<{ violations: any[] }>;
+    const result = await run(within ?? document, {
+      runOnly: rules
+        ? { type: 'rule', values: rules }
+        : { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
+      // Animations (the pulsing offline banner) would make the contrast of a frame depend on timing.
+      resultTypes: ['violations'],
+    });
+    return result.violations.map((v) => ({
+      id: v.id as string,
+      impact: v.impact as string | null,
+      help: v.help as string,
+      nodes: (v.nodes as { target: string[] }[]).map((n) => n.target.join(' ')),
+    }));
+  }, options);
+}
+
+/** What must not be there: a serious or critical finding, or any text below 4.5:1. */
+async function expectClean(page: Page, name: string) {
+  const findings = await axe(page);
+  const blocking = findings.filter((f) => f.impact === 'serious' || f.impact === 'critical' || f.id === 'color-contrast');
+  expect(blocking, `${name}: ${JSON.stringify(blocking, null, 1)}`).toEqual([]);
+}
+
+async function open(mission: TestMission, callsign: string, path: string, device: keyof typeof DEVICES) {
+  const screen = await openScreen(browser, `${hub.url}/${path}?token=${mission.members[callsign]!.token}`, device);
+  screens.push(screen);
+  // No pulsing banner while axe reads colours.
+  await screen.page.emulateMedia({ reducedMotion: 'reduce' });
+  return screen;
+}
+
+const online = (screen: Screen) =>
+  screen.page
+    .getByRole('status')
+    .filter({ hasText: /ONLINE|LIVE/ })
+    .first()
+    .waitFor();
+
+/** Four screens and a dozen axe runs: over the default 20 s on a loaded 2-core machine. */
+const AXE_TEST_MS = 60_000;
+
+describe('every screen passes axe-core', () => {
+  it(
+    'handset (pad, routes, keys), tablet (idle, each cue urgency, reasons), board and field page',
+    async () => {
+      const mission = await createMission(hub, {
+        members: [...STANDARD_MEMBERS, { callsign: 'ADV', role: 'advance' }],
+        plan: PLAN,
+        settings: { thresholds: { default: 500 } },
+      });
+      const [cpo, driver, board, field] = await Promise.all([
+        open(mission, 'LEAD', 'cpo', 'phone'),
+        open(mission, 'DRV-1', 'driver', 'tablet'),
+        open(mission, 'OPS', 'board', 'wall'),
+        open(mission, 'ADV', 'field', 'phone'),
+      ]);
+      await Promise.all([online(cpo), online(driver), online(board), online(field)]);
+      await cpo.page.getByRole('button', { name: 'ALPHA', exact: true }).click();
+
+      await expectClean(cpo.page, 'cpo');
+      await expectClean(driver.page, 'driver idle');
+      await expectClean(field.page, 'field');
+
+      for (const [label, urgency] of [
+        ['MOVE NOW', 'routine'],
+        ['HOLD', 'caution'],
+        ['EXTRACT NOW', 'alarm'],
+      ] as const) {
+        await cpo.page.getByRole('button', { name: label, exact: true }).click();
+        const cue = driver.page.getByRole('alertdialog', { name: label });
+        await cue.waitFor();
+        await expect.poll(() => driver.page.getByRole('button', { name: /^ACK/ }).isEnabled()).toBe(true);
+        await expectClean(driver.page, `driver cue ${urgency}`);
+        const enhanced = await axe(driver.page, { rules: ['color-contrast-enhanced'], within: '.cue-label' });
+        expect(enhanced, `cue label ${urgency} at 7:1`).toEqual([]);
+        await screenshot(driver.page, `driver-cue-${urgency}`);
+        await driver.page.getByRole('button', { name: 'UNABLE' }).click();
+        await expect.poll(() => driver.page.getByRole('button', { name: 'BLOCKED' }).isEnabled()).toBe(true);
+        await expectClean(driver.page, `driver reasons ${urgency}`);
+        await driver.page.getByRole('button', { name: 'BLOCKED' }).click();
+        await cue.waitFor({ state: 'detached' });
+      }
+
+      // The alerts of the late answers are on the board; its full list too.
+      await board.page.locator('.alert').first().waitFor();
+      await expectClean(board.page, 'board');
+      await cpo.page.getByRole('button', { name: 'ALT ROUTE', exact: true }).click();
+      await expect.poll(() => cpo.page.getByRole('button', { name: 'RIVER' }).isEnabled()).toBe(true);
+      await expectClean(cpo.page, 'cpo routes');
+      await cpo.page.getByRole('button', { name: 'CANCEL' }).click();
+      await cpo.page.getByRole('button', { name: 'Keys and earpiece bindings' }).click();
+      await expect.poll(() => cpo.page.getByRole('button', { name: 'DONE' }).isEnabled()).toBe(true);
+      await expectClean(cpo.page, 'cpo keys');
+      await screenshot(cpo.page, 'cpo-keys');
+    },
+    AXE_TEST_MS,
+  );
+});
