@@ -58,7 +58,7 @@ export function crewTab(page: MissionPage): MissionTabView {
             ? null
             : busyButton(
                 driver ? 'Swap driver' : 'Add driver',
-                { class: 'secondary small', 'aria-label': `${driver ? 'Swap' : 'Add'} the driver of ${vehicle.callsign}` },
+                { class: 'secondary small', 'aria-label': `${driver ? 'Swap driver' : 'Add driver'}: ${vehicle.callsign}` },
                 () => swapDriver(vehicle.id),
               ),
         ),
