@@ -134,6 +134,69 @@ describe('several nodes on one Redis', () => {
   }, 30_000);
 });
 
+describe('coordination alerts when the node that set their deadline is SIGKILLed', () => {
+  /** How many times the mission log says an alert of this kind was raised. */
+  async function raisedInLog(on: NodeProcess, missionId: string, kind: string): Promise<number> {
+    const log = await on.api('GET', `/api/missions/${missionId}/log`);
+    return log.body.events.filter((e: { kind: string; data: { kind?: string } }) => e.kind === 'alert.raised' && e.data.kind === kind)
+      .length;
+  }
+
+  it('raises silence once, from the other node', async () => {
+    const [a, b] = await Promise.all([node(), node()]);
+    const mission = await createMission(a, { members: STANDARD_MEMBERS, settings: { silenceMs: 2000 } });
+    const ops = await connect(a, mission.members.OPS!.token);
+    const driverOnB = await connect(b, mission.members['DRV-1']!.token);
+    const raised = nextEvent(ops, 'alert', (x) => x.kind === 'silence', 10_000);
+    const posted = await request(driverOnB, 'observation:post', { id: newId(), category: 'vehicle', severity: 'threat' });
+    b.signal('SIGKILL');
+    await b.exited;
+    const [alert] = await raised;
+    expect(posted.ok && alert.observationId).toBe(posted.ok && posted.observation.id);
+    expect(await raisedInLog(a, mission.id, 'silence')).toBe(1);
+  }, 30_000);
+
+  it('raises plan-unacked once, from the other node, after the grace of a plan changed on the dead one', async () => {
+    const [a, b] = await Promise.all([node(), node()]);
+    const mission = await createMission(a, { members: STANDARD_MEMBERS, settings: { planAckGraceMs: 2000 } });
+    const ops = await connect(a, mission.members.OPS!.token);
+    const raised = ['DRV-1', 'DRV-2'].map((callsign) =>
+      nextEvent(ops, 'alert', (x) => x.kind === 'plan-unacked' && x.memberId === mission.members[callsign]!.memberId, 10_000),
+    );
+    expect((await b.api('PUT', `/api/missions/${mission.id}/plan`, { body: { routes: [] } })).status).toBe(200);
+    b.signal('SIGKILL');
+    await b.exited;
+    const both = (await Promise.all(raised)).map(([alert]) => alert);
+    expect(both).toMatchObject([
+      { vehicleId: 'v1', planVersion: 1 },
+      { vehicleId: 'v2', planVersion: 1 },
+    ]);
+    expect(await raisedInLog(a, mission.id, 'plan-unacked')).toBe(2);
+  }, 30_000);
+
+  it('hands command over once, from the other node, when the node that saw the lead go dies', async () => {
+    const [a, b] = await Promise.all([node(), node()]);
+    const mission = await createMission(a, { members: STANDARD_MEMBERS, settings: { offlineGraceMs: 1500 }, start: false });
+    const [leadId, cpoId] = [mission.members.LEAD!.memberId, mission.members['CPO-1']!.memberId];
+    await a.api('PUT', `/api/missions/${mission.id}/plan`, { body: { routes: [], successionOfCommand: [cpoId] } });
+    const ops = await connect(b, mission.members.OPS!.token);
+    const online = [leadId, cpoId].map((id) => nextEvent(ops, 'presence', (p) => p.memberId === id && p.state === 'online'));
+    const leadOnA = await connect(a, mission.members.LEAD!.token);
+    const cpoOnB = await connect(b, mission.members['CPO-1']!.token);
+    await Promise.all(online);
+    await a.api('POST', `/api/missions/${mission.id}/start`, { body: { force: true } });
+    const gone = nextEvent(ops, 'presence', (p) => p.memberId === leadId && p.state === 'offline');
+    leadOnA.close();
+    await gone;
+    a.signal('SIGKILL');
+    await a.exited;
+    const [alert] = await nextEvent(ops, 'alert', (x) => x.kind === 'command-handover', 10_000);
+    expect(alert).toMatchObject({ memberId: cpoId, fromMemberId: leadId });
+    expect(await request(cpoOnB, 'trigger:issue', { id: newId(), type: 'hold', target: { convoy: true } })).toMatchObject({ ok: true });
+    expect(await raisedInLog(b, mission.id, 'command-handover')).toBe(1);
+  }, 30_000);
+});
+
 describe('Redis trouble', () => {
   let hub: Hub;
   afterEach(() => hub?.close());

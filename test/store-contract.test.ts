@@ -67,6 +67,8 @@ function storeContract(name: string, open: () => { store: Store; outage?: Outage
         offlineGraceMs: 3000,
         overload: { count: 4, windowMs: 10_000 },
         silenceMs: 5000,
+        planAckGraceMs: 30_000,
+        scheduleDriftMs: 60_000,
       },
       createdAt: 1,
     });
@@ -138,6 +140,29 @@ function storeContract(name: string, open: () => { store: Store; outage?: Outage
       expect(Object.keys((await store.getMission(m.id))?.planAcks ?? {})).toHaveLength(10);
       expect(await store.readLog(m.id)).toHaveLength(10);
     });
+
+    notServedInOutage(
+      'starts a mission cue load empty and counts every cue of concurrent changes, with the deadlines they set',
+      async () => {
+        const m = mission();
+        await given(m);
+        const count = (i: number) =>
+          store.changeCueLoad(m.id, (load) => {
+            const v1 = load.vehicles.v1 ?? { cues: [] };
+            const next = { ...load, vehicles: { ...load.vehicles, v1: { cues: [...v1.cues, { triggerId: `t${i}`, at: i }] } } };
+            return { ok: true, value: { next, log: [], deadlines: { schedule: [{ key: `cue-load-${m.id}-${i}`, at: 0 }] } } };
+          });
+        await Promise.all(Array.from({ length: 8 }, (_, i) => count(i)));
+        const kept = await store.changeCueLoad(m.id, (load) => ({ ok: true, value: { next: load, log: [] } }));
+        expect(kept.ok && kept.value.missionId).toBe(m.id);
+        expect(kept.ok && kept.value.vehicles.v1?.cues.map((c) => c.triggerId).sort()).toEqual(
+          Array.from({ length: 8 }, (_, i) => `t${i}`),
+        );
+        const due = await store.claimDeadlines(1, 1000, 1000);
+        expect(due.filter((key) => key.startsWith(`cue-load-${m.id}`))).toHaveLength(8);
+        for (const key of due) await store.completeDeadline(key);
+      },
+    );
 
     notServedInOutage('finds a credential by its hash and forgets it on revocation', async () => {
       const memberId = randomUUID();

@@ -2,9 +2,13 @@ import type { Alert, Mission, Presence } from '@lockstep/shared';
 import { cueLabel, ROLE_AUTHORITY, triggerOpen } from '@lockstep/shared/constants';
 import './styles/base.css';
 import './styles/board.css';
+import { PlanAcker, PlanOverlay, renderPlanAcks } from './briefing.ts';
+import { CommandStatus } from './command.ts';
+import { alertWords } from './coordination.ts';
 import { appRoot, button, frameScheduler, h, patchChildren, svg } from './dom.ts';
 import { ALARM_STATES, clockTime, formatGap, routeName, vehicleCallsign, withdrawnText } from './format.ts';
 import { openConnection, takeToken, type ConnectionState } from './lockstep-client.ts';
+import { feedRows, ObservationPicker, ObservationSender } from './observations.ts';
 import { moveToOwnScreen } from './screens.ts';
 import { orderAlerts, vehicleDensity } from './triage.ts';
 import { MissionWatch } from './watch.ts';
@@ -64,6 +68,30 @@ const team = h('div', { class: 'team' });
 const triggers = h('div', { class: 'triggers list' });
 const alerts = h('div', { class: 'alerts list' });
 const observations = h('div', { class: 'observations list' });
+/** A refusal of an observation posted from the board, shown over the feed until the next post. */
+const postFailure = h('div', { class: 'post-failure', role: 'alert', hidden: true });
+const sender =
+  conn &&
+  new ObservationSender(conn, {
+    screen: 'board',
+    changed: scheduleRender,
+    failed: (text) => {
+      postFailure.hidden = false;
+      postFailure.textContent = text;
+    },
+  });
+const picker = new ObservationPicker({
+  withText: true,
+  post: (draft) => {
+    postFailure.hidden = true;
+    sender?.post(draft);
+  },
+});
+const command = new CommandStatus();
+const planAcks = conn && new PlanAcker(conn, { screen: 'board', acked: () => undefined, changed: scheduleRender });
+const planOverlay = new PlanOverlay({ ack: (version) => planAcks?.ack(version) });
+const openPlan = planOverlay.opener();
+const planAckRoll = h('div', { class: 'plan-acks' });
 const chart = h('div', { class: 'chart-host' });
 
 type ListName = 'Triggers' | 'Alerts' | 'Observations';
@@ -103,17 +131,24 @@ if (conn)
     h(
       'div',
       { class: 'board' },
-      panel('Vehicles', vehicles, team),
+      h(
+        'div',
+        { class: 'stack' },
+        panel('Vehicles', vehicles, team),
+        panel('Plan and command', h('div', { class: 'panel-tools' }, command.line, openPlan), planAckRoll),
+      ),
       panel('Triggers', triggers, moreButton('Triggers')),
       h(
         'div',
         { class: 'side' },
         panel('Alerts', alerts, moreButton('Alerts')),
-        panel('Observations', observations, moreButton('Observations')),
+        panel('Observations', h('div', { class: 'panel-tools' }, picker.opener()), postFailure, observations, moreButton('Observations')),
       ),
       panel('Response gaps', chart),
     ),
     fullView,
+    picker.element,
+    planOverlay.element,
   );
 else root.replaceChildren(h('div', { class: 'banner banner-unauthorized' }, 'NO TOKEN — OPEN THE BOARD LINK YOU WERE GIVEN'));
 
@@ -128,6 +163,9 @@ function render() {
   fill('Alerts', alerts, alertRows(mission), 'No open alert');
   fill('Observations', observations, observationRows(), 'None');
   renderFullView(mission);
+  command.update(mission, undefined);
+  planOverlay.update(mission, watch.self?.memberId, planAcks?.pending(mission?.plan.version ?? 0) ?? false, openPlan);
+  renderPlanAcks(planAckRoll, mission);
   // Drawn at the size it is shown, one SVG unit per pixel, so text and dots stay legible on any wall.
   chart.replaceChildren(gapChart(mission, chart.clientWidth, chart.clientHeight));
 }
@@ -271,15 +309,15 @@ function triggerRows(mission: Mission | undefined): HTMLElement[] {
   );
 }
 
-const ALERT_WORDS: Readonly<Record<Alert['kind'], string>> = {
-  hesitation: 'HESITATION',
-  undelivered: 'UNDELIVERED',
-  expired: 'EXPIRED',
-  offline: 'OFFLINE',
-  overload: 'OVERLOAD',
-  silence: 'SILENCE',
-  'plan-unacked': 'PLAN NOT ACKED',
-};
+/** What the room needs to read an alert: the cue it is about, the observation a silence follows. */
+const alertContext = (mission: Mission | undefined) => ({
+  mission,
+  triggerLabel: (id: string) => {
+    const trigger = watch?.triggers.get(id);
+    return trigger && cueLabel(trigger.type, trigger.params, routeName(mission, trigger.params.routeId));
+  },
+  observation: (id: string) => watch?.observations.find((o) => o.id === id),
+});
 
 const whoOf = (mission: Mission | undefined, alert: Alert) =>
   alert.vehicleId
@@ -292,26 +330,19 @@ function cameBack(alert: Alert): boolean {
 }
 
 function alertRows(mission: Mission | undefined): HTMLElement[] {
+  const context = alertContext(mission);
   const rows = orderAlerts(watch?.openAlerts() ?? []).map((alert) => {
-    const who = whoOf(mission, alert);
-    const trigger = alert.triggerId ? watch?.triggers.get(alert.triggerId) : undefined;
-    const value =
-      alert.valueMs !== undefined && (alert.kind === 'hesitation' || alert.kind === 'undelivered') && alert.valueMs > 0
-        ? ` ${formatGap(alert.valueMs)}`
-        : '';
+    const words = alertWords(alert, context);
     return h(
       'div',
       { class: `alert alert-${alert.kind}`, 'data-alert': alert.id },
-      h('span', { class: 'alert-kind' }, ALERT_WORDS[alert.kind]),
-      ` ${who}`,
-      trigger
-        ? h('span', { class: 'muted' }, ` ${cueLabel(trigger.type, trigger.params, routeName(mission, trigger.params.routeId))}`)
-        : null,
-      value,
+      h('span', { class: 'alert-kind' }, words.kind),
+      ` ${words.text}`,
+      words.detail ? h('span', { class: 'muted' }, ` ${words.detail}`) : null,
       h('span', { class: 'muted' }, ` ${clockTime(alert.at)}`),
       cameBack(alert) ? h('span', { class: 'back-online' }, 'BACK ONLINE') : null,
       mayResolve()
-        ? button('RESOLVE', { class: 'resolve', 'aria-label': `Resolve ${ALERT_WORDS[alert.kind]} ${who}` }, () => resolve(alert))
+        ? button('RESOLVE', { class: 'resolve', 'aria-label': `Resolve ${words.kind} ${words.text}` }, () => resolve(alert))
         : null,
     );
   });
@@ -320,7 +351,7 @@ function alertRows(mission: Mission | undefined): HTMLElement[] {
     h(
       'div',
       { class: 'alert alert-withdrawn', 'data-alert': alert.id },
-      h('s', {}, h('span', { class: 'alert-kind' }, ALERT_WORDS[alert.kind]), ` ${whoOf(mission, alert)}`),
+      h('s', {}, h('span', { class: 'alert-kind' }, alertWords(alert, context).kind), ` ${whoOf(mission, alert)}`),
       ` ${withdrawnText(alert)}`,
       h('span', { class: 'muted' }, ` ${clockTime(alert.at)}`),
     ),
@@ -329,19 +360,9 @@ function alertRows(mission: Mission | undefined): HTMLElement[] {
   return [...(rows.length || !withdrawn.length ? rows : [h('div', { class: 'muted' }, 'No open alert')]), ...withdrawn];
 }
 
+/** Newest first, with the board's own posts still on their way. */
 function observationRows(): HTMLElement[] {
-  return (watch?.observations ?? [])
-    .slice(-LIST_KEPT)
-    .reverse()
-    .map((o) =>
-      h(
-        'div',
-        { class: `observation severity-${o.severity}` },
-        h('b', {}, `${o.severity.toUpperCase()} ${o.category}`),
-        ` ${o.callsign}: ${o.text ?? ''}`,
-        h('span', { class: 'muted' }, ` ${clockTime(o.at)}`),
-      ),
-    );
+  return feedRows(watch?.observations ?? [], sender?.unsent ?? [], LIST_KEPT);
 }
 
 /** Every answered gap over the mission, against the threshold line; hesitations in red. */

@@ -1,12 +1,16 @@
-import type { Alert, Recipient, TriggerIssueInput, TriggerState, TriggerTarget } from '@lockstep/shared';
+import type { Alert, Observation, Recipient, TriggerIssueInput, TriggerState, TriggerTarget } from '@lockstep/shared';
 import { TRIGGER_CATALOGUE, TRIGGER_TYPES, cueLabel, type TriggerType } from '@lockstep/shared/constants';
 import './styles/base.css';
 import './styles/cpo.css';
+import { PlanAcker, PlanOverlay } from './briefing.ts';
+import { CommandStatus, commandWentTo, triggerReach } from './command.ts';
+import { observationLine, overloadWarning } from './coordination.ts';
 import { appRoot, armLater, button, frameScheduler, h, patchChildren } from './dom.ts';
-import { armAudioOnFirstGesture, HANDSET_BUZZ, vibrate } from './feedback.ts';
+import { armAudioOnFirstGesture, HANDSET_BUZZ, VIBRATION, vibrate } from './feedback.ts';
 import { ALARM_STATES, formatGap, routeName, URGENCY, vehicleCallsign, withdrawnText } from './format.ts';
 import { newId } from './ids.ts';
 import { openConnection, takeToken, type ConnectionState } from './lockstep-client.ts';
+import { ObservationPicker, ObservationSender, renderFeed } from './observations.ts';
 import { isOutboxEntries, Outbox, type Settled } from './outbox.ts';
 import { moveToOwnScreen } from './screens.ts';
 import { browserVoice, SpeechQueue } from './speech.ts';
@@ -20,6 +24,7 @@ import { MissionWatch, type RecipientChange } from './watch.ts';
  */
 
 const FIRED_SHOWN = 4;
+const OBSERVATIONS_SHOWN = 3;
 const NOTICE_MS = 8000;
 const RETRY_EVERY_MS = 1000;
 
@@ -86,8 +91,8 @@ let connection: ConnectionState = 'connecting';
 let target: TargetChoice | undefined = loadJson(localStorage, TARGET_KEY, isTargetChoice);
 let choosingRoute = false;
 let editingKeys = false;
-/** What the server refused or what could not be sent in time, shown for a few seconds; `struck`: an alarm taken back. */
-let notices: { text: string; until: number; struck?: string }[] = [];
+/** What the server refused or what could not be sent in time, shown for a few seconds; `struck`: an alarm taken back; `caution`: a warning, not a refusal. */
+let notices: { text: string; until: number; struck?: string; caution?: boolean }[] = [];
 
 const scheduleRender = frameScheduler(() => render());
 const watch = conn
@@ -95,6 +100,7 @@ const watch = conn
       changed: scheduleRender,
       recipientChanged: announce,
       alertRaised: alarm,
+      observed,
       alertWithdrawn: withdrawn,
     })
   : undefined;
@@ -113,19 +119,21 @@ const outbox =
     retryEveryMs: RETRY_EVERY_MS,
   });
 
-const myVehicle = () => (watch?.self?.role === 'cpo' ? watch.self.vehicleId : undefined);
+const myVehicle = () => (watch?.self && triggerReach(watch.mission, watch.self) === 'own-vehicle' ? watch.self.vehicleId : undefined);
 
 /**
- * A vehicle CPO targets their own vehicle; a lead the target they chose (kept across reloads),
- * or the convoy when they chose none or chose a vehicle this mission does not have.
+ * A vehicle CPO targets their own vehicle. A lead, or a vehicle CPO while acting lead, the target
+ * they chose (kept across reloads); by default their own vehicle if they have one, else the convoy.
+ * A kept choice of a vehicle this mission does not have falls back to the convoy.
  */
 function currentTarget(): TargetChoice {
-  const own = myVehicle();
-  if (own) return { vehicleId: own };
+  const fixed = myVehicle();
+  if (fixed) return { vehicleId: fixed };
   const vehicles = watch?.mission?.vehicles;
   const chosenId = target && 'vehicleId' in target ? target.vehicleId : undefined;
   if (chosenId !== undefined && vehicles && !vehicles.some((v) => v.id === chosenId)) return { convoy: true };
-  return target ?? { convoy: true };
+  const own = watch?.self?.vehicleId;
+  return target ?? (own ? { vehicleId: own } : { convoy: true });
 }
 
 function chooseTarget(choice: TargetChoice) {
@@ -178,6 +186,8 @@ function settled(result: Settled<'trigger:issue', undefined>) {
   if (result.outcome === 'accepted') {
     const { trigger } = result.reply;
     if (watch && !watch.triggers.has(trigger.id)) watch.triggers.set(trigger.id, trigger);
+    if (result.reply.warnings?.includes('overload') && watch?.mission)
+      warn(`${overloadWarning(trigger, watch.triggers.values(), watch.mission)} — cue sent`);
   } else {
     const label = labelOf(result.entry.payload.type);
     const tooLate = result.outcome === 'too-late';
@@ -186,6 +196,20 @@ function settled(result: Settled<'trigger:issue', undefined>) {
     voice.say(tooLate ? tooLateWords(label) : refusalWords(label, result.code), 'alarm');
   }
   scheduleRender();
+}
+
+/** The cue went, but the driver is getting more than they can act on: said on screen and in the earpiece. */
+function warn(text: string) {
+  notices = [...notices, { text, until: Date.now() + NOTICE_MS, caution: true }];
+  vibrate(VIBRATION.caution);
+  voice.say(text.toLowerCase().replace(' / ', ' in '));
+}
+
+/** A threat someone else saw is read into the earpiece; the feed shows every observation. */
+function observed(observation: Observation) {
+  if (observation.severity !== 'threat' || observation.memberId === watch?.self?.memberId) return;
+  vibrate(HANDSET_BUZZ.alarm);
+  voice.say(observationLine(observation).toLowerCase(), 'alarm');
 }
 
 function callsignOf(vehicleId: string | undefined, memberId?: string): string {
@@ -220,6 +244,8 @@ const ALERT_WORDS: Readonly<Record<Alert['kind'], string>> = {
   overload: 'overloaded',
   silence: 'threat reported, no trigger',
   'plan-unacked': 'has not acknowledged the plan',
+  'schedule-drift': 'behind schedule',
+  'command-handover': 'has command',
 };
 
 function alarm(alert: Alert) {
@@ -332,7 +358,24 @@ const keysButton = button('KEYS', { class: 'keys-open', 'aria-label': 'Keys and 
   render();
   armLater([...keysPanel.querySelectorAll('button')]);
 });
-const header = h('div', { class: 'header' }, banner, keysButton);
+const command = new CommandStatus();
+const sender =
+  conn &&
+  new ObservationSender(conn, {
+    screen: 'cpo',
+    changed: scheduleRender,
+    failed: (text) => {
+      notices = [...notices, { text, until: Date.now() + NOTICE_MS }];
+      scheduleRender();
+    },
+  });
+const picker = new ObservationPicker({ withText: false, post: (draft) => sender?.post(draft) });
+const planAcks = conn && new PlanAcker(conn, { screen: 'cpo', acked: () => undefined, changed: scheduleRender });
+const plan = new PlanOverlay({ ack: (version) => planAcks?.ack(version) });
+const openPlan = plan.opener();
+const tools = h('div', { class: 'tools' }, command.line, picker.opener(), openPlan);
+const header = h('div', { class: 'header' }, banner, keysButton, command.notice, tools);
+const feed = h('div', { class: 'feed', 'aria-label': 'Observations' });
 const live = h('div', { class: 'live', 'aria-live': 'polite' });
 /** What the next tap fires at, next to the pad it fires from. */
 const aimName = h('b', { class: 'aim-name' });
@@ -341,16 +384,33 @@ const targets = h('div', { class: 'targets', role: 'group', 'aria-label': 'Targe
 const thumbRow = h('div', { class: 'thumb-row' }, aim, targets);
 const overlay = h('div', { class: 'overlay' });
 const keysPanel = h('div', { class: 'overlay keys-panel', role: 'dialog', 'aria-label': 'Keys and earpiece bindings' });
-if (conn) root.replaceChildren(header, live, thumbRow, triggerPad, overlay, keysPanel);
+if (conn) root.replaceChildren(header, live, thumbRow, triggerPad, overlay, keysPanel, picker.element, plan.element);
 else root.replaceChildren(h('div', { class: 'banner banner-unauthorized' }, 'NO TOKEN — OPEN THE LINK YOU WERE GIVEN'));
 
 function render() {
   const self = watch?.self;
   if (self && self.role !== 'lead' && self.role !== 'cpo' && moveToOwnScreen(self.role, token)) return;
+  renderCommand();
   renderHeader();
   renderLive();
   renderOverlay();
   renderKeys();
+}
+
+function renderCommand() {
+  const mission = watch?.mission;
+  const change = command.update(mission, watch?.self?.memberId);
+  if (change === 'took') {
+    vibrate(HANDSET_BUZZ.alarm);
+    voice.say('you have command', 'alarm');
+  }
+  if (change === 'handed-back' && mission) {
+    const text = `${commandWentTo(mission)} — YOUR VEHICLE ONLY`;
+    notices = [...notices, { text, until: Date.now() + NOTICE_MS, caution: true }];
+    voice.say(text.toLowerCase(), 'alarm');
+  }
+  plan.update(mission, watch?.self?.memberId, planAcks?.pending(mission?.plan.version ?? 0) ?? false, openPlan);
+  renderFeed(feed, watch?.observations ?? [], sender?.unsent ?? [], OBSERVATIONS_SHOWN);
 }
 
 function renderHeader() {
@@ -428,8 +488,14 @@ function renderLive() {
     );
   live.replaceChildren(
     ...notices.map((n) =>
-      h('div', { class: n.struck ? 'notice withdrawn' : 'notice', role: 'alert' }, n.struck ? h('s', {}, n.struck) : null, n.text),
+      h(
+        'div',
+        { class: n.struck ? 'notice withdrawn' : n.caution ? 'notice caution' : 'notice', role: 'alert' },
+        n.struck ? h('s', {}, n.struck) : null,
+        n.text,
+      ),
     ),
+    feed,
     h('ul', { class: 'fired-list' }, ...unsent, ...fired),
     ...(fired.length + unsent.length === 0 ? [h('div', { class: 'muted empty' }, mission ? mission.name : 'Loading the mission…')] : []),
   );

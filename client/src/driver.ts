@@ -1,11 +1,14 @@
 import type { Mission, TriggerCue, UnableReason } from '@lockstep/shared';
 import './styles/base.css';
 import './styles/driver.css';
+import { DriverBriefing, PlanAcker } from './briefing.ts';
+import { ackedVersion } from './coordination.ts';
 import { type AnswerNote, DriverCues, isDriverMemory } from './cues.ts';
 import { ARM_DELAY_MS, appRoot, button, frameScheduler, h } from './dom.ts';
 import { armAudioOnFirstGesture, audioArmed, keepAwake, tone, VIBRATION, vibrate } from './feedback.ts';
 import { clockTime, routeName, URGENCY, vehicleCallsign } from './format.ts';
 import { type ConnectionState, deviceNow, openConnection, takeToken } from './lockstep-client.ts';
+import { ObservationLog, ObservationPad, ThreatLine } from './observations.ts';
 import { isOutboxEntries, Outbox, type Settled } from './outbox.ts';
 import { moveToOwnScreen } from './screens.ts';
 import { shelf } from './storage.ts';
@@ -17,6 +20,8 @@ import { shelf } from './storage.ts';
 
 /** When one cue replaces another on screen, its buttons wait this long, so a tap aimed at the old cue cannot answer the new one. */
 const RETARGET_GUARD_MS = 400;
+/** When the screen changes (a cue answered, a new briefing), the buttons that appear wait this long: a double tap must not reach them. */
+const SCREEN_GUARD_MS = 600;
 const RETRY_EVERY_MS = 1000;
 
 const REASON_LABELS: Readonly<Record<UnableReason, string>> = {
@@ -41,6 +46,9 @@ const cues = new DriverCues({ shelf: shelf(localStorage, CUES_KEY, isDriverMemor
 
 let mission: Mission | undefined;
 let vehicleId: string | undefined;
+let selfId: string | undefined;
+/** The driver reopened a briefing they had acked, to read it again. */
+let briefingOpen = false;
 let connection: ConnectionState = 'connecting';
 let reasonsOpen = false;
 let onScreenId: string | undefined;
@@ -62,6 +70,14 @@ const answers =
     settled: answerSettled,
     retryEveryMs: RETRY_EVERY_MS,
   });
+const planAcks =
+  conn &&
+  new PlanAcker(conn, {
+    screen: 'driver',
+    acked: (version) => cues.planAcked(version),
+    changed: () => scheduleRender(),
+  });
+const observations = conn && new ObservationLog(conn, () => scheduleRender());
 
 /** Takes a cue in; answers with the promise of the frame that shows it, for the receipt. */
 function receive(cue: TriggerCue): Promise<number> | undefined {
@@ -120,6 +136,7 @@ if (conn) {
     mission = snapshot.mission;
     if (self?.vehicleId) vehicleId = self.vehicleId;
     if (self && self.role !== 'driver' && moveToOwnScreen(self.role, token)) return;
+    selfId = self?.memberId ?? selfId;
     const open = new Set<string>();
     for (const item of snapshot.triggers) {
       if (!('seq' in item)) continue;
@@ -138,18 +155,12 @@ keepAwake((held) => {
 setInterval(() => {
   clock.textContent = clockTime(Date.now());
 }, 1000);
+/** A threat line leaves the idle screen once it is old. */
+setInterval(() => scheduleRender(), 5000);
 
-function ackPlan() {
-  const version = mission?.plan.version;
-  if (!conn || !version) return;
-  conn
-    .request('plan:ack', { version })
-    .then((reply) => {
-      if (reply.ok) cues.planAcked(version);
-      scheduleRender();
-    })
-    .catch(() => undefined);
-}
+/** The version this driver acked: the server's record, or this tablet's own while the mission event is on its way. */
+const planAcked = () => Math.max(cues.memory.planAcked ?? 0, mission && selfId ? ackedVersion(mission, selfId) : 0);
+const briefingDue = () => Boolean(mission && mission.plan.version > 0 && (briefingOpen || planAcked() < mission.plan.version));
 
 // ---------------------------------------------------------------- screen
 
@@ -164,13 +175,29 @@ const clock = h('div', { class: 'clock' });
 const route = h('span', {});
 const missionName = h('div', { class: 'muted' });
 const missedLines = h('div', { class: 'missed' });
-const planText = h('span', { class: 'muted' });
-const planTitle = h('span', {});
-const plan = h('div', { class: 'plan' }, h('div', {}, planTitle, planText), button('ACK PLAN', { class: 'plan-ack' }, ackPlan));
 /** The tablet's own state, always in view while standing by: can it sound a cue, will it stay awake. */
 const sound = h('div', { class: 'device-state', role: 'status', 'aria-label': 'Cue sound' });
 const sleepWarning = h('div', { class: 'device-state device-warning' }, 'SCREEN MAY SLEEP — SET THE DISPLAY TO STAY ON');
 const unsent = h('div', { class: 'unsent' });
+const reread = button('BRIEFING', { class: 'brief-open' }, () => {
+  briefingOpen = true;
+  render();
+});
+const briefing = new DriverBriefing({
+  ack: (version) => {
+    // Acked, the briefing gives the screen back, even when the driver had opened it to reread.
+    briefingOpen = false;
+    planAcks?.ack(version);
+  },
+  close: () => {
+    briefingOpen = false;
+    render();
+  },
+  now: deviceNow,
+  changed: () => scheduleRender(),
+});
+const threatLine = new ThreatLine();
+const pad = new ObservationPad({ connection: conn, now: deviceNow, changed: () => scheduleRender() });
 const idleScreen = h(
   'section',
   { class: 'idle', 'aria-label': 'Standing by' },
@@ -180,7 +207,7 @@ const idleScreen = h(
   missionName,
   unsent,
   missedLines,
-  plan,
+  reread,
   h('div', { class: 'device-states' }, sound, sleepWarning),
 );
 /** A plain, large answer when the tablet cannot work: no link, a revoked link, an ended mission. */
@@ -244,10 +271,34 @@ function render() {
     reasonsOpen = false;
   }
   renderBanner();
-  const screen = onScreen ? cueScreen : idleScreen;
-  if (root.lastElementChild !== screen || root.firstElementChild !== banner) root.replaceChildren(banner, screen);
+  if (!conn) return;
+  const screen = onScreen ? cueScreen : briefingDue() ? briefing.element : idleScreen;
+  // The threat line and the report pad stand beside the briefing and the idle screen, never beside a cue.
+  const children = onScreen ? [banner, screen] : [banner, threatLine.element, screen, pad.element];
+  if (children.some((child, i) => root.children[i] !== child) || root.children.length !== children.length) {
+    if (root.children.length > 0 && !onScreen) {
+      pad.holdOff(SCREEN_GUARD_MS);
+      briefing.holdOff(SCREEN_GUARD_MS);
+    }
+    root.replaceChildren(...children);
+  }
   if (onScreen) renderCue(onScreen.cue);
-  else renderIdle();
+  else {
+    threatLine.update(observations?.observations ?? [], conn.serverNow(), selfId);
+    pad.update(connection === 'online');
+    if (screen === briefing.element && mission) renderBriefing(mission);
+    else renderIdle();
+  }
+}
+
+function renderBriefing(briefed: Mission) {
+  briefing.update(
+    briefed,
+    vehicleId ? vehicleCallsign(briefed, vehicleId) : '',
+    planAcked(),
+    planAcks?.pending(briefed.plan.version) ?? false,
+    connection === 'online',
+  );
 }
 
 function renderBanner() {
@@ -279,7 +330,6 @@ function renderIdle() {
       ),
     ),
   );
-  renderPlan();
   const armed = audioArmed();
   sound.className = `device-state ${armed ? 'device-ok' : 'device-warning'}`;
   sound.textContent = armed ? 'SOUND ON' : 'SOUND OFF — TAP THE SCREEN TO TURN IT ON';
@@ -296,15 +346,8 @@ function renderIdle() {
       ),
     ),
   );
-}
-
-/** A new briefing: the driver confirms they have it, so the mission may start and the board stops flagging them. */
-function renderPlan() {
-  const briefed = mission?.plan;
-  plan.hidden = !briefed || briefed.version === 0 || (cues.memory.planAcked ?? 0) >= briefed.version;
-  if (!briefed || plan.hidden) return;
-  planTitle.textContent = `NEW PLAN v${briefed.version}`;
-  planText.textContent = ` ${briefed.routes.map((r) => `${r.name}${r.kind === 'primary' ? ' (primary)' : ''}`).join(' · ')}`;
+  reread.hidden = !mission || mission.plan.version === 0;
+  reread.textContent = `BRIEFING v${mission?.plan.version ?? 0}`;
 }
 
 function renderCue(cue: TriggerCue) {

@@ -6,11 +6,14 @@ import type { Alert } from '@lockstep/shared';
  * A cue that never arrived outranks everything: the vehicle does not know what to do.
  */
 export const ALERT_SEVERITY: Readonly<Record<Alert['kind'], number>> = {
-  undelivered: 6,
-  offline: 5,
-  hesitation: 4,
-  silence: 3,
-  expired: 2,
+  undelivered: 8,
+  offline: 7,
+  // Who holds command changed: everyone in the room must know before the next order.
+  'command-handover': 6,
+  hesitation: 5,
+  silence: 4,
+  expired: 3,
+  'schedule-drift': 2,
   overload: 1,
   'plan-unacked': 0,
 };

@@ -1,5 +1,6 @@
 import type { Alert, Member, Mission, Observation, Presence, Recipient, RecipientState, TriggerState } from '@lockstep/shared';
 import { RECIPIENT_PROGRESS } from '@lockstep/shared/constants';
+import { mergeObservations } from './coordination.ts';
 import type { Connection } from './lockstep-client.ts';
 
 /**
@@ -19,12 +20,13 @@ export interface WatchListeners {
   changed(): void;
   recipientChanged?(change: RecipientChange): void;
   alertRaised?(alert: Alert): void;
+  /** An observation posted while this screen was live (never for what a snapshot brings). */
+  observed?(observation: Observation): void;
   /** A live hesitation the answer disproved (docs/PROTOCOL.md §3). */
   alertWithdrawn?(alert: Alert): void;
 }
 
 const RTT_HISTORY = 40;
-const OBSERVATIONS_KEPT = 50;
 
 /** How far a trigger has come: states only move forward, so of two copies the further one is the newer. */
 const progressOf = (t: TriggerState) =>
@@ -68,7 +70,9 @@ export class MissionWatch {
       listeners.changed();
     });
     socket.on('observation', (observation) => {
-      this.observations = [...this.observations.filter((o) => o.id !== observation.id), observation].slice(-OBSERVATIONS_KEPT);
+      const known = this.observations.some((o) => o.id === observation.id);
+      this.observations = mergeObservations(this.observations, [observation]);
+      if (!known) listeners.observed?.(observation);
       listeners.changed();
     });
     connection.onSnapshot((snapshot, { self }) => {
@@ -85,10 +89,7 @@ export class MissionWatch {
       for (const [id, alert] of this.alerts) if (alert.resolvedAt === undefined && !open.has(id)) this.alerts.delete(id);
       for (const alert of snapshot.alerts) if (!this.alerts.get(alert.id)?.resolvedAt) this.alerts.set(alert.id, alert);
       for (const presence of snapshot.presence) this.#presence(presence);
-      const seen = new Set(snapshot.observations.map((o) => o.id));
-      this.observations = [...snapshot.observations, ...this.observations.filter((o) => !seen.has(o.id))]
-        .sort((a, b) => a.at - b.at)
-        .slice(-OBSERVATIONS_KEPT);
+      this.observations = mergeObservations(this.observations, snapshot.observations);
       listeners.changed();
     });
   }

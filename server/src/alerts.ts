@@ -6,6 +6,7 @@ import type { Metrics } from './metrics.ts';
 import { accept, refuse, type Result } from './refusal.ts';
 import type { Store } from './store/store.ts';
 import { logLine } from './log/log-lines.ts';
+import { mayResolveAlerts } from './rules/authority.ts';
 
 /** `resolvedBy` of what the server resolves itself (docs/PROTOCOL.md §3). */
 export const SYSTEM = 'system';
@@ -50,6 +51,21 @@ export class Alerts {
     return alert;
   }
 
+  /** The server closes an open alert whose condition it saw end (a driver acked the plan); one already closed stays as it is. */
+  async resolveAsSystem(alertId: string): Promise<void> {
+    const now = this.clock.now();
+    let closedHere = false;
+    const resolved = await this.store.changeAlert(alertId, (alert) => {
+      closedHere = alert.resolvedAt === undefined;
+      if (!closedHere) return accept({ next: alert, log: [] });
+      return accept({
+        next: { ...alert, resolvedAt: now, resolvedBy: SYSTEM },
+        log: [logLine.alertResolved(now, alert, SYSTEM, undefined)],
+      });
+    });
+    if (resolved.ok && closedHere) this.fanout.toWatchers(resolved.value.missionId, 'alert', resolved.value);
+  }
+
   /**
    * A live hesitation the answer disproved (docs/PROTOCOL.md §3): the alert comes again with
    * `withdrawnAt`, resolved by the system unless someone resolved it already, and `valueMs`
@@ -75,8 +91,12 @@ export class Alerts {
     return changed.value;
   }
 
-  /** `alert:resolve` (lead, ops): an alert stays open until someone with authority closes it. */
+  /** `alert:resolve` (lead, ops, acting lead): an alert stays open until someone with authority closes it. */
   async resolve(missionId: string, by: Member, request: AlertResolve): Promise<Result<Alert>> {
+    // An acting lead's right lasts only while they hold command (docs/PROTOCOL.md §11): checked against the mission now.
+    const mission = await this.store.getMission(missionId);
+    if (!mission) return refuse('not_found', 'no such mission');
+    if (!mayResolveAlerts(by, mission)) return refuse('forbidden', `a ${by.role} may resolve alerts only as acting lead`);
     const now = this.clock.now();
     const resolved = await this.store.changeAlert(request.alertId, (alert) => {
       if (alert.missionId !== missionId) return refuse('not_found', 'no such alert');

@@ -12,6 +12,10 @@ import { createAdapter } from '@socket.io/redis-adapter';
 import { Alerts } from './alerts.ts';
 import { withoutToken } from './auth/tokens.ts';
 import { systemClock, type Clock } from './clock.ts';
+import { OverloadWatch } from './coordination/overload.ts';
+import { PlanAckWatch } from './coordination/plan-acks.ts';
+import { SilenceWatch } from './coordination/silence.ts';
+import { Succession } from './coordination/succession.ts';
 import type { Deadline } from './deadline-keys.ts';
 import { Deadlines } from './deadlines.ts';
 import { ResponseGapTracker } from './gaps/response-gaps.ts';
@@ -156,7 +160,17 @@ export async function buildApp(config: AppConfig): Promise<LockstepApp> {
   );
   const deadlines = new Deadlines({ store, clock, logger });
   const alerts = new Alerts({ store, fanout, clock, metrics, logger });
-  const presence = new PresenceTracker({ store, deadlines, fanout, alerts, clock, timing: config.presence ?? PROTOCOL_PRESENCE, logger });
+  const succession = new Succession({ store, deadlines, fanout, alerts, clock, logger });
+  const presence = new PresenceTracker({
+    store,
+    deadlines,
+    fanout,
+    alerts,
+    clock,
+    timing: config.presence ?? PROTOCOL_PRESENCE,
+    logger,
+    watcher: succession,
+  });
   const rttOf = (memberId: string) => presence.rttOf(memberId);
   const linkOf = (memberId: string, deviceId: string) => presence.linkOf(memberId, deviceId);
   const responseGaps = new ResponseGapTracker({ store, deadlines, fanout, alerts, clock, metrics, logger, rttOf, linkOf });
@@ -165,8 +179,11 @@ export async function buildApp(config: AppConfig): Promise<LockstepApp> {
       .receipt(cue.id, memberId, deviceId, receipt)
       .catch((error: unknown) => logger.error({ err: error, triggerId: cue.id }, 'receipt not recorded'));
   });
-  const relay = new Relay({ store, fanout, gaps: responseGaps, alerts, clock, metrics, logger });
-  const missions = new Missions({ store, fanout, relay, clock, logger });
+  const overload = new OverloadWatch({ store, deadlines, alerts, clock, logger });
+  const silence = new SilenceWatch({ store, deadlines, alerts });
+  const planAcks = new PlanAckWatch({ store, deadlines, alerts });
+  const relay = new Relay({ store, fanout, gaps: responseGaps, alerts, overload, clock, metrics, logger });
+  const missions = new Missions({ store, fanout, relay, clock, logger, planAcks, silence, succession });
   /** Every deadline goes to the one service that handles its kind. */
   const fireDeadline = async (deadline: Deadline): Promise<void> => {
     switch (deadline.kind) {
@@ -178,6 +195,16 @@ export async function buildApp(config: AppConfig): Promise<LockstepApp> {
         return responseGaps.fireExpired(deadline);
       case 'offline':
         return presence.fireOffline(deadline);
+      case 'silence':
+        return silence.fire(deadline);
+      case 'plan-unacked':
+        return planAcks.fire(deadline);
+      case 'overload':
+        return overload.fire(deadline);
+      case 'command':
+        return succession.fireReview(deadline);
+      case 'command-handover':
+        return succession.fireHandover(deadline);
       default:
         return deadline satisfies never;
     }

@@ -24,6 +24,8 @@ export async function createDemoMission(missions: Missions): Promise<DemoLinks> 
       offlineGraceMs: 3000,
       overload: { count: 4, windowMs: 10_000 },
       silenceMs: 5000,
+      planAckGraceMs: 30_000,
+      scheduleDriftMs: 60_000,
     },
   });
   const add = async (callsign: string, role: 'lead' | 'driver' | 'ops', vehicleId?: string) => {

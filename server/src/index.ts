@@ -17,3 +17,8 @@ export { originAllowed } from './relay/socket-server.ts';
 export { systemClock, type Clock } from './clock.ts';
 export type { ClientEventHandler, ClientEventHandlers, Sender } from './relay/client-events.ts';
 export { accept, refuse, type Result } from './refusal.ts';
+export { judgeCue, type VehicleCueLoad } from './rules/overload.ts';
+export { threatAnswered } from './rules/silence.ts';
+export { planAckDeadlines, stillUnacked, unackedDrivers } from './rules/plan-acks.ts';
+export { commandAfter } from './rules/succession.ts';
+export { hasCommand } from './rules/authority.ts';

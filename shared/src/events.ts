@@ -126,7 +126,17 @@ export type TriggerCue = z.infer<typeof TriggerCue>;
 
 // ---------------------------------------------------------------- alerts
 
-export const ALERT_KINDS = ['hesitation', 'undelivered', 'expired', 'offline', 'overload', 'silence', 'plan-unacked'] as const;
+export const ALERT_KINDS = [
+  'hesitation',
+  'undelivered',
+  'expired',
+  'offline',
+  'overload',
+  'silence',
+  'plan-unacked',
+  'schedule-drift',
+  'command-handover',
+] as const;
 export const AlertKind = z.enum(ALERT_KINDS);
 export type AlertKind = z.infer<typeof AlertKind>;
 
@@ -137,11 +147,21 @@ export const Alert = z.object({
   memberId: MemberId.optional(),
   vehicleId: VehicleId.optional(),
   triggerId: z.uuid().optional(),
+  /** v1.1 (§3): `overload`'s cues in the window. */
+  count: z.number().int().optional(),
+  /** v1.1: the `threat` observation a `silence` answers. */
+  observationId: z.uuid().optional(),
+  /** v1.1: the plan version a `plan-unacked` driver has not acked. */
+  planVersion: z.number().int().optional(),
+  /** v1.1: the leg of a `schedule-drift`. */
+  leg: z.string().optional(),
+  /** v1.1: who held command before a `command-handover` (the lead, or the acting lead who dropped). */
+  fromMemberId: MemberId.optional(),
   valueMs: z.number().int().optional(),
   thresholdMs: z.number().int().optional(),
   at: ServerTime,
   resolvedAt: ServerTime.optional(),
-  /** `"system"` when the server resolved it (a withdrawn hesitation). */
+  /** `"system"` when the server resolved it (a withdrawn hesitation, a driver who acked the plan). */
   resolvedBy: MemberId.optional(),
   note: ShortText.optional(),
   /** v1.1: a live hesitation the answer disproved; `valueMs` is then the answered gap. */
@@ -170,6 +190,8 @@ export const Presence = z.object({
   /** The offset's error bound: the true offset is within `clockOffsetMs ± clockErrorMs`. */
   clockErrorMs: z.number().optional(),
   lastSeenAt: ServerTime,
+  /** While `offline`: since when (the moment the state turned offline); what succession of command (§11) counts from. */
+  offlineSince: ServerTime.optional(),
 });
 export type Presence = z.infer<typeof Presence>;
 
@@ -231,6 +253,8 @@ export const LOG_KINDS = [
   'alert.resolved',
   'presence',
   'observation',
+  'command.handover',
+  'command.resumed',
   'refused',
 ] as const;
 export const LogKind = z.enum(LOG_KINDS);

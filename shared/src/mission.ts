@@ -34,6 +34,8 @@ export const MissionSettings = z
       .strictObject({ count: z.number().int().min(1).max(100), windowMs: ms(1000, 600_000) })
       .default({ count: 4, windowMs: 10_000 }),
     silenceMs: ms(1000, 60_000).default(5000),
+    planAckGraceMs: ms(0, 600_000).default(30_000),
+    scheduleDriftMs: ms(10_000, 3_600_000).default(60_000),
   })
   .prefault({});
 export type MissionSettings = z.output<typeof MissionSettings>;
@@ -87,7 +89,11 @@ export const Mission = z.strictObject({
     offlineGraceMs: z.number().int(),
     overload: z.strictObject({ count: z.number().int(), windowMs: z.number().int() }),
     silenceMs: z.number().int(),
+    planAckGraceMs: z.number().int(),
+    scheduleDriftMs: z.number().int(),
   }),
+  /** v1.1 (§11): the member holding the lead's authority while no lead is online. */
+  actingLeadId: MemberId.optional(),
   createdAt: ServerTime,
   startedAt: ServerTime.optional(),
   endedAt: ServerTime.optional(),

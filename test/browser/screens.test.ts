@@ -48,6 +48,9 @@ async function detail(settings?: { thresholds: { default: number } }) {
         .waitFor(),
     ),
   );
+  // The tablet shows the briefing until its driver acks it; these drills start from a briefed driver.
+  await driver.page.getByRole('button', { name: 'ACK BRIEFING v1' }).click();
+  await driver.page.getByRole('region', { name: 'Standing by' }).waitFor();
   // The handset knows the convoy once the snapshot is in: one tap narrows the target to ALPHA.
   await cpo.page.getByRole('button', { name: 'ALPHA', exact: true }).click();
   return { mission, cpo, driver, board };

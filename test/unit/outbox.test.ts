@@ -53,7 +53,7 @@ function outbox<E extends OutboxEvent>(
         stored = entries;
       },
     },
-    idOf: (payload) => ('triggerId' in payload ? payload.triggerId : payload.id),
+    idOf: (payload) => ('triggerId' in payload ? payload.triggerId : 'id' in payload ? payload.id : `plan-v${payload.version}`),
     ...(extra.staleMs === undefined ? {} : { staleMs: () => extra.staleMs ?? 0 }),
     ...(extra.now ? { now: extra.now } : {}),
     settled: (s) => settled.push(s),

@@ -45,11 +45,18 @@ export interface LogData {
     hesitation: boolean;
   };
   'trigger.expired': { staleAt: number };
-  'alert.raised': Pick<Alert, 'vehicleId' | 'valueMs' | 'thresholdMs'> & { alertId: string; kind: AlertKind };
+  'alert.raised': Pick<Alert, 'vehicleId' | 'valueMs' | 'thresholdMs' | 'count' | 'observationId' | 'planVersion' | 'fromMemberId'> & {
+    alertId: string;
+    kind: AlertKind;
+  };
   /** `withdrawn`: the system took back a hesitation the answer disproved; `valueMs` the answered gap. */
   'alert.resolved': { alertId: string; kind: AlertKind; note: string | undefined; withdrawn?: true; valueMs?: number | undefined };
   presence: { state: PresenceState; previous: PresenceState; rttMs: number | undefined };
   observation: Pick<ObservationPost, 'id' | 'category' | 'severity' | 'text'>;
+  /** §11: `memberId` of the line is the new acting lead. */
+  'command.handover': { from: string | undefined };
+  /** §11: `memberId` of the line is the lead who is back; `from` the acting lead who stands down. */
+  'command.resumed': { from: string };
   /** Never the refused payload itself. */
   refused: { request: string; code: ErrorCode; message: string; refused?: number };
 }
@@ -125,7 +132,17 @@ export const logLine = {
     line(
       'alert.raised',
       alert.at,
-      { alertId: alert.id, kind: alert.kind, vehicleId: alert.vehicleId, valueMs: alert.valueMs, thresholdMs: alert.thresholdMs },
+      {
+        alertId: alert.id,
+        kind: alert.kind,
+        vehicleId: alert.vehicleId,
+        valueMs: alert.valueMs,
+        thresholdMs: alert.thresholdMs,
+        count: alert.count,
+        observationId: alert.observationId,
+        planVersion: alert.planVersion,
+        fromMemberId: alert.fromMemberId,
+      },
       { memberId: alert.memberId, triggerId: alert.triggerId },
     ),
   alertResolved: (at: number, alert: Pick<Alert, 'id' | 'kind' | 'triggerId'>, by: string, note: string | undefined) =>
@@ -143,5 +160,8 @@ export const logLine = {
     line('presence', at, { state, previous, rttMs }, { memberId }),
   observation: (at: number, memberId: string, post: ObservationPost) =>
     line('observation', at, { id: post.id, category: post.category, severity: post.severity, text: post.text }, { memberId }),
+  commandHandover: (at: number, actingLeadId: string, from: string | undefined) =>
+    line('command.handover', at, { from }, { memberId: actingLeadId }),
+  commandResumed: (at: number, leadId: string, from: string) => line('command.resumed', at, { from }, { memberId: leadId }),
   refused: (at: number, memberId: string | undefined, data: LogData['refused']) => line('refused', at, data, { memberId }),
 } satisfies Record<string, (...args: never[]) => LogDraft>;

@@ -14,10 +14,15 @@ import {
 } from '@lockstep/shared';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
+import type { PlanAckWatch } from '../coordination/plan-acks.ts';
+import type { SilenceWatch } from '../coordination/silence.ts';
+import type { Succession } from '../coordination/succession.ts';
+import { deadlineKey } from '../deadline-keys.ts';
 import type { Fanout } from '../fanout.ts';
 import { hashToken, newToken } from '../auth/tokens.ts';
 import type { Relay } from '../relay/relay.ts';
 import { accept, refuse, type Result } from '../refusal.ts';
+import { planAckDeadlines, unackedDrivers } from '../rules/plan-acks.ts';
 import { isOpen } from '../rules/timing.ts';
 import { triggerState } from '../rules/triggers.ts';
 import type { Change, Store } from '../store/store.ts';
@@ -35,6 +40,9 @@ export interface MissionsDeps {
   relay: Relay;
   clock: Clock;
   logger: Logger;
+  planAcks: PlanAckWatch;
+  silence: SilenceWatch;
+  succession: Succession;
 }
 
 /** Missions, their roster, plan and lifecycle, and what a member sees on connect. */
@@ -44,9 +52,21 @@ export class Missions {
   private readonly relay: Relay;
   private readonly clock: Clock;
   private readonly logger: Logger;
+  private readonly planAcks: PlanAckWatch;
+  private readonly silence: SilenceWatch;
+  private readonly succession: Succession;
 
   constructor(deps: MissionsDeps) {
-    ({ store: this.store, fanout: this.fanout, relay: this.relay, clock: this.clock, logger: this.logger } = deps);
+    ({
+      store: this.store,
+      fanout: this.fanout,
+      relay: this.relay,
+      clock: this.clock,
+      logger: this.logger,
+      planAcks: this.planAcks,
+      silence: this.silence,
+      succession: this.succession,
+    } = deps);
   }
 
   async create(body: CreateMission): Promise<Mission> {
@@ -116,13 +136,19 @@ export class Missions {
     return changed;
   }
 
-  /** A new briefing: bumps the version; every member must ack it again. */
+  /**
+   * A new briefing: bumps the version; every member must ack it again. While active, each
+   * driver's `plan-unacked` deadline is written with it, and the new line of succession applies.
+   */
   async putPlan(missionId: string, plan: PlanInput, by: string): Promise<Result<Mission>> {
-    return this.#change(missionId, (mission, now) => {
+    let due: ReturnType<typeof planAckDeadlines> = [];
+    const changed = await this.#change(missionId, (mission, now) => {
       if (mission.status === 'ended') return refuse('conflict', 'the mission has ended');
       const version = mission.plan.version + 1;
+      const next = { ...mission, plan: { ...plan, version } };
+      due = planAckDeadlines(next, now + mission.settings.planAckGraceMs);
       return accept({
-        next: { ...mission, plan: { ...plan, version } },
+        next,
         log: [
           logLine.planChanged(
             now,
@@ -131,14 +157,17 @@ export class Missions {
             plan.routes.map((r) => r.id),
           ),
         ],
+        deadlines: { schedule: due.map(({ deadline, at }) => ({ key: deadlineKey(deadline), at })) },
       });
     });
+    if (changed.ok) await this.#commandChanged(missionId, due);
+    return changed;
   }
 
-  /** `plan:ack`: version 0 is a no-op; any version but the current one is a conflict. */
+  /** `plan:ack`: version 0 is a no-op; any version but the current one is a conflict. A driver's ack closes their `plan-unacked`. */
   async ackPlan(member: Member, missionId: string, version: number): Promise<Result<Mission | undefined>> {
     if (version === 0) return accept(undefined);
-    return this.#change(missionId, (mission, now) => {
+    const acked = await this.#change(missionId, (mission, now) => {
       if (version !== mission.plan.version) return refuse('conflict', `the current plan is version ${mission.plan.version}`);
       if (mission.planAcks[member.memberId] === version) return accept({ next: mission, log: [] });
       return accept({
@@ -146,27 +175,34 @@ export class Missions {
         log: [logLine.planAcked(now, member.memberId, version)],
       });
     });
+    if (acked.ok && member.role === 'driver') await this.planAcks.acked(missionId, member.memberId, version);
+    return acked;
   }
 
-  /** Drivers who have not acked the plan in force. */
-  unackedDrivers(mission: Mission): string[] {
-    if (mission.plan.version < 1) return [];
-    return mission.members
-      .filter((m) => m.role === 'driver' && mission.planAcks[m.memberId] !== mission.plan.version)
-      .map((m) => m.memberId);
-  }
-
+  /** Starts the mission; a forced start over unacked drivers writes their `plan-unacked` deadlines, due at once. */
   async start(missionId: string, force: boolean, by: string): Promise<Result<Mission>> {
-    return this.#change(missionId, (mission, now) => {
+    let due: ReturnType<typeof planAckDeadlines> = [];
+    const started = await this.#change(missionId, (mission, now) => {
       if (mission.status !== 'planning') return refuse('conflict', `the mission is ${mission.status}`);
-      const missing = this.unackedDrivers(mission);
+      const missing = unackedDrivers(mission).map((m) => m.memberId);
       if (missing.length && !force)
         return refuse('plan_not_acknowledged', 'some drivers have not acknowledged the current plan', { missing });
+      const next: Mission = { ...mission, status: 'active', startedAt: now };
+      due = planAckDeadlines(next, now);
       return accept({
-        next: { ...mission, status: 'active', startedAt: now },
+        next,
         log: [logLine.missionStarted(now, by, force, missing)],
+        deadlines: { schedule: due.map(({ deadline, at }) => ({ key: deadlineKey(deadline), at })) },
       });
     });
+    if (started.ok) await this.#commandChanged(missionId, due);
+    return started;
+  }
+
+  /** After a start or a new plan: the plan-unacked deadlines just written fire here on time, and command is looked at again. */
+  async #commandChanged(missionId: string, due: ReturnType<typeof planAckDeadlines>) {
+    this.planAcks.expect(due);
+    await this.succession.review(missionId);
   }
 
   async end(missionId: string, by: string): Promise<Result<Mission>> {
@@ -192,6 +228,8 @@ export class Missions {
       return refuse('conflict', 'this observation id was already used for another observation');
     const { missionId: _missionId, fingerprint: _fingerprint, ...published } = posted.observation;
     if (posted.created) this.fanout.toMission(missionId, 'observation', published);
+    // A retry sets the same deadline again: the node that posted it may have died before it did.
+    if (mission.status === 'active') await this.silence.watch(missionId, published, mission.settings.silenceMs);
     return accept(published);
   }
 

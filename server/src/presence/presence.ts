@@ -88,6 +88,16 @@ export function presenceState(
   return now - lastAnswer >= timing.offlineAfterMs ? 'offline' : 'stale';
 }
 
+/**
+ * Told of every change of a member's presence state: `changing` before it is saved, so what must
+ * follow it (a deadline) is in the store even if this node dies the moment after; `changed` once
+ * it is saved. Succession of command watches the leads and their line this way.
+ */
+export interface PresenceWatcher {
+  changing(missionId: string, presence: Presence, previous: PresenceState): Promise<void>;
+  changed(missionId: string, presence: Presence, previous: PresenceState): Promise<void>;
+}
+
 export interface PresenceDeps {
   store: Store;
   deadlines: Deadlines;
@@ -96,6 +106,7 @@ export interface PresenceDeps {
   clock: Clock;
   timing: PresenceTiming;
   logger: Logger;
+  watcher: PresenceWatcher;
 }
 
 /**
@@ -116,6 +127,7 @@ export class PresenceTracker {
   private readonly clock: Clock;
   private readonly timing: PresenceTiming;
   private readonly logger: Logger;
+  private readonly watcher: PresenceWatcher;
 
   constructor(deps: PresenceDeps) {
     ({
@@ -126,6 +138,7 @@ export class PresenceTracker {
       clock: this.clock,
       timing: this.timing,
       logger: this.logger,
+      watcher: this.watcher,
     } = deps);
   }
 
@@ -238,7 +251,9 @@ export class PresenceTracker {
     const now = this.clock.now();
     const state = presenceState([...watch.devices.values()], now, this.timing);
     const previous = watch.presence.state;
-    watch.presence = { ...watch.presence, ...fresh, state };
+    const { offlineSince, ...rest } = { ...watch.presence, ...fresh, state };
+    const since = state !== 'offline' ? undefined : previous === 'offline' ? offlineSince : now;
+    watch.presence = { ...rest, ...(since === undefined ? {} : { offlineSince: since }) };
     if (state === previous && !freshRtt) return;
     const presence = watch.presence;
     watch.reportedAt = now;
@@ -247,8 +262,10 @@ export class PresenceTracker {
     const device = { id: watch.speakingDevice, onlyIfOwner: state === 'offline' };
     watch.saving = watch.saving
       .then(async () => {
+        if (state !== previous) await this.watcher.changing(watch.missionId, presence, previous);
         if (!(await this.store.savePresence(watch.missionId, presence, log, device))) return;
         this.fanout.toWatchers(watch.missionId, 'presence', presence);
+        if (state !== previous) await this.watcher.changed(watch.missionId, presence, previous);
         if (state === 'offline' && previous !== 'offline' && ROLE_AUTHORITY[watch.member.role].receivesCues) {
           const mission = await this.store.getMission(watch.missionId);
           if (mission?.status === 'active')

@@ -28,8 +28,7 @@ export interface ClientEventDeps {
 /** docs/PROTOCOL.md §5, client → server: each event handed to the domain service that owns it. */
 export function clientEventHandlers(deps: ClientEventDeps) {
   return {
-    'trigger:issue': async (issue, { member, missionId, receivedAt }) =>
-      mapResult(await deps.relay.issue(member, missionId, issue, receivedAt), (trigger) => ({ trigger })),
+    'trigger:issue': (issue, { member, missionId, receivedAt }) => deps.relay.issue(member, missionId, issue, receivedAt),
     'trigger:respond': (answer, { member, missionId }) => deps.gaps.answer(member, missionId, answer),
     'observation:post': async (post, { member, missionId }) =>
       mapResult(await deps.missions.postObservation(member, missionId, post), (observation) => ({ observation })),

@@ -1,7 +1,8 @@
-import type { Member, Mission, TriggerCue, TriggerIssue, TriggerState } from '@lockstep/shared';
+import type { Member, Mission, ReplyBody, TriggerCue, TriggerIssue } from '@lockstep/shared';
 import type { Logger } from 'pino';
 import { alertId, type Alerts } from '../alerts.ts';
 import type { Clock } from '../clock.ts';
+import type { OverloadWatch } from '../coordination/overload.ts';
 import type { Fanout } from '../fanout.ts';
 import { issueDeadlines, type ResponseGapTracker } from '../gaps/response-gaps.ts';
 import type { Metrics } from '../metrics.ts';
@@ -17,10 +18,14 @@ export interface RelayDeps {
   fanout: Fanout;
   gaps: ResponseGapTracker;
   alerts: Alerts;
+  overload: OverloadWatch;
   clock: Clock;
   metrics: Metrics;
   logger: Logger;
 }
+
+/** What `trigger:issue` answers: the trigger's state, and `warnings: ["overload"]` for a cue sent in a burst. */
+export type IssueReply = ReplyBody<'trigger:issue'>;
 
 /**
  * The relay: authorise → validate (done at the socket boundary) → log → emit to the target
@@ -31,6 +36,7 @@ export class Relay {
   private readonly fanout: Fanout;
   private readonly gaps: ResponseGapTracker;
   private readonly alerts: Alerts;
+  private readonly overload: OverloadWatch;
   private readonly clock: Clock;
   private readonly metrics: Metrics;
   private readonly logger: Logger;
@@ -41,6 +47,7 @@ export class Relay {
       fanout: this.fanout,
       gaps: this.gaps,
       alerts: this.alerts,
+      overload: this.overload,
       clock: this.clock,
       metrics: this.metrics,
       logger: this.logger,
@@ -48,7 +55,7 @@ export class Relay {
   }
 
   /** `trigger:issue`, after the role and payload checks: authority, existence, state, then the durable write and the emit. */
-  async issue(issuer: Member, missionId: string, issue: TriggerIssue, receivedAt: number): Promise<Result<TriggerState>> {
+  async issue(issuer: Member, missionId: string, issue: TriggerIssue, receivedAt: number): Promise<Result<IssueReply>> {
     const mission = await this.store.getMission(missionId);
     if (!mission) return refuse('not_found', 'no such mission');
     const target = checkTarget(issuer, mission, issue);
@@ -75,9 +82,9 @@ export class Relay {
     this.fanout.toWatchers(missionId, 'trigger:state', triggerState(trigger));
     this.metrics.relaySeconds.observe((this.clock.monotonic() - receivedAt) / 1000);
     this.gaps.track(trigger);
-    await this.#noDriver(trigger, mission);
+    const [overloaded] = await Promise.all([this.overload.count(trigger, mission), this.#noDriver(trigger, mission)]);
     this.logger.debug({ missionId, triggerId: trigger.id, type: trigger.type }, 'trigger relayed');
-    return accept(triggerState(trigger));
+    return accept({ trigger: triggerState(trigger), ...(overloaded ? { warnings: ['overload' as const] } : {}) });
   }
 
   /**
@@ -102,11 +109,11 @@ export class Relay {
    * conflict. A retry usually means the reply was lost, and perhaps the node that wrote the
    * trigger died before emitting it: the cue goes again to every driver who has not received it.
    */
-  #retried(existing: TriggerRecord, fingerprint: string, missionId: string): Result<TriggerState> {
+  #retried(existing: TriggerRecord, fingerprint: string, missionId: string): Result<IssueReply> {
     if (existing.fingerprint !== fingerprint || existing.missionId !== missionId)
       return refuse('conflict', 'this trigger id was already used for another request');
     for (const again of cuesToRedeliver(existing, this.clock.now())) this.fanout.deliverCue(again.memberId, again.cue);
-    return accept(triggerState(existing));
+    return accept({ trigger: triggerState(existing) });
   }
 
   /** A targeted vehicle without a driver cannot receive the cue: the CPO must know at once to use voice. */

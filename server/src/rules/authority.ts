@@ -10,7 +10,8 @@ export function maySend(role: Role, event: ClientEventName): boolean {
     case 'trigger:respond':
       return authority.receivesCues;
     case 'alert:resolve':
-      return authority.resolvesAlerts;
+      // A cpo may hold the lead's authority as acting lead (§11); whether they do is checked against the mission.
+      return authority.resolvesAlerts || mayActAsLead(role);
     case 'observation:post':
     case 'plan:ack':
     case 'mission:snapshot':
@@ -18,12 +19,30 @@ export function maySend(role: Role, event: ClientEventName): boolean {
   }
 }
 
+/** Who may be named in the succession of command and so become acting lead (§11): a driver never does. */
+export function mayActAsLead(role: Role): boolean {
+  return role === 'cpo' || role === 'lead';
+}
+
+/**
+ * Whether the member holds the lead's authority now (§11): a lead, or the acting lead the mission
+ * names. Trigger any vehicle or the convoy, resolve alerts, mark the schedule, swap a driver.
+ */
+export function hasCommand(member: Member, mission: Pick<Mission, 'actingLeadId'>): boolean {
+  return member.role === 'lead' || (mission.actingLeadId === member.memberId && mayActAsLead(member.role));
+}
+
+/** `alert:resolve`: lead and ops by role, the acting lead while they hold command. */
+export function mayResolveAlerts(member: Member, mission: Pick<Mission, 'actingLeadId'>): boolean {
+  return ROLE_AUTHORITY[member.role].resolvesAlerts || hasCommand(member, mission);
+}
+
 /**
  * Third and fourth checks of §4 for `trigger:issue`: the target lies within the issuer's
- * authority (a cpo only their own vehicle), then every named vehicle exists.
+ * authority (a cpo only their own vehicle, unless acting lead), then every named vehicle exists.
  */
-export function checkTarget(issuer: Member, mission: Pick<Mission, 'vehicles'>, issue: TriggerIssue): Result<void> {
-  const scope = ROLE_AUTHORITY[issuer.role].issues;
+export function checkTarget(issuer: Member, mission: Pick<Mission, 'vehicles' | 'actingLeadId'>, issue: TriggerIssue): Result<void> {
+  const scope = hasCommand(issuer, mission) ? 'convoy' : ROLE_AUTHORITY[issuer.role].issues;
   if (scope === 'none') return refuse('forbidden', `a ${issuer.role} may not issue triggers`);
   if (scope === 'own-vehicle') {
     const ownOnly = 'vehicleIds' in issue.target && issue.target.vehicleIds.every((id) => id === issuer.vehicleId);

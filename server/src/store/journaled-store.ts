@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
 import type { Result } from '../refusal.ts';
+import type { CueLoad } from '../rules/overload.ts';
 import type { TriggerRecord } from '../rules/trigger-record.ts';
 import type { MemoryStore } from './memory-store.ts';
 import { type OutageJournal, replayEntry } from './outage-journal.ts';
@@ -30,7 +31,7 @@ export interface JournaledStoreDeps {
  * and journals every write on disk before it is acknowledged (write-before-emit still holds);
  * `ping` says degraded. When Redis is back the journal is replayed to it in order, and the node
  * is the Redis store again. What cannot wait is refused (StoreUnavailable): creating missions and
- * members, changing plans, observations, reading the log. A new Store method is `#redisOnly`
+ * members, changing plans, observations, judging overload, reading the log. A new Store method is `#redisOnly`
  * around the Redis store's, or `#either` with the mirror's answer and what it keeps of Redis's.
  */
 export class JournaledStore implements Store {
@@ -127,6 +128,11 @@ export class JournaledStore implements Store {
   recentTriggers(missionId: string, limit: number) {
     const outage = () => this.#mirror.recentTriggers(missionId, limit);
     return this.#either({ redis: () => this.#redis.recentTriggers(missionId, limit), outage });
+  }
+
+  /** Overload is judged across nodes or not at all: in an outage the cue goes without the judgement. */
+  changeCueLoad(missionId: string, change: Change<CueLoad>) {
+    return this.#redisOnly('judging overload', () => this.#redis.changeCueLoad(missionId, change));
   }
 
   raiseAlert(alert: Alert, log: LogDraft) {

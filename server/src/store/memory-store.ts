@@ -1,5 +1,6 @@
 import type { Alert, LogEntry, Mission, Presence } from '@lockstep/shared';
 import { refuse, accept, type Result } from '../refusal.ts';
+import type { CueLoad } from '../rules/overload.ts';
 import type { TriggerRecord } from '../rules/trigger-record.ts';
 import type { Change, CredentialRef, DeadlineChanges, IssueOutcome, LogDraft, Store, StoredObservation } from './store.ts';
 
@@ -41,6 +42,7 @@ export class MemoryStore implements Store {
   readonly #observations = new Map<string, StoredObservation>();
   readonly #presenceOwner = new Map<string, string>();
   readonly #deadlines = new Map<string, number>();
+  readonly #cueLoads = new Map<string, CueLoad>();
 
   constructor(options: MemoryStoreOptions = {}) {
     this.#keepLog = options.keepLog ?? true;
@@ -162,6 +164,14 @@ export class MemoryStore implements Store {
 
   async recentTriggers(missionId: string, limit: number) {
     return copiesOf(this.#triggers, this.#slot(missionId)?.triggerIds.slice(-limit) ?? []);
+  }
+
+  async changeCueLoad(missionId: string, change: Change<CueLoad>) {
+    const current = this.#cueLoads.get(missionId) ?? { missionId, vehicles: {} };
+    return this.#change(current, 'cue load', change, (next, log) => {
+      this.#cueLoads.set(missionId, structuredClone(next));
+      this.#log(missionId, log);
+    });
   }
 
   async raiseAlert(alert: Alert, log: LogDraft) {

@@ -80,6 +80,13 @@ apply_deadlines(KEYS[5], 6 + recipients * 2)
 return out
 `;
 
+/** KEYS: record. ARGV: doc → 1 created, 0 it existed (left as it was). */
+export const CREATE_IF_ABSENT = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'rev', 1, 'doc', ARGV[1])
+return 1
+`;
+
 /** KEYS: log, log seq. ARGV: log drafts... */
 export const APPEND = `${APPEND_LOG}
 append_log(KEYS[1], KEYS[2], 1, #ARGV)

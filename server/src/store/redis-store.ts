@@ -1,12 +1,23 @@
 import type { Alert, LogEntry, Mission, Presence } from '@lockstep/shared';
 import { Redis } from 'ioredis';
 import { accept, refuse, type Result } from '../refusal.ts';
+import type { CueLoad } from '../rules/overload.ts';
 import type { TriggerRecord } from '../rules/trigger-record.ts';
-import { APPEND, CLAIM_DEADLINES, COMPARE_AND_SET, CREATE, ISSUE_TRIGGER, SAVE_PRESENCE, Script } from './redis-scripts.ts';
+import {
+  APPEND,
+  CLAIM_DEADLINES,
+  COMPARE_AND_SET,
+  CREATE,
+  CREATE_IF_ABSENT,
+  ISSUE_TRIGGER,
+  SAVE_PRESENCE,
+  Script,
+} from './redis-scripts.ts';
 import type { Change, CredentialRef, DeadlineChanges, IssueOutcome, LogDraft, Store, StoredObservation } from './store.ts';
 
 const scripts = {
   create: new Script(CREATE),
+  createIfAbsent: new Script(CREATE_IF_ABSENT),
   compareAndSet: new Script(COMPARE_AND_SET),
   issueTrigger: new Script(ISSUE_TRIGGER),
   append: new Script(APPEND),
@@ -68,6 +79,7 @@ export class RedisStore implements Store {
     missionTriggers: (id: string) => `${this.#prefix}m:${id}:triggers`,
     missionAlerts: (id: string) => `${this.#prefix}m:${id}:alerts`,
     missionObservations: (id: string) => `${this.#prefix}m:${id}:observations`,
+    cueLoad: (id: string) => `${this.#prefix}m:${id}:cueload`,
     presence: (id: string) => `${this.#prefix}m:${id}:presence`,
     presenceOwner: (id: string) => `${this.#prefix}m:${id}:presence-owner`,
     deadlines: () => `${this.#prefix}deadlines`,
@@ -241,6 +253,16 @@ export class RedisStore implements Store {
   async recentTriggers(missionId: string, limit: number) {
     const ids = await this.#redis.lrange(this.#keys.missionTriggers(missionId), -limit, -1);
     return this.#triggersByIds(ids);
+  }
+
+  async changeCueLoad(missionId: string, change: Change<CueLoad>) {
+    const key = this.#keys.cueLoad(missionId);
+    const changed = await this.#change(key, (load) => load.missionId, 'cue load', change);
+    if (changed.ok || changed.refusal.code !== 'not_found') return changed;
+    // The mission's first cue: an empty load, unless another node's first cue made one meanwhile.
+    const empty: CueLoad = { missionId, vehicles: {} };
+    await scripts.createIfAbsent.run(this.#redis, [key], [JSON.stringify(empty)]);
+    return this.#change(key, (load) => load.missionId, 'cue load', change);
   }
 
   async raiseAlert(alert: Alert, log: LogDraft) {

@@ -1,5 +1,6 @@
 import type { Alert, LogEntry, LogKind, Mission, Observation, Presence } from '@lockstep/shared';
 import type { Result } from '../refusal.ts';
+import type { CueLoad } from '../rules/overload.ts';
 import type { TriggerRecord } from '../rules/trigger-record.ts';
 
 /** A mission-log entry before the store gives it its `seq`. */
@@ -70,6 +71,11 @@ export interface Store {
   cuesAfter(memberId: string, afterSeq: number): Promise<TriggerRecord[]>;
   /** The mission's most recent triggers, oldest first. */
   recentTriggers(missionId: string, limit: number): Promise<TriggerRecord[]>;
+  /**
+   * The recent cues to each vehicle of the mission (overload, docs/PROTOCOL.md §3), changed like
+   * any record, so nodes issuing at once count every cue; a mission with none yet starts empty.
+   */
+  changeCueLoad(missionId: string, change: Change<CueLoad>): Promise<Result<CueLoad>>;
 
   /** Raises an alert once: false when an alert with this id was raised before. */
   raiseAlert(alert: Alert, log: LogDraft): Promise<boolean>;
