@@ -119,7 +119,7 @@ export function missionView(ctx: ConsoleContext, missionId: string, tab: Mission
               : `plan v${m.plan.version} acked by ${drivers.length - unackedDrivers(m).length} of ${drivers.length} drivers`,
           ].join(' · ')
         : m.status === 'active'
-          ? `started ${dateTime(m.startedAt)}`
+          ? `started ${dateTime(m.startedAt)}${m.actingLeadId ? ` · acting lead ${callsignOf(m, m.actingLeadId)}` : ''}`
           : `started ${dateTime(m.startedAt)} · ended ${dateTime(m.endedAt)}`;
     head.replaceChildren(
       h(
@@ -210,7 +210,7 @@ export function missionView(ctx: ConsoleContext, missionId: string, tab: Mission
           { class: 'missing-acks' },
           ...missing.map((x, i) => h('li', {}, x ? `${x.callsign} — ${vehicleOf(m, x.vehicleId)}` : (startRefusedFor?.[i] ?? ''))),
         ),
-        h('p', {}, 'Ask them to press ACK PLAN on their tablet, or start anyway.'),
+        h('p', {}, 'Ask them to read the briefing on their tablet and press ACK BRIEFING, or start anyway.'),
         h(
           'div',
           { class: 'actions' },

@@ -9,7 +9,7 @@ import { type ConsoleContext, type View, dateTime, field } from './ops-ui.ts';
 const LIST_REFRESH_MS = 5000;
 
 /** PROTOCOL.md §3: the defaults the server fills, shown to the operator in the units they think in. */
-const DEFAULTS = { thresholdS: 2, staleS: 30, offlineGraceS: 3 };
+const DEFAULTS = { thresholdS: 2, staleS: 30, offlineGraceS: 3, planAckGraceS: 30, scheduleDriftS: 60 };
 
 export function missionsView(ctx: ConsoleContext): View {
   const table = h('div', { class: 'missions-table' }, h('p', { class: 'muted' }, 'Loading the missions…'));
@@ -133,6 +133,8 @@ export function createMissionView(ctx: ConsoleContext): View {
   const threshold = seconds('threshold', DEFAULTS.thresholdS, 0.5, 10);
   const stale = seconds('stale', DEFAULTS.staleS, 5, 600);
   const grace = seconds('offline-grace', DEFAULTS.offlineGraceS, 0, 60);
+  const ackGrace = seconds('plan-ack-grace', DEFAULTS.planAckGraceS, 0, 600);
+  const drift = seconds('schedule-drift', DEFAULTS.scheduleDriftS, 10, 3600);
   const withBoard = h('input', { type: 'checkbox', name: 'with-board', checked: true });
   const problem = h('p', { class: 'error', role: 'alert', hidden: true });
 
@@ -151,7 +153,13 @@ export function createMissionView(ctx: ConsoleContext): View {
     const created = await ctx.api.createMission({
       name: name.value.trim(),
       vehicles: callsigns.map((callsign, i) => ({ id: ids[i] ?? slugOf(callsign), callsign })),
-      settings: { thresholds: { default: ms(threshold) }, staleMs: { default: ms(stale) }, offlineGraceMs: ms(grace) },
+      settings: {
+        thresholds: { default: ms(threshold) },
+        staleMs: { default: ms(stale) },
+        offlineGraceMs: ms(grace),
+        planAckGraceMs: ms(ackGrace),
+        scheduleDriftMs: ms(drift),
+      },
     });
     if (!created.ok) return fail(`Not created: ${describeError(created.error)}`);
     const mission = created.value;
@@ -183,6 +191,8 @@ export function createMissionView(ctx: ConsoleContext): View {
       field('Hesitation threshold (s)', threshold, 'an answer slower than this is a hesitation; 0.5–10 s'),
       field('Cue stale after (s)', stale, 'a cue stops being an order after this; 5–600 s'),
       field('Offline grace (s)', grace, 'how long a driver’s tablet may be gone before OFFLINE is raised; 0–60 s'),
+      field('Plan ack grace (s)', ackGrace, 'how long a driver has to ack a plan changed mid-mission; 0–600 s'),
+      field('Schedule drift (s)', drift, 'a leg marked later than planned by more than this raises DRIFT; 10–3600 s'),
     ),
     h('label', { class: 'check' }, withBoard, ' Add a BOARD member for the live board'),
     problem,

@@ -51,6 +51,9 @@ async function createMission(page: Page, name: string, vehicles: string[]) {
     if (i > 0) await page.getByRole('button', { name: '+ Add vehicle' }).click();
     await page.getByRole('textbox', { name: 'Vehicle callsign' }).nth(i).fill(callsign);
   }
+  // The defaults are on screen; the operator tightens the threshold.
+  await expect(page.getByLabel('Offline grace (s)').inputValue()).resolves.toBe('3');
+  await page.getByLabel('Hesitation threshold (s)').fill('1.5');
   await photograph(page, 'new-mission');
   await page.getByRole('button', { name: 'Create mission' }).click();
   await page.getByRole('region', { name: `Vehicle ${vehicles[0]}` }).waitFor();
@@ -162,6 +165,17 @@ describe('the operations console against a real node', () => {
     await page.getByRole('button', { name: 'Save as v1' }).click();
     await page.getByRole('status').filter({ hasText: 'Plan saved as version 1' }).waitFor();
     const briefed = (await hub.api('GET', `/api/missions/${missionIdOf(page)}`)).body;
+    expect(briefed.vehicles).toEqual([
+      { id: 'alpha', callsign: 'ALPHA' },
+      { id: 'bravo', callsign: 'BRAVO' },
+    ]);
+    expect(briefed.settings).toMatchObject({
+      thresholds: { default: 1500 },
+      staleMs: { default: 30_000 },
+      offlineGraceMs: 3000,
+      planAckGraceMs: 30_000,
+      scheduleDriftMs: 60_000,
+    });
     expect(briefed.plan).toEqual({
       version: 1,
       routes: [
@@ -185,8 +199,8 @@ describe('the operations console against a real node', () => {
     });
 
     // ALPHA's driver acks on the tablet; the console sees it, BRAVO-D still has not.
-    await tablet.page.getByRole('button', { name: 'ACK PLAN' }).click();
-    await tablet.page.getByRole('button', { name: 'ACK PLAN' }).waitFor({ state: 'detached' });
+    await tablet.page.getByRole('button', { name: 'ACK BRIEFING v1' }).click();
+    await tablet.page.getByRole('region', { name: 'Standing by' }).waitFor();
     const acks = page.getByRole('region', { name: 'Plan acknowledgements' });
     await acks.getByRole('listitem').filter({ hasText: 'ALPHA-D' }).filter({ hasText: 'Plan v1 acked' }).waitFor();
     await acks.getByRole('listitem').filter({ hasText: 'BRAVO-D' }).filter({ hasText: 'Plan v1 not acked' }).waitFor();
