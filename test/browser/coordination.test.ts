@@ -42,7 +42,8 @@ async function open(mission: TestMission, callsign: string, path: 'driver' | 'cp
   screens.push(screen);
   await screen.page
     .getByRole('status')
-    .filter({ hasText: /ONLINE|LIVE/ })
+    // A handset of a mission not yet started says so in place of ONLINE.
+    .filter({ hasText: /ONLINE|LIVE|NOT STARTED/ })
     .waitFor();
   return screen;
 }

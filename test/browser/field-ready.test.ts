@@ -46,6 +46,14 @@ const online = (screen: Screen) =>
     .filter({ hasText: /ONLINE|LIVE/ })
     .waitFor();
 
+/** A driver handed a plan reads it first: these drills start from a briefed driver. */
+async function brief(...drivers: Screen[]) {
+  for (const driver of drivers) {
+    await driver.page.getByRole('button', { name: 'ACK BRIEFING v1' }).click();
+    await driver.page.getByRole('region', { name: 'Standing by' }).waitFor();
+  }
+}
+
 describe('field-ready screens', () => {
   it('fires from a handset opened by a LAN name over plain http, where crypto.randomUUID does not exist', async () => {
     const mission = await createMission(hub, { members: STANDARD_MEMBERS, plan: PLAN });
@@ -57,6 +65,7 @@ describe('field-ready screens', () => {
       randomUUID: 'undefined',
     });
     await Promise.all([online(cpo), online(driver)]);
+    await brief(driver);
 
     await cpo.page.getByRole('button', { name: 'ALPHA', exact: true }).click();
     await cpo.page.getByRole('button', { name: 'HOLD', exact: true }).click();
@@ -75,6 +84,7 @@ describe('field-ready screens', () => {
     const mission = await createMission(hub, { members: STANDARD_MEMBERS, plan: PLAN });
     const [cpo, driver] = await Promise.all([open(mission, 'LEAD', 'cpo', 'phone'), open(mission, 'DRV-1', 'driver', 'tablet')]);
     await Promise.all([online(cpo), online(driver)]);
+    await brief(driver);
     await cpo.page.getByRole('button', { name: 'ALPHA', exact: true }).click();
     await cpo.page.getByRole('button', { name: 'HOLD', exact: true }).click();
     const cue = driver.page.getByRole('alertdialog', { name: 'HOLD' });
@@ -115,6 +125,7 @@ describe('field-ready screens', () => {
       open(mission, 'DRV-2', 'driver', 'tablet'),
     ]);
     await Promise.all([online(cpo), online(driver1), online(driver2)]);
+    await brief(driver1, driver2);
     await cpo.page.getByRole('button', { name: 'BRAVO', exact: true }).click();
     await cpo.page.reload();
     await online(cpo);
@@ -139,6 +150,7 @@ describe('field-ready screens', () => {
     const mission = await createMission(hub, { members: STANDARD_MEMBERS, plan: PLAN });
     const [cpo, driver] = await Promise.all([open(mission, 'LEAD', 'cpo', 'phone'), open(mission, 'DRV-1', 'driver', 'tablet')]);
     await Promise.all([online(cpo), online(driver)]);
+    await brief(driver);
     await cpo.page.getByRole('button', { name: 'ALPHA', exact: true }).click();
     await cpo.page.getByRole('button', { name: 'HOLD', exact: true }).click();
     await driver.page.getByRole('alertdialog', { name: 'HOLD' }).waitFor();
@@ -171,6 +183,7 @@ describe('field-ready screens', () => {
     const reopened = await context.newPage();
     await reopened.goto(`${hub.url}/driver`);
     await reopened.getByRole('status').filter({ hasText: 'ONLINE' }).waitFor();
+    await reopened.getByRole('button', { name: 'ACK BRIEFING v1' }).click();
     await reopened.getByRole('region', { name: 'Standing by' }).getByText('ALPHA').waitFor();
 
     const revoked = await hub.api('DELETE', `/api/missions/${mission.id}/members/${mission.members['DRV-1']!.memberId}`);
@@ -194,6 +207,7 @@ describe('field-ready screens', () => {
     const mission = await createMission(hub, { members: STANDARD_MEMBERS, plan: PLAN });
     const [cpo, driver] = await Promise.all([open(mission, 'LEAD', 'cpo', 'phone'), open(mission, 'DRV-1', 'driver', 'tablet')]);
     await Promise.all([online(cpo), online(driver)]);
+    await brief(driver);
     await cpo.page.getByRole('button', { name: 'ALPHA', exact: true }).click();
     await cpo.page.getByRole('button', { name: 'Keys and earpiece bindings' }).click();
     const keys = cpo.page.getByRole('dialog', { name: 'Keys and earpiece bindings' });
@@ -256,6 +270,7 @@ describe('field-ready screens', () => {
     const mission = await createMission(hub, { members: STANDARD_MEMBERS, plan: PLAN, settings: { staleMs: { default: 5000 } } });
     const [cpo, driver] = await Promise.all([open(mission, 'LEAD', 'cpo', 'phone'), open(mission, 'DRV-1', 'driver', 'tablet')]);
     await Promise.all([online(cpo), online(driver)]);
+    await brief(driver);
     // Counts the tones the page starts, without a hook in the page's own code.
     await driver.page.evaluate(() => {
       const counted = window as unknown as { tones: number };
