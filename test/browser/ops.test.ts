@@ -228,7 +228,7 @@ describe('the operations console against a real node', () => {
     await page.getByRole('link', { name: 'Crew and links' }).click();
     await page.getByRole('article', { name: 'ALPHA-D driver' }).waitFor();
     await photograph(page, 'active');
-  }, 120_000);
+  }, 180_000);
 
   it('keeps the console out of the driver tablet’s scripts', async () => {
     const tablet = await open('/driver', 'tablet');
