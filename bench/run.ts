@@ -8,6 +8,7 @@ import { BenchChild, killAllChildren } from './ipc.ts';
 import { runGapBench } from './gap.ts';
 import { DEVICES_PER_MISSION } from './missions.ts';
 import { summariseProfile } from './profile-summary.ts';
+import { runReportBench } from './report-bench.ts';
 import { RedisServer } from '@lockstep/test/support/redis-server';
 import {
   contentionNote,
@@ -24,10 +25,11 @@ import {
 import { runScenario, SYSTEM_LABELS, SYSTEMS, type BenchSettings, type RunContext } from './scenario.ts';
 
 /**
- * `npm run bench [-- --quick] [-- --sizes 1000,5000] [-- --profile 5000] [-- --fleets K]`:
+ * `npm run bench [-- --quick] [-- --sizes 1000,5000] [-- --profile 5000] [-- --fleets K] [-- --report]`:
  * Lockstep side by side with a bare Socket.IO relay, at several numbers of connected devices,
  * on 127.0.0.1 only. --profile N writes a CPU profile of the Lockstep node's fire window at N devices.
  * `npm run bench -- --gap [--gap-cues N]` runs only the response-gap scenario (bench/gap.ts): N cues per answer delay and jitter.
+ * --report measures the after-action report of a long mission instead (bench/report-bench.ts).
  */
 const { values: options } = parseArgs({
   options: {
@@ -37,6 +39,7 @@ const { values: options } = parseArgs({
     fleets: { type: 'string', default: '2' },
     gap: { type: 'boolean', default: false },
     'gap-cues': { type: 'string', default: '12' },
+    report: { type: 'boolean', default: false },
   },
 });
 
@@ -107,7 +110,26 @@ setTimeout(() => {
   process.exit(1);
 }, DEADLINE_MS[mode]).unref();
 
+/** `--report`: the after-action report's own table alone (issue #10); no device fleets. */
+async function reportOnly(): Promise<number> {
+  const loadBefore = loadavg()[0] ?? 0;
+  redis = await RedisServer.start(10_000);
+  const table = await runReportBench(redis, progress);
+  const out = [
+    '',
+    `Lockstep report bench, ${new Date().toISOString()}`,
+    `Machine: ${machine()}. Server: ${serverRevision(repoRoot)}.`,
+    '',
+    ...table,
+    '',
+    `- Load average (1 min) before: ${loadBefore.toFixed(2)}, after: ${(loadavg()[0] ?? 0).toFixed(2)}.`,
+  ];
+  process.stdout.write(`${out.join('\n')}\n`);
+  return 0;
+}
+
 async function main(): Promise<number> {
+  if (options.report) return reportOnly();
   const started = performance.now();
   const revision = serverRevision(repoRoot);
   const loadBefore = loadavg()[0] ?? 0;

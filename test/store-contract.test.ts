@@ -12,7 +12,7 @@ import {
   type Store,
   type TriggerRecord,
 } from '@lockstep/server';
-import type { Alert, LogKind, Mission } from '@lockstep/shared';
+import type { Alert, LogKind, Mission, Person } from '@lockstep/shared';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from './support/redis-server.ts';
@@ -161,6 +161,91 @@ function storeContract(name: string, open: () => { store: Store; outage?: Outage
         const due = await store.claimDeadlines(1, 1000, 1000);
         expect(due.filter((key) => key.startsWith(`cue-load-${m.id}`))).toHaveLength(8);
         for (const key of due) await store.completeDeadline(key);
+      },
+    );
+
+    notServedInOutage('keeps people apart from missions: create, read, change by compare-and-set, list in creation order', async () => {
+      const first: Person = { personId: randomUUID(), name: 'Ann', callsign: 'ANN', roles: ['driver'], standby: true };
+      const second: Person = { personId: randomUUID(), name: 'Ben', callsign: 'BEN', roles: ['cpo', 'driver'], standby: false, notes: 'n' };
+      await store.createPerson(first);
+      await store.createPerson(second);
+      expect(await store.getPerson(first.personId)).toEqual(first);
+      expect(await store.getPerson(randomUUID())).toBeUndefined();
+      const listed = (await store.listPeople()).filter((p) => p.personId === first.personId || p.personId === second.personId);
+      expect(listed).toEqual([first, second]);
+
+      await Promise.all(
+        ['a', 'b', 'c'].map((note) =>
+          store.changePerson(first.personId, (current) => ({ ok: true, value: { ...current, notes: `${current.notes ?? ''}${note}` } })),
+        ),
+      );
+      expect([...((await store.getPerson(first.personId))?.notes ?? '')].sort()).toEqual(['a', 'b', 'c']);
+      const refused = await store.changePerson(first.personId, () => ({ ok: false, refusal: { code: 'conflict', message: 'no' } }));
+      expect(!refused.ok && refused.refusal.code).toBe('conflict');
+      const missing = await store.changePerson(randomUUID(), (current) => ({ ok: true, value: current }));
+      expect(!missing.ok && missing.refusal.code).toBe('not_found');
+    });
+
+    notServedInOutage("notes a person's missions once each, in the order noted", async () => {
+      const personId = randomUUID();
+      expect(await store.personMissions(personId)).toEqual([]);
+      await store.notePersonInMission(personId, 'm1');
+      await store.notePersonInMission(personId, 'm2');
+      await store.notePersonInMission(personId, 'm1');
+      expect(await store.personMissions(personId)).toEqual(['m1', 'm2']);
+    });
+
+    notServedInOutage('lists missions newest first, filtered by status before the limit', async () => {
+      const ids: string[] = [];
+      for (const status of ['ended', 'active', 'ended', 'planning'] as const) {
+        const m = { ...mission(), status };
+        await store.createMission(m, []);
+        ids.push(m.id);
+      }
+      const newest = await store.listMissions({ limit: 3 });
+      expect(newest.map((m) => m.id)).toEqual([ids[3], ids[2], ids[1]]);
+      const ended = (await store.listMissions({ status: 'ended', limit: 1000 })).map((m) => m.id);
+      expect(ended.filter((id) => ids.includes(id))).toEqual([ids[2], ids[0]]);
+      expect(await store.listMissions({ status: 'ended', limit: 1 })).toHaveLength(1);
+    });
+
+    notServedInOutage(
+      'hands a cue over: an added recipient gets its next cue seq and is replayed by it, with the log and deadlines',
+      async () => {
+        const m = mission();
+        await store.createMission(m, []);
+        const [oldDriver, newDriver] = [randomUUID(), randomUUID()];
+        const earlier = await store.issueTrigger(trigger(m.id, [newDriver]), { at: 10, kind: 'trigger.issued', data: {} }, []);
+        const { trigger: open } = await store.issueTrigger(trigger(m.id, [oldDriver]), { at: 11, kind: 'trigger.issued', data: {} }, []);
+        const key = `undelivered|${open.id}|${newDriver}`;
+        const handed = await store.handOverCue(open.id, (t) => ({
+          ok: true,
+          value: {
+            next: {
+              ...t,
+              recipients: [
+                ...t.recipients.map((r) => ({ ...r, state: 'replaced' as const })),
+                { memberId: newDriver, callsign: 'NEW', vehicleId: 'v1', state: 'pending', hesitation: false, seq: 0 },
+              ],
+            },
+            log: [{ at: 12, kind: 'member.replaced', memberId: oldDriver, data: {} }],
+            deadlines: { schedule: [{ key, at: 100 }] },
+          },
+        }));
+        expect(handed.ok && handed.value.recipients.map((r) => [r.memberId, r.state, r.seq])).toEqual([
+          [oldDriver, 'replaced', 1],
+          [newDriver, 'pending', 2],
+        ]);
+        expect(await store.getTrigger(open.id)).toEqual(handed.ok && handed.value);
+        expect((await store.cuesAfter(newDriver, 0)).map((t) => t.id)).toEqual([earlier.trigger.id, open.id]);
+        expect((await store.cuesAfter(newDriver, 1)).map((t) => t.id)).toEqual([open.id]);
+        expect((await store.missionTriggers(m.id)).map((t) => t.id)).toEqual([earlier.trigger.id, open.id]);
+        expect((await store.readLog(m.id)).map((e) => e.kind)).toEqual(['trigger.issued', 'trigger.issued', 'member.replaced']);
+        expect(await store.claimDeadlines(100, 100, 1000)).toContain(key);
+        await store.completeDeadline(key);
+        const refused = await store.handOverCue(open.id, () => ({ ok: false, refusal: { code: 'conflict', message: 'no' } }));
+        expect(!refused.ok && refused.refusal.code).toBe('conflict');
+        expect((await store.handOverCue(randomUUID(), (t) => ({ ok: true, value: { next: t, log: [] } }))).ok).toBe(false);
       },
     );
 

@@ -7,7 +7,7 @@ import { CommandStatus } from './command.ts';
 import { alertWords } from './coordination.ts';
 import { appRoot, button, frameScheduler, h, patchChildren, svg } from './dom.ts';
 import { ALARM_STATES, clockTime, formatGap, routeName, vehicleCallsign, withdrawnText } from './format.ts';
-import { openConnection, takeToken, type ConnectionState } from './lockstep-client.ts';
+import { fetchAsMember, openConnection, takeToken, type ConnectionState } from './lockstep-client.ts';
 import { feedRows, ObservationPicker, ObservationSender } from './observations.ts';
 import { moveToOwnScreen } from './screens.ts';
 import { orderAlerts, vehicleDensity } from './triage.ts';
@@ -62,7 +62,10 @@ const missionStatus = h('div', {});
 const threshold = h('div', { class: 'muted' });
 const link = h('div', { role: 'status' });
 const clock = h('div', { class: 'clock' });
-const header = h('header', { class: 'top' }, title, missionStatus, threshold, h('div', { class: 'spacer' }), link, clock);
+/** Once the mission has ended: its after-action report, fetched with the board's token (a plain link could not carry it). */
+const reportLink = h('a', { class: 'report-link', target: '_blank', rel: 'noopener', hidden: true }, 'AFTER-ACTION REPORT');
+let reportFor: string | undefined;
+const header = h('header', { class: 'top' }, title, missionStatus, threshold, reportLink, h('div', { class: 'spacer' }), link, clock);
 const vehicles = h('div', { class: 'vehicles' });
 const team = h('div', { class: 'team' });
 const triggers = h('div', { class: 'triggers list' });
@@ -183,9 +186,24 @@ function renderHeader(mission: Mission | undefined) {
   missionStatus.textContent = mission?.status.toUpperCase() ?? '';
   threshold.hidden = !mission;
   threshold.textContent = mission ? `threshold ${formatGap(mission.settings.thresholds.default)}` : '';
+  if (mission?.status === 'ended' && reportFor !== mission.id) linkReport(mission.id);
   link.className = `link link-${connection}`;
   link.textContent = words[connection];
   clock.textContent = clockTime(Date.now());
+}
+
+function linkReport(missionId: string) {
+  reportFor = missionId;
+  fetchAsMember(`/api/missions/${encodeURIComponent(missionId)}/report?format=html`)
+    .then(async (response) => {
+      // A refusal stands (this board may not read reports); only a lost request is tried again.
+      if (!response.ok) return;
+      reportLink.setAttribute('href', URL.createObjectURL(await response.blob()));
+      reportLink.hidden = false;
+    })
+    .catch(() => {
+      reportFor = undefined;
+    });
 }
 
 function panel(title: string, ...children: Node[]): HTMLElement {
@@ -244,7 +262,7 @@ function sparkline(history: readonly number[]): SVGSVGElement {
 
 function renderVehicles(mission: Mission | undefined) {
   const rows = (mission?.vehicles ?? []).map((vehicle) => {
-    const driver = mission?.members.find((m) => m.role === 'driver' && m.vehicleId === vehicle.id);
+    const driver = mission?.members.find((m) => m.role === 'driver' && m.vehicleId === vehicle.id && m.replacedAt === undefined);
     const presence: Presence | undefined = driver && watch?.presence.get(driver.memberId);
     const state = presence?.state ?? 'offline';
     // A stale or offline device's last RTT is old news: show none rather than a number that looks live.

@@ -41,7 +41,8 @@ const nextFrame = () => new Promise<number>((resolve) => requestAnimationFrame((
  */
 const CUES_KEY = 'lockstep.driver';
 const ANSWERS_KEY = 'lockstep.driver.answers';
-const token = takeToken(localStorage, [CUES_KEY, ANSWERS_KEY]);
+const REPLACED_KEY = 'lockstep.driver.replaced';
+const token = takeToken(localStorage, [CUES_KEY, ANSWERS_KEY, REPLACED_KEY]);
 const cues = new DriverCues({ shelf: shelf(localStorage, CUES_KEY, isDriverMemory), now: deviceNow, nextFrame });
 
 let mission: Mission | undefined;
@@ -49,6 +50,9 @@ let vehicleId: string | undefined;
 let selfId: string | undefined;
 /** The driver reopened a briefing they had acked, to read it again. */
 let briefingOpen = false;
+/** §9: this tablet's driver was swapped out (the vehicle's callsign); its token is dead. Kept, so a reload says so too, not "link not valid". */
+const swappedOut = shelf(localStorage, REPLACED_KEY, (v): v is string => typeof v === 'string');
+let replacedFrom: string | undefined = swappedOut.load();
 let connection: ConnectionState = 'connecting';
 let reasonsOpen = false;
 let onScreenId: string | undefined;
@@ -126,6 +130,7 @@ if (conn) {
   });
   conn.socket.on('mission', (next) => {
     mission = next;
+    noteReplacement();
     scheduleRender();
   });
   conn.onState((state) => {
@@ -137,6 +142,7 @@ if (conn) {
     if (self?.vehicleId) vehicleId = self.vehicleId;
     if (self && self.role !== 'driver' && moveToOwnScreen(self.role, token)) return;
     selfId = self?.memberId ?? selfId;
+    noteReplacement();
     const open = new Set<string>();
     for (const item of snapshot.triggers) {
       if (!('seq' in item)) continue;
@@ -147,6 +153,14 @@ if (conn) {
     scheduleRender();
   });
 }
+/** The mission says this member was replaced: the tablet says so plainly, instead of an error when the socket closes. */
+function noteReplacement() {
+  const self = mission?.members.find((m) => m.memberId === selfId);
+  if (self?.replacedAt === undefined || !vehicleId) return;
+  replacedFrom = vehicleCallsign(mission, vehicleId);
+  swappedOut.save(replacedFrom);
+}
+
 armAudioOnFirstGesture(() => scheduleRender());
 keepAwake((held) => {
   awake = held;
@@ -245,6 +259,11 @@ type Verdict = { title: string; text: string };
 
 function verdictNow(): Verdict | undefined {
   if (!conn) return { title: 'NO LINK', text: 'Open the driver link ops gave you for this tablet.' };
+  if (replacedFrom !== undefined)
+    return {
+      title: `YOU ARE NO LONGER DRIVING ${replacedFrom}`,
+      text: 'Another driver has taken over this vehicle. Cues no longer come to this tablet.',
+    };
   if (connection === 'unauthorized')
     return { title: 'LINK NOT VALID', text: 'This tablet was removed from the mission or its link expired. Ask ops for a new link.' };
   if (mission?.status === 'ended')
@@ -258,7 +277,9 @@ function render() {
     verdictTitle.textContent = answer.title;
     verdictText.textContent = answer.text;
     renderBanner();
-    if (root.lastElementChild !== verdict) root.replaceChildren(banner, verdict);
+    // Swapped out, the dead link is expected: no red "link refused" over the statement.
+    const shown = replacedFrom === undefined ? [banner, verdict] : [verdict];
+    if (root.lastElementChild !== verdict || root.childElementCount !== shown.length) root.replaceChildren(...shown);
     return;
   }
   const onScreen = cues.onScreen();

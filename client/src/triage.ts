@@ -13,8 +13,9 @@ export const ALERT_SEVERITY: Readonly<Record<Alert['kind'], number>> = {
   hesitation: 5,
   silence: 4,
   expired: 3,
-  'schedule-drift': 2,
   overload: 1,
+  // A late leg is known to everyone on the road already; it ranks with the plan not acked.
+  'schedule-drift': 0,
   'plan-unacked': 0,
 };
 

@@ -23,8 +23,10 @@ import { registerApi, registerErrorShape } from './http/api.ts';
 import { registerClients } from './http/clients.ts';
 import { Metrics } from './metrics.ts';
 import { Missions } from './missions/missions.ts';
+import { People } from './people/people.ts';
 import { PROTOCOL_PRESENCE, PresenceTracker, type PresenceTiming } from './presence/presence.ts';
 import { Relay } from './relay/relay.ts';
+import { Reports } from './report/reports.ts';
 import { MAX_PAYLOAD_BYTES, SocketFanout, authenticate, createIo, serveSessions, type LockstepIo } from './relay/socket-server.ts';
 import { JournaledStore } from './store/journaled-store.ts';
 import { MemoryStore } from './store/memory-store.ts';
@@ -183,7 +185,7 @@ export async function buildApp(config: AppConfig): Promise<LockstepApp> {
   const silence = new SilenceWatch({ store, deadlines, alerts });
   const planAcks = new PlanAckWatch({ store, deadlines, alerts });
   const relay = new Relay({ store, fanout, gaps: responseGaps, alerts, overload, clock, metrics, logger });
-  const missions = new Missions({ store, fanout, relay, clock, logger, planAcks, silence, succession });
+  const missions = new Missions({ store, fanout, relay, alerts, clock, logger, planAcks, silence, succession });
   /** Every deadline goes to the one service that handles its kind. */
   const fireDeadline = async (deadline: Deadline): Promise<void> => {
     switch (deadline.kind) {
@@ -234,7 +236,8 @@ export async function buildApp(config: AppConfig): Promise<LockstepApp> {
     return reply.send({ status: (await store.ping()) ? 'ok' : 'degraded', store: store.kind });
   });
   http.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
-  registerApi(http, { store, missions, clock, metrics, adminToken: config.adminToken });
+  const reports = new Reports(store);
+  registerApi(http, { store, missions, people: new People(store, reports), reports, clock, metrics, adminToken: config.adminToken });
   await registerClients(http, config.clientDir ?? DEFAULT_CLIENT_DIR);
 
   // Shutdown: stop answering health checks, close the sockets so devices reconnect to another

@@ -15,6 +15,8 @@ export { takeToken, fullBucket, BURST, RATE_PER_SECOND } from './rules/rate-limi
 export { logAsCsv } from './log/mission-log.ts';
 export { originAllowed } from './relay/socket-server.ts';
 export { systemClock, type Clock } from './clock.ts';
+export { cueOutcomes, gapSummary, tally } from './report/figures.ts';
+export { missionReport, scheduleFigures } from './report/mission-report.ts';
 export type { ClientEventHandler, ClientEventHandlers, Sender } from './relay/client-events.ts';
 export { accept, refuse, type Result } from './refusal.ts';
 export { judgeCue, type VehicleCueLoad } from './rules/overload.ts';

@@ -13,6 +13,7 @@ import {
   TriggerRespond,
   TriggerState,
 } from './events.ts';
+import { ScheduleLeg, ScheduleMark } from './mission.ts';
 
 /** The success reply of §4: `ok: true` and the event's own fields. */
 const ok = <S extends z.core.$ZodShape>(shape: S) => z.object({ ok: z.literal(true), ...shape });
@@ -37,6 +38,7 @@ export const CLIENT_EVENTS = {
   'alert:resolve': { payload: AlertResolve, reply: ok({ alert: Alert }) },
   'plan:ack': { payload: PlanAck, reply: ok({}) },
   'mission:snapshot': { payload: SnapshotRequest, reply: ok(Snapshot.shape) },
+  'schedule:mark': { payload: ScheduleMark, reply: ok({ schedule: z.array(ScheduleLeg) }) },
 } as const satisfies Record<string, { payload: z.ZodType; reply: z.ZodObject<{ ok: z.ZodLiteral<true> }> }>;
 
 type ClientEvents = typeof CLIENT_EVENTS;

@@ -115,7 +115,7 @@ export const ROLE_AUTHORITY: Readonly<Record<Role, RoleAuthority>> = {
 
 export const RESPONSES = ['ack', 'unable'] as const;
 
-export const RECIPIENT_STATES = ['pending', 'undelivered', 'delivered', 'hesitation', 'answered', 'expired'] as const;
+export const RECIPIENT_STATES = ['pending', 'undelivered', 'delivered', 'hesitation', 'answered', 'expired', 'replaced'] as const;
 export type RecipientState = (typeof RECIPIENT_STATES)[number];
 
 /**
@@ -129,6 +129,7 @@ export const RECIPIENT_PROGRESS: Readonly<Record<RecipientState, number>> = {
   hesitation: 3,
   expired: 4,
   answered: 4,
+  replaced: 4,
 };
 
 /** A recipient still owes an answer: neither answered nor expired. */

@@ -17,7 +17,18 @@ export const CreateMissionBody = z
 export type CreateMissionBody = z.input<typeof CreateMissionBody>;
 export type CreateMission = z.output<typeof CreateMissionBody>;
 
-export const AddMemberBody = z.strictObject({ callsign: Callsign, role: Role, vehicleId: VehicleId.optional() });
+/** v1.1: a member may name a person; the callsign then defaults to the person's. */
+export const AddMemberBody = z
+  .strictObject({
+    callsign: Callsign.optional(),
+    role: Role,
+    vehicleId: VehicleId.optional(),
+    personId: z.string().min(1).max(64).optional(),
+  })
+  .refine((body) => body.callsign !== undefined || body.personId !== undefined, {
+    message: 'a callsign is needed unless a personId names one',
+    path: ['callsign'],
+  });
 export type AddMemberBody = z.infer<typeof AddMemberBody>;
 
 export const AddMemberReply = z.object({ memberId: z.string(), token: z.string() });

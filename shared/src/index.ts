@@ -5,4 +5,5 @@ export * from './errors.ts';
 export * from './mission.ts';
 export * from './events.ts';
 export * from './http.ts';
+export * from './people.ts';
 export * from './client-events.ts';

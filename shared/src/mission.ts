@@ -14,6 +14,11 @@ export const Member = z.strictObject({
   callsign: Callsign,
   role: Role,
   vehicleId: VehicleId.optional(),
+  /** The person (§1, v1.1) this member is, when the roster names one. */
+  personId: z.string().optional(),
+  /** Set once a driver has been swapped out (§9): the member stays on the roster, its token is dead. */
+  replacedAt: ServerTime.optional(),
+  replacedBy: MemberId.optional(),
 });
 export type Member = z.infer<typeof Member>;
 
@@ -71,6 +76,20 @@ export type PlanInput = z.infer<typeof PlanInput>;
 export const Plan = PlanInput.extend({ version: z.number().int().nonnegative() });
 export type Plan = z.infer<typeof Plan>;
 
+/** §10: a leg of the schedule as the mission carries it. */
+export const ScheduleLeg = z.object({
+  leg: z.string(),
+  plannedAt: ServerTime,
+  actualAt: ServerTime.optional(),
+  projectedAt: ServerTime,
+  driftMs: z.number().int(),
+});
+export type ScheduleLeg = z.infer<typeof ScheduleLeg>;
+
+/** `schedule:mark`: `at` defaults to the arrival. */
+export const ScheduleMark = z.strictObject({ leg: z.string().min(1).max(80), at: ServerTime.optional() });
+export type ScheduleMark = z.infer<typeof ScheduleMark>;
+
 const PerTypeMs = z.object({ default: z.number().int() }).catchall(z.number().int());
 
 /** The mission's public state: what `GET /api/missions/:id` answers and the `mission` event carries. */
@@ -94,6 +113,8 @@ export const Mission = z.strictObject({
   }),
   /** v1.1 (§11): the member holding the lead's authority while no lead is online. */
   actingLeadId: MemberId.optional(),
+  /** §10: the plan's legs, when each actually happened once marked, and the drift cascading to the later ones. */
+  schedule: z.array(ScheduleLeg).optional(),
   createdAt: ServerTime,
   startedAt: ServerTime.optional(),
   endedAt: ServerTime.optional(),

@@ -156,4 +156,23 @@ describe('the three screens against a real node', () => {
     await cpo.page.locator('.fired.unsent').waitFor({ state: 'detached' });
     await expect(board.page.locator('.trigger', { hasText: 'ALL CLEAR' }).count()).resolves.toBe(1);
   });
+
+  it('tells a swapped-out driver plainly, and links the after-action report on the board once the mission ends', async () => {
+    const { mission, driver, board } = await detail();
+    const swap = await hub.api('POST', `/api/missions/${mission.id}/vehicles/v1/driver`, { body: { callsign: 'SPARE' } });
+    expect(swap.status).toBe(201);
+    await driver.page.getByText('YOU ARE NO LONGER DRIVING ALPHA').waitFor();
+    // The dead link after a reload still reads as a swap, not as an error.
+    await driver.page.reload();
+    await driver.page.getByText('YOU ARE NO LONGER DRIVING ALPHA').waitFor();
+    expect(await driver.page.getByText(/LINK REFUSED|LINK NOT VALID/).count()).toBe(0);
+    await screenshot(driver.page, 'driver-swapped-out');
+
+    await hub.api('POST', `/api/missions/${mission.id}/end`);
+    const reportLink = board.page.getByRole('link', { name: 'AFTER-ACTION REPORT' });
+    await reportLink.waitFor();
+    const [report] = await Promise.all([board.context.waitForEvent('page'), reportLink.click()]);
+    await report.getByRole('heading', { name: /After-action report/ }).waitFor();
+    expect(await report.locator('h2:has-text("Drivers") + table tbody tr').count()).toBe(3);
+  });
 });

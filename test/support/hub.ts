@@ -2,7 +2,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { randomUUID } from 'node:crypto';
-import { buildApp, type LockstepApp } from '@lockstep/server';
+import { buildApp, type Clock, type LockstepApp } from '@lockstep/server';
 import {
   CLIENT_EVENTS,
   type AddMemberBody,
@@ -12,7 +12,6 @@ import {
   type ErrorReply,
   type MissionSettingsInput,
   type PlanInput,
-  type Role,
   type ServerToClientEvents,
   type SuccessReply,
 } from '@lockstep/shared';
@@ -43,6 +42,18 @@ export interface HubOptions {
   redisUrl?: string;
   /** Where the node keeps its outage journal; a fresh file by default. */
   journalPath?: string;
+  /** The server's clock, for tests that script exact times (see `SteppedClock`). */
+  clock?: Clock;
+}
+
+/** Real time plus the steps a test takes: a scripted driver "takes" 2.5 s to answer without the test waiting for it. */
+export class SteppedClock implements Clock {
+  #ahead = 0;
+  now = () => Date.now() + this.#ahead;
+  monotonic = () => performance.now();
+  step(ms: number) {
+    this.#ahead += ms;
+  }
 }
 
 /** One real Lockstep node on 127.0.0.1, port 0, on the run's spawned Redis under its own key prefix. */
@@ -69,6 +80,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     logger: pino({ level: 'debug' }, sink),
     ...(options.presence ? { presence: options.presence } : {}),
     ...(options.allowedOrigins ? { allowedOrigins: options.allowedOrigins } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
   });
   const url = await app.listen(0, '127.0.0.1');
   const api: Hub['api'] = async (method, path, { body, token = adminToken } = {}) => {
@@ -92,7 +104,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
 export interface MissionSpec {
   vehicles?: { id: string; callsign: string }[];
   settings?: MissionSettingsInput;
-  members: (AddMemberBody & { role: Role })[];
+  members: (AddMemberBody & { callsign: string })[];
   plan?: PlanInput;
   start?: boolean;
 }

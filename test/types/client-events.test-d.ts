@@ -19,6 +19,7 @@ const complete = {
   'alert:resolve': async (request) => refuse('not_found', `no alert ${request.alertId}`),
   'plan:ack': async () => accept({}),
   'mission:snapshot': async () => accept(snapshot),
+  'schedule:mark': async () => accept({ schedule: [] }),
 } satisfies ClientEventHandlers;
 
 export const wrongReplyShape = {

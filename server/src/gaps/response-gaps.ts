@@ -9,6 +9,7 @@ import type { Metrics } from '../metrics.ts';
 import { accept, refuse, type Result } from '../refusal.ts';
 import {
   expire,
+  handOverCue,
   hesitationDueAt,
   markHesitation,
   markUndelivered,
@@ -180,6 +181,40 @@ export class ResponseGapTracker {
         this.#hesitationDraft(result.value, recipient, recipient.gapMs),
       );
     return accept({ gapMs: recipient.gapMs ?? 0, gapSource: recipient.gapSource ?? 'server', hesitation: recipient.hesitation });
+  }
+
+  /**
+   * §9: the cue passes to a new driver. The old recipient's deadlines are cleared; the new one's
+   * undelivered deadline runs from now, as for a cue just issued.
+   */
+  async handOver(triggerId: string, fromMemberId: string, to: Member): Promise<TriggerRecord | undefined> {
+    const now = this.clock.now();
+    const settled = [due.hesitation(triggerId, fromMemberId), due.undelivered(triggerId, fromMemberId)];
+    const undeliveredAt = (t: TriggerRecord) => now + t.thresholdMs;
+    let moved = false;
+    const result = await this.store.handOverCue(triggerId, (trigger) => {
+      const transition = handOverCue(
+        trigger,
+        fromMemberId,
+        { memberId: to.memberId, callsign: to.callsign, vehicleId: to.vehicleId ?? '' },
+        now,
+      );
+      moved = transition.changed.length > 0;
+      if (!moved) return accept({ next: trigger, log: [] });
+      return accept({
+        next: transition.trigger,
+        log: [],
+        deadlines: {
+          schedule: [{ key: deadlineKey(due.undelivered(triggerId, to.memberId)), at: undeliveredAt(trigger) }],
+          complete: keys(...settled),
+        },
+      });
+    });
+    if (!result.ok || !moved) return undefined;
+    this.deadlines.forget(...settled);
+    this.deadlines.expect(due.undelivered(triggerId, to.memberId), undeliveredAt(result.value));
+    this.fanout.toWatchers(result.value.missionId, 'trigger:state', triggerState(result.value));
+    return result.value;
   }
 
   async #undelivered(triggerId: string, memberId: string) {

@@ -1,4 +1,16 @@
-import { AddMemberBody, CreateMissionBody, HTTP_STATUS, PlanInput, StartMissionBody, type ErrorCode } from '@lockstep/shared';
+import {
+  AddMemberBody,
+  CreateMissionBody,
+  CreatePersonBody,
+  HTTP_STATUS,
+  MissionsQuery,
+  PatchPersonBody,
+  PeopleQuery,
+  PlanInput,
+  StartMissionBody,
+  SwapDriverBody,
+  type ErrorCode,
+} from '@lockstep/shared';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { memberOfToken } from '../auth/identity.ts';
@@ -7,6 +19,8 @@ import type { Clock } from '../clock.ts';
 import { logAsCsv } from '../log/mission-log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Missions } from '../missions/missions.ts';
+import type { People } from '../people/people.ts';
+import type { Reports } from '../report/reports.ts';
 import { recordRefusal } from '../record-refusal.ts';
 import { invalidPayload, refuse, type Refusal, type Result } from '../refusal.ts';
 import { mayOnMission, type HttpActor } from '../rules/authority.ts';
@@ -15,6 +29,8 @@ import type { Store } from '../store/store.ts';
 export interface ApiDeps {
   store: Store;
   missions: Missions;
+  people: People;
+  reports: Reports;
   clock: Clock;
   metrics: Metrics;
   adminToken: string;
@@ -22,7 +38,10 @@ export interface ApiDeps {
 
 const MissionParams = z.object({ id: z.string().min(1).max(64) });
 const MemberParams = MissionParams.extend({ memberId: z.string().min(1).max(64) });
+const VehicleParams = MissionParams.extend({ vehicleId: z.string().min(1).max(64) });
+const PersonParams = z.object({ personId: z.string().min(1).max(64) });
 const LogQuery = z.object({ format: z.enum(['json', 'csv']).default('json') });
+const ReportQuery = z.object({ format: z.enum(['json', 'csv', 'html']).default('json') });
 
 /** docs/PROTOCOL.md §6. Every refusal answers `{ error: { code, message, issues? } }` and, within a mission, is logged. */
 export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
@@ -107,6 +126,79 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     guarded('admin', MissionParams, AddMemberBody, async ({ params, body, actor, reply }) => {
       if (!(await deps.missions.get(params.id))) return fail(reply, refuse('not_found', 'no such mission').refusal);
       return answer(reply, await deps.missions.addMember(params.id, body), params.id, actor, 201);
+    }),
+  );
+
+  app.post(
+    '/api/missions/:id/members/:memberId/token',
+    guarded('commands', MemberParams, undefined, async ({ params, actor, reply }) =>
+      answer(reply, await deps.missions.renewToken(params.id, params.memberId, by(actor)), params.id, actor, 201),
+    ),
+  );
+
+  app.post(
+    '/api/missions/:id/vehicles/:vehicleId/driver',
+    guarded('commands', VehicleParams, SwapDriverBody, async ({ params, body, actor, reply }) =>
+      answer(reply, await deps.missions.swapDriver(params.id, params.vehicleId, body, by(actor)), params.id, actor, 201),
+    ),
+  );
+
+  app.get(
+    '/api/missions',
+    guarded('admin', z.object({}), undefined, async ({ request, reply }) => {
+      const query = MissionsQuery.safeParse(request.query);
+      if (!query.success) return fail(reply, invalidPayload(query.error).refusal);
+      return reply.send({ missions: await deps.missions.list(query.data) });
+    }),
+  );
+
+  app.get(
+    '/api/missions/:id/report',
+    guarded('readsLog', MissionParams, undefined, async ({ params, request, reply }) => {
+      const query = ReportQuery.safeParse(request.query);
+      if (!query.success) return fail(reply, invalidPayload(query.error).refusal);
+      const report = await deps.reports.mission(params.id, query.data.format);
+      if (!report) return fail(reply, refuse('not_found', 'no such mission').refusal);
+      return reply.type(report.type).send(report.body);
+    }),
+  );
+
+  app.post(
+    '/api/people',
+    guarded('admin', z.object({}), CreatePersonBody, async ({ body, reply }) => reply.code(201).send(await deps.people.create(body))),
+  );
+
+  app.get(
+    '/api/people',
+    guarded('admin', z.object({}), undefined, async ({ request, reply }) => {
+      const query = PeopleQuery.safeParse(request.query);
+      if (!query.success) return fail(reply, invalidPayload(query.error).refusal);
+      const { standby, role, sort } = query.data;
+      return reply.send(await deps.people.list({ standby: standby === undefined ? undefined : standby === 'true', role, sort }));
+    }),
+  );
+
+  app.get(
+    '/api/people/:personId',
+    guarded('admin', PersonParams, undefined, async ({ params, reply }) => {
+      const person = await deps.people.get(params.personId);
+      return person ? reply.send(person) : fail(reply, refuse('not_found', 'no such person').refusal);
+    }),
+  );
+
+  app.patch(
+    '/api/people/:personId',
+    guarded('admin', PersonParams, PatchPersonBody, async ({ params, body, reply }) => {
+      const patched = await deps.people.patch(params.personId, body);
+      return patched.ok ? reply.send(patched.value) : fail(reply, patched.refusal);
+    }),
+  );
+
+  app.get(
+    '/api/people/:personId/report',
+    guarded('admin', PersonParams, undefined, async ({ params, reply }) => {
+      const report = await deps.people.report(params.personId);
+      return report.ok ? reply.send(report.value) : fail(reply, report.refusal);
     }),
   );
 

@@ -24,10 +24,15 @@ export interface LogData {
   'mission.created': { name: string; vehicles: Vehicle[]; settings: MissionSettings };
   'member.added': Member;
   'member.revoked': { by: string };
+  /** §9: the member (a driver) was swapped out of the vehicle for `replacedBy`. */
+  'member.replaced': { vehicleId: string; replacedBy: string; by: string };
+  'member.token-renewed': { by: string };
   'plan.changed': { version: number; routes: string[] };
   'plan.acked': { version: number };
   'mission.started': { force: boolean; unacked: string[] };
   'mission.ended': Record<string, never>;
+  /** §10: when the leg actually happened, and its drift from the plan. */
+  'schedule.marked': { leg: string; at: number; driftMs: number };
   'trigger.issued': Pick<TriggerRecord, 'type' | 'params' | 'target' | 'thresholdMs' | 'staleAt'> & { recipients: string[] };
   'trigger.receipt': {
     shownAt: number | undefined;
@@ -82,12 +87,15 @@ export const logLine = {
     line('mission.created', at, { name: mission.name, vehicles: mission.vehicles, settings: mission.settings }),
   memberAdded: (at: number, member: Member) => line('member.added', at, { ...member }, { memberId: member.memberId }),
   memberRevoked: (at: number, memberId: string, by: string) => line('member.revoked', at, { by }, { memberId }),
+  memberReplaced: (at: number, memberId: string, data: LogData['member.replaced']) => line('member.replaced', at, data, { memberId }),
+  tokenRenewed: (at: number, memberId: string, by: string) => line('member.token-renewed', at, { by }, { memberId }),
   planChanged: (at: number, by: string, version: number, routeIds: string[]) =>
     line('plan.changed', at, { version, routes: routeIds }, { memberId: by }),
   planAcked: (at: number, memberId: string, version: number) => line('plan.acked', at, { version }, { memberId }),
   missionStarted: (at: number, by: string, force: boolean, unacked: string[]) =>
     line('mission.started', at, { force, unacked }, { memberId: by }),
   missionEnded: (at: number, by: string) => line('mission.ended', at, {}, { memberId: by }),
+  scheduleMarked: (at: number, by: string, data: LogData['schedule.marked']) => line('schedule.marked', at, data, { memberId: by }),
 
   triggerIssued: (at: number, trigger: TriggerRecord) =>
     line(

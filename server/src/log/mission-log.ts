@@ -2,7 +2,8 @@ import type { LogEntry } from '@lockstep/shared';
 
 const CSV_COLUMNS = ['seq', 'at', 'kind', 'memberId', 'triggerId', 'data'] as const;
 
-function csvField(value: string): string {
+/** RFC 4180 quoting of one field. */
+export function csvField(value: string): string {
   return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
 }
 

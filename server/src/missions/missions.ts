@@ -7,9 +7,16 @@ import {
   type Member,
   type Mission,
   type MissionSettings,
+  type MissionStatus,
+  type MissionSummary,
+  type Person,
+  type SwapDriverBody,
+  type SwapDriverReply,
   type Observation,
   type ObservationPost,
   type PlanInput,
+  type ScheduleLeg,
+  type ScheduleMark,
   type Snapshot,
 } from '@lockstep/shared';
 import type { Logger } from 'pino';
@@ -23,7 +30,9 @@ import { hashToken, newToken } from '../auth/tokens.ts';
 import type { Relay } from '../relay/relay.ts';
 import { accept, refuse, type Result } from '../refusal.ts';
 import { planAckDeadlines, unackedDrivers } from '../rules/plan-acks.ts';
+import { driftsTooFar, markLeg, scheduleOf } from '../rules/schedule.ts';
 import { isOpen } from '../rules/timing.ts';
+import { alertId, type Alerts } from '../alerts.ts';
 import { triggerState } from '../rules/triggers.ts';
 import type { Change, Store } from '../store/store.ts';
 import { logLine } from '../log/log-lines.ts';
@@ -34,10 +43,24 @@ const CLOSED_IN_SNAPSHOT = 50;
 const SNAPSHOT_WINDOW = 500;
 const OBSERVATIONS_IN_SNAPSHOT = 100;
 
+/** The vehicle's driver in office: at most one that is not replaced (§1). */
+export function currentDriver(mission: Pick<Mission, 'members'>, vehicleId: string): Member | undefined {
+  return mission.members.find((m) => m.role === 'driver' && m.vehicleId === vehicleId && m.replacedAt === undefined);
+}
+
+/** A person is in a mission at most once (bar a driver swapped out, who is no longer in office). */
+function personInMission(mission: Mission, personId: string | undefined) {
+  if (personId === undefined) return undefined;
+  return mission.members.some((m) => m.personId === personId && m.replacedAt === undefined)
+    ? refuse('conflict', 'this person is already a member of this mission')
+    : undefined;
+}
+
 export interface MissionsDeps {
   store: Store;
   fanout: Fanout;
   relay: Relay;
+  alerts: Alerts;
   clock: Clock;
   logger: Logger;
   planAcks: PlanAckWatch;
@@ -50,6 +73,7 @@ export class Missions {
   private readonly store: Store;
   private readonly fanout: Fanout;
   private readonly relay: Relay;
+  private readonly alerts: Alerts;
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly planAcks: PlanAckWatch;
@@ -61,6 +85,7 @@ export class Missions {
       store: this.store,
       fanout: this.fanout,
       relay: this.relay,
+      alerts: this.alerts,
       clock: this.clock,
       logger: this.logger,
       planAcks: this.planAcks,
@@ -80,6 +105,7 @@ export class Missions {
       plan: { version: 0, routes: [] },
       planAcks: {},
       settings: body.settings satisfies MissionSettings,
+      schedule: [],
       createdAt: now,
     };
     await this.store.createMission(mission, [logLine.missionCreated(now, mission)]);
@@ -98,27 +124,120 @@ export class Missions {
         issues: [{ code: 'custom', path: ['vehicleId'], message: `required for ${body.role}` }],
       });
     }
+    const person = body.personId === undefined ? undefined : await this.#person(missionId, body.personId);
+    if (person && !person.ok) return person;
+    const callsign = body.callsign ?? person?.value.callsign;
+    if (callsign === undefined) return refuse('invalid_payload', 'a callsign is needed');
     const member: Member = {
       memberId: randomUUID(),
-      callsign: body.callsign,
+      callsign,
       role: body.role,
       ...(body.vehicleId ? { vehicleId: body.vehicleId } : {}),
+      ...(body.personId ? { personId: body.personId } : {}),
     };
     const changed = await this.#change(missionId, (mission, now) => {
       if (member.vehicleId && !mission.vehicles.some((v) => v.id === member.vehicleId))
         return refuse('not_found', `no vehicle ${member.vehicleId} in this mission`);
-      if (member.role === 'driver' && mission.members.some((m) => m.role === 'driver' && m.vehicleId === member.vehicleId)) {
+      if (member.role === 'driver' && currentDriver(mission, member.vehicleId ?? '')) {
         return refuse('conflict', `vehicle ${member.vehicleId} already has a driver`);
       }
+      const inMission = personInMission(mission, member.personId);
+      if (inMission) return inMission;
       return accept({
         next: { ...mission, members: [...mission.members, member] },
         log: [logLine.memberAdded(now, member)],
       });
     });
     if (!changed.ok) return changed;
+    return accept({ memberId: member.memberId, token: await this.#issueToken(missionId, member.memberId) });
+  }
+
+  /**
+   * §9: a new driver for the vehicle, in planning or mid-mission. The old driver stays on the
+   * roster, replaced; its token dies and its sockets close; every open cue of the vehicle goes
+   * on to the new driver with its own seq.
+   */
+  async swapDriver(missionId: string, vehicleId: string, body: SwapDriverBody, by: string): Promise<Result<SwapDriverReply>> {
+    const personId = 'personId' in body ? body.personId : undefined;
+    const person = personId === undefined ? undefined : await this.#person(missionId, personId);
+    if (person && !person.ok) return person;
+    if (person && !person.value.roles.includes('driver')) return refuse('conflict', `${person.value.callsign} is not qualified to drive`);
+    const member: Member = {
+      memberId: randomUUID(),
+      callsign: 'callsign' in body ? body.callsign : (person?.value.callsign ?? ''),
+      role: 'driver',
+      vehicleId,
+      ...(personId ? { personId } : {}),
+    };
+    let replaced: Member | undefined;
+    const changed = await this.#change(missionId, (mission, now) => {
+      if (mission.status === 'ended') return refuse('conflict', 'the mission has ended');
+      if (!mission.vehicles.some((v) => v.id === vehicleId)) return refuse('not_found', `no vehicle ${vehicleId} in this mission`);
+      const inMission = personInMission(mission, personId);
+      if (inMission) return inMission;
+      replaced = currentDriver(mission, vehicleId);
+      const old = replaced;
+      const members = mission.members.map((m) => (m === old ? { ...m, replacedAt: now, replacedBy: member.memberId } : m));
+      return accept({
+        next: { ...mission, members: [...members, member] },
+        log: [
+          logLine.memberAdded(now, member),
+          ...(old ? [logLine.memberReplaced(now, old.memberId, { vehicleId, replacedBy: member.memberId, by })] : []),
+        ],
+      });
+    });
+    if (!changed.ok) return changed;
+    const token = await this.#issueToken(missionId, member.memberId);
+    if (replaced) {
+      await this.store.revokeCredential(replaced.memberId);
+      this.fanout.disconnectMember(replaced.memberId);
+      await this.relay.handOverCues(replaced.memberId, member);
+    }
+    this.logger.info({ missionId, vehicleId, memberId: member.memberId, replaced: replaced?.memberId }, 'driver swapped');
+    return accept({ memberId: member.memberId, token, ...(replaced ? { replaced: replaced.memberId } : {}) });
+  }
+
+  /** A lost or broken tablet: a new token for the member; the old one dies and its sockets close. */
+  async renewToken(missionId: string, memberId: string, by: string): Promise<Result<AddMemberReply>> {
+    const mission = await this.store.getMission(missionId);
+    if (!mission) return refuse('not_found', 'no such mission');
+    const member = mission.members.find((m) => m.memberId === memberId);
+    if (!member) return refuse('not_found', 'no such member in this mission');
+    if (member.replacedAt !== undefined) return refuse('conflict', 'this driver has been replaced');
+    await this.store.revokeCredential(memberId);
+    this.fanout.disconnectMember(memberId);
+    const token = await this.#issueToken(missionId, memberId);
+    await this.store.appendLog(missionId, [logLine.tokenRenewed(this.clock.now(), memberId, by)]);
+    return accept({ memberId, token });
+  }
+
+  /** `GET /api/missions`: newest first, with counts. */
+  async list(query: { status?: MissionStatus | undefined; limit: number }): Promise<MissionSummary[]> {
+    const missions = await this.store.listMissions(query);
+    return missions.map((m) => ({
+      id: m.id,
+      name: m.name,
+      status: m.status,
+      createdAt: m.createdAt,
+      ...(m.startedAt === undefined ? {} : { startedAt: m.startedAt }),
+      ...(m.endedAt === undefined ? {} : { endedAt: m.endedAt }),
+      vehicles: m.vehicles.length,
+      members: m.members.length,
+    }));
+  }
+
+  /** The person a roster entry names, noted in the mission before the member is written (see `notePersonInMission`). */
+  async #person(missionId: string, personId: string): Promise<Result<Person>> {
+    const person = await this.store.getPerson(personId);
+    if (!person) return refuse('not_found', 'no such person');
+    await this.store.notePersonInMission(personId, missionId);
+    return accept(person);
+  }
+
+  async #issueToken(missionId: string, memberId: string): Promise<string> {
     const token = newToken();
-    await this.store.saveCredential(hashToken(token), { missionId, memberId: member.memberId });
-    return accept({ memberId: member.memberId, token });
+    await this.store.saveCredential(hashToken(token), { missionId, memberId });
+    return token;
   }
 
   /** Revokes the member's token, takes it off the roster and closes its sockets. */
@@ -145,7 +264,9 @@ export class Missions {
     const changed = await this.#change(missionId, (mission, now) => {
       if (mission.status === 'ended') return refuse('conflict', 'the mission has ended');
       const version = mission.plan.version + 1;
-      const next = { ...mission, plan: { ...plan, version } };
+      const briefed = { ...plan, version };
+      // Marks already made stay: a new briefing re-plans the legs, not what has happened.
+      const next = { ...mission, plan: briefed, schedule: scheduleOf({ plan: briefed, schedule: mission.schedule }) };
       due = planAckDeadlines(next, now + mission.settings.planAckGraceMs);
       return accept({
         next,
@@ -177,6 +298,34 @@ export class Missions {
     });
     if (acked.ok && member.role === 'driver') await this.planAcks.acked(missionId, member.memberId, version);
     return acked;
+  }
+
+  /**
+   * `schedule:mark` (§10): when a leg actually happened. The drift cascades to the later legs on
+   * the mission (a `mission` event); a leg later than `scheduleDriftMs` raises `schedule-drift`, once.
+   */
+  async markSchedule(member: Member, missionId: string, mark: ScheduleMark): Promise<Result<ScheduleLeg[]>> {
+    let marked: ScheduleLeg | undefined;
+    const changed = await this.#change(missionId, (mission, now) => {
+      const outcome = markLeg(mission, mark, now);
+      if (!outcome.ok) return outcome;
+      marked = outcome.value.marked;
+      return accept({
+        next: { ...mission, schedule: outcome.value.schedule },
+        log: [logLine.scheduleMarked(now, member.memberId, { leg: marked.leg, at: marked.actualAt ?? now, driftMs: marked.driftMs })],
+      });
+    });
+    if (!changed.ok) return changed;
+    if (marked && driftsTooFar(changed.value, marked)) {
+      await this.alerts.raise(alertId('schedule-drift', missionId, marked.leg), {
+        kind: 'schedule-drift',
+        missionId,
+        leg: marked.leg,
+        valueMs: marked.driftMs,
+        thresholdMs: changed.value.settings.scheduleDriftMs,
+      });
+    }
+    return accept(changed.value.schedule ?? []);
   }
 
   /** Starts the mission; a forced start over unacked drivers writes their `plan-unacked` deadlines, due at once. */

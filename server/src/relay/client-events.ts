@@ -36,5 +36,7 @@ export function clientEventHandlers(deps: ClientEventDeps) {
       mapResult(await deps.alerts.resolve(missionId, member, request), (alert) => ({ alert })),
     'plan:ack': async (ack, { member, missionId }) => mapResult(await deps.missions.ackPlan(member, missionId, ack.version), () => ({})),
     'mission:snapshot': (_request, { member, missionId }) => deps.missions.snapshot(member, missionId),
+    'schedule:mark': async (mark, { member, missionId }) =>
+      mapResult(await deps.missions.markSchedule(member, missionId, mark), (schedule) => ({ schedule })),
   } satisfies ClientEventHandlers;
 }

@@ -105,6 +105,22 @@ export class Relay {
   }
 
   /**
+   * §9: every open cue of a swapped-out driver goes on to the new driver, with its own seq,
+   * at once if the new tablet is connected and on its connect otherwise.
+   */
+  async handOverCues(fromMemberId: string, to: Member): Promise<number> {
+    let handed = 0;
+    for (const trigger of await this.store.cuesAfter(fromMemberId, 0)) {
+      const next = await this.gaps.handOver(trigger.id, fromMemberId, to);
+      const recipient = next?.recipients.find((r) => r.memberId === to.memberId);
+      if (!next || !recipient) continue;
+      handed++;
+      this.fanout.deliverCue(to.memberId, triggerCue(next, recipient, this.clock.now()));
+    }
+    return handed;
+  }
+
+  /**
    * The same id again: the same request gets the trigger's current state, anything else is a
    * conflict. A retry usually means the reply was lost, and perhaps the node that wrote the
    * trigger died before emitting it: the cue goes again to every driver who has not received it.

@@ -12,6 +12,9 @@ export function maySend(role: Role, event: ClientEventName): boolean {
     case 'alert:resolve':
       // A cpo may hold the lead's authority as acting lead (§11); whether they do is checked against the mission.
       return authority.resolvesAlerts || mayActAsLead(role);
+    case 'schedule:mark':
+      // lead, cpo and ops: the ones who watch the whole mission (an acting lead is one of them).
+      return authority.watches;
     case 'observation:post':
     case 'plan:ack':
     case 'mission:snapshot':

@@ -4,7 +4,10 @@ import type { Deadline } from '../deadline-keys.ts';
 /** Drivers who have not acked the plan in force (none while there is no plan). */
 export function unackedDrivers(mission: Pick<Mission, 'members' | 'plan' | 'planAcks'>): Member[] {
   if (mission.plan.version < 1) return [];
-  return mission.members.filter((m) => m.role === 'driver' && mission.planAcks[m.memberId] !== mission.plan.version);
+  // A driver swapped out (§9) no longer drives: their ack no longer matters.
+  return mission.members.filter(
+    (m) => m.role === 'driver' && m.replacedAt === undefined && mission.planAcks[m.memberId] !== mission.plan.version,
+  );
 }
 
 /**

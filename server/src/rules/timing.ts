@@ -4,7 +4,10 @@ import { refuse, type Result, accept } from '../refusal.ts';
 import type { ClockEstimate } from './latency.ts';
 import type { RecipientRecord, TriggerRecord } from './trigger-record.ts';
 
-/** docs/PROTOCOL.md §3: a recipient's state only moves forward along this order; `expired` is reachable from any state but `answered`. */
+/**
+ * docs/PROTOCOL.md §3: a recipient's state only moves forward along this order; `expired` and (§9)
+ * `replaced` end it from any state but `answered`, and nothing leaves them.
+ */
 const FORWARD: Readonly<Record<RecipientState, number>> = {
   pending: 0,
   undelivered: 1,
@@ -12,18 +15,25 @@ const FORWARD: Readonly<Record<RecipientState, number>> = {
   hesitation: 3,
   answered: 4,
   expired: 5,
+  replaced: 6,
 };
 
+const isFinal = (state: RecipientState) => state === 'answered' || state === 'expired' || state === 'replaced';
+
 export function canMove(from: RecipientState, to: RecipientState): boolean {
-  if (from === 'expired' || from === 'answered') return false;
-  if (to === 'expired') return true;
+  if (isFinal(from)) return false;
+  if (to === 'expired' || to === 'replaced') return true;
   return FORWARD[to] > FORWARD[from];
 }
 
-export const isOpen = (state: RecipientState) => state !== 'answered' && state !== 'expired';
+export const isOpen = (state: RecipientState) => !isFinal(state);
 
-/** docs/PROTOCOL.md §3, a trigger's status. A trigger whose target had no driver counts as undelivered. */
-export function triggerStatus(recipients: readonly Pick<Recipient, 'state'>[]): TriggerStatus {
+/**
+ * docs/PROTOCOL.md §3, a trigger's status; `replaced` recipients do not count (their cue went on to
+ * the new driver). A trigger whose target had no driver counts as undelivered.
+ */
+export function triggerStatus(all: readonly Pick<Recipient, 'state'>[]): TriggerStatus {
+  const recipients = all.filter((r) => r.state !== 'replaced');
   if (recipients.length === 0) return 'undelivered';
   const states = new Set(recipients.map((r) => r.state));
   if (states.has('hesitation')) return 'hesitation';
@@ -187,7 +197,8 @@ export interface AnswerOutcome extends Transition {
  */
 export function recordAnswer(trigger: TriggerRecord, memberId: string, answer: TriggerRespond, now: number): Result<AnswerOutcome> {
   const current = trigger.recipients.find((r) => r.memberId === memberId);
-  if (!current) return refuse('not_found', 'no such cue for this device');
+  // A driver swapped out (§9) no longer holds the cue: it went on to the new driver.
+  if (!current || current.state === 'replaced') return refuse('not_found', 'no such cue for this device');
   if (current.state === 'expired' || (current.state !== 'answered' && now >= trigger.staleAt)) {
     return refuse('expired', 'this cue went stale and can no longer be answered');
   }
@@ -235,4 +246,26 @@ export function mergeTriggers(stored: TriggerRecord, journaled: TriggerRecord): 
     return other ? further(r, other) : r;
   });
   return recipients.every((r, i) => r === stored.recipients[i]) ? stored : { ...stored, recipients };
+}
+
+/**
+ * §9: the cue passes from a swapped-out driver to the new one. The old recipient ends
+ * `replaced` (unless it answered or expired); the new one starts `pending` with seq 0, for the
+ * store to give it the new driver's next seq. Nothing changes for a cue that is no longer open.
+ */
+export function handOverCue(
+  trigger: TriggerRecord,
+  fromMemberId: string,
+  to: Pick<RecipientRecord, 'memberId' | 'callsign' | 'vehicleId'>,
+  now: number,
+): Transition {
+  const from = trigger.recipients.find((r) => r.memberId === fromMemberId);
+  if (!from || !canMove(from.state, 'replaced') || now >= trigger.staleAt) return { trigger, changed: [] };
+  if (trigger.recipients.some((r) => r.memberId === to.memberId)) return { trigger, changed: [] };
+  const replaced: RecipientRecord = { ...from, state: 'replaced' };
+  const added: RecipientRecord = { ...to, state: 'pending', hesitation: false, seq: 0 };
+  return {
+    trigger: { ...trigger, recipients: [...trigger.recipients.map((r) => (r === from ? replaced : r)), added] },
+    changed: [replaced, added],
+  };
 }

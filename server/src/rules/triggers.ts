@@ -5,7 +5,9 @@ import { issueFingerprint, targetVehicleIds, type RecipientRecord, type TriggerR
 
 export function newTriggerRecord(mission: Mission, issuer: Member, issue: TriggerIssue, now: number): TriggerRecord {
   const vehicleIds = targetVehicleIds(mission, issue);
-  const drivers = vehicleIds.flatMap((vehicleId) => mission.members.filter((m) => m.role === 'driver' && m.vehicleId === vehicleId));
+  const drivers = vehicleIds.flatMap((vehicleId) =>
+    mission.members.filter((m) => m.role === 'driver' && m.vehicleId === vehicleId && m.replacedAt === undefined),
+  );
   const routeName = issue.type === 'alt-route' ? mission.plan.routes.find((r) => r.id === issue.params.routeId)?.name : undefined;
   return {
     id: issue.id,

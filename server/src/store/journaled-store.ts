@@ -1,4 +1,4 @@
-import type { Alert, Mission, Presence } from '@lockstep/shared';
+import type { Alert, Mission, MissionStatus, Person, Presence } from '@lockstep/shared';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
@@ -78,6 +78,35 @@ export class JournaledStore implements Store {
     return changed;
   }
 
+  listMissions(query: { status?: MissionStatus | undefined; limit: number }) {
+    return this.#redisOnly('listing missions', () => this.#redis.listMissions(query));
+  }
+
+  // People live in Redis only: none of them is needed to relay a cue through an outage.
+  createPerson(person: Person) {
+    return this.#redisOnly('adding a person', () => this.#redis.createPerson(person));
+  }
+
+  getPerson(personId: string) {
+    return this.#redisOnly('reading a person', () => this.#redis.getPerson(personId));
+  }
+
+  changePerson(personId: string, change: (current: Person) => Result<Person>) {
+    return this.#redisOnly('changing a person', () => this.#redis.changePerson(personId, change));
+  }
+
+  listPeople() {
+    return this.#redisOnly('listing people', () => this.#redis.listPeople());
+  }
+
+  notePersonInMission(personId: string, missionId: string) {
+    return this.#redisOnly('adding a person to a mission', () => this.#redis.notePersonInMission(personId, missionId));
+  }
+
+  personMissions(personId: string) {
+    return this.#redisOnly('reading a person', () => this.#redis.personMissions(personId));
+  }
+
   async saveCredential(tokenHash: string, ref: CredentialRef) {
     await this.#redisOnly('issuing a token', () => this.#redis.saveCredential(tokenHash, ref));
     await this.#mirror.keepCredential(tokenHash, ref);
@@ -114,6 +143,24 @@ export class JournaledStore implements Store {
     const keep = (changed: Result<TriggerRecord>) => changed.ok && this.#mirror.keepTrigger(changed.value, deadlines);
     const outage = () => this.#mirror.changeTrigger(triggerId, change);
     return this.#either({ redis: () => this.#redis.changeTrigger(triggerId, capturing), outage, keep });
+  }
+
+  /** A swap (§9) is made over HTTP and waits for Redis like every other roster change. */
+  async handOverCue(triggerId: string, change: Change<TriggerRecord>) {
+    let deadlines: DeadlineChanges = {};
+    const capturing: Change<TriggerRecord> = (current) => {
+      const outcome = change(current);
+      deadlines = outcome.ok && outcome.value.next !== current ? (outcome.value.deadlines ?? {}) : {};
+      return outcome;
+    };
+    const changed = await this.#redisOnly('handing a cue over', () => this.#redis.handOverCue(triggerId, capturing));
+    // Mirrored with its deadlines, so the new driver's cue goes on through an outage that starts later.
+    if (changed.ok) await this.#mirror.keepTrigger(changed.value, deadlines);
+    return changed;
+  }
+
+  missionTriggers(missionId: string) {
+    return this.#redisOnly('reading the triggers', () => this.#redis.missionTriggers(missionId));
   }
 
   cuesAfter(memberId: string, afterSeq: number) {

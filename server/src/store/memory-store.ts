@@ -1,4 +1,4 @@
-import type { Alert, LogEntry, Mission, Presence } from '@lockstep/shared';
+import type { Alert, LogEntry, Mission, MissionStatus, Person, Presence } from '@lockstep/shared';
 import { refuse, accept, type Result } from '../refusal.ts';
 import type { CueLoad } from '../rules/overload.ts';
 import type { TriggerRecord } from '../rules/trigger-record.ts';
@@ -43,6 +43,8 @@ export class MemoryStore implements Store {
   readonly #presenceOwner = new Map<string, string>();
   readonly #deadlines = new Map<string, number>();
   readonly #cueLoads = new Map<string, CueLoad>();
+  readonly #people = new Map<string, Person>();
+  readonly #personMissions = new Map<string, Set<string>>();
 
   constructor(options: MemoryStoreOptions = {}) {
     this.#keepLog = options.keepLog ?? true;
@@ -101,6 +103,45 @@ export class MemoryStore implements Store {
     });
   }
 
+  async listMissions(query: { status?: MissionStatus | undefined; limit: number }) {
+    return [...this.#missions.values()]
+      .map((slot) => slot.mission)
+      .filter((m) => query.status === undefined || m.status === query.status)
+      .reverse()
+      .slice(0, query.limit)
+      .map((m) => structuredClone(m));
+  }
+
+  async createPerson(person: Person) {
+    this.#people.set(person.personId, structuredClone(person));
+  }
+
+  async getPerson(personId: string) {
+    const person = this.#people.get(personId);
+    return person && structuredClone(person);
+  }
+
+  async changePerson(personId: string, change: (current: Person) => Result<Person>) {
+    const current = this.#people.get(personId);
+    if (!current) return refuse('not_found', 'no such person');
+    const outcome = change(structuredClone(current));
+    if (outcome.ok) this.#people.set(personId, structuredClone(outcome.value));
+    return outcome.ok ? accept(structuredClone(outcome.value)) : outcome;
+  }
+
+  async listPeople() {
+    return [...this.#people.values()].map((p) => structuredClone(p));
+  }
+
+  async notePersonInMission(personId: string, missionId: string) {
+    const missions = this.#personMissions.get(personId) ?? new Set();
+    this.#personMissions.set(personId, missions.add(missionId));
+  }
+
+  async personMissions(personId: string) {
+    return [...(this.#personMissions.get(personId) ?? [])];
+  }
+
   async saveCredential(tokenHash: string, ref: CredentialRef) {
     this.#credentials.set(tokenHash, { ...ref });
     this.#tokenOfMember.set(ref.memberId, tokenHash);
@@ -153,6 +194,22 @@ export class MemoryStore implements Store {
     });
   }
 
+  async handOverCue(triggerId: string, change: Change<TriggerRecord>) {
+    const current = this.#triggers.get(triggerId);
+    const known = new Set(current?.recipients.map((r) => r.memberId));
+    return this.#change(current, 'trigger', change, (next, log) => {
+      for (const recipient of next.recipients) {
+        if (known.has(recipient.memberId)) continue;
+        const cues = this.#cues.get(recipient.memberId) ?? { seq: 0, held: [] };
+        recipient.seq = ++cues.seq;
+        cues.held.push({ seq: recipient.seq, triggerId });
+        this.#cues.set(recipient.memberId, cues);
+      }
+      this.#triggers.set(triggerId, structuredClone(next));
+      this.#log(next.missionId, log);
+    });
+  }
+
   async cuesAfter(memberId: string, afterSeq: number) {
     const held = this.#cues.get(memberId)?.held ?? [];
     const after = held.filter((cue) => cue.seq > afterSeq).sort((a, b) => a.seq - b.seq);
@@ -172,6 +229,10 @@ export class MemoryStore implements Store {
       this.#cueLoads.set(missionId, structuredClone(next));
       this.#log(missionId, log);
     });
+  }
+
+  async missionTriggers(missionId: string) {
+    return copiesOf(this.#triggers, this.#slot(missionId)?.triggerIds ?? []);
   }
 
   async raiseAlert(alert: Alert, log: LogDraft) {

@@ -87,6 +87,48 @@ redis.call('HSET', KEYS[1], 'rev', 1, 'doc', ARGV[1])
 return 1
 `;
 
+/**
+ * COMPARE_AND_SET for a trigger whose change adds recipients (§9). KEYS: trigger, log, log seq,
+ * deadlines, then per added recipient its cue counter and cue set. ARGV: expected rev, doc,
+ * trigger id, added count, their member ids..., log count, log drafts..., then the deadline
+ * changes → {new rev, seq per added recipient...}, or {-1} when another writer got there first.
+ */
+export const HAND_OVER_CUE = `${APPEND_LOG}${APPLY_DEADLINES}
+local rev = tonumber(redis.call('HGET', KEYS[1], 'rev') or '0')
+if rev == 0 or rev ~= tonumber(ARGV[1]) then return {-1} end
+redis.call('HSET', KEYS[1], 'rev', rev + 1, 'doc', ARGV[2])
+local out = {rev + 1}
+local added = tonumber(ARGV[4])
+for r = 1, added do
+  local k = 5 + (r - 1) * 2
+  local seq = redis.call('INCR', KEYS[k])
+  redis.call('ZADD', KEYS[k + 1], seq, ARGV[3])
+  redis.call('HSET', KEYS[1], 'seq:' .. ARGV[4 + r], seq)
+  out[#out + 1] = seq
+end
+local first = 5 + added
+local logged = tonumber(ARGV[first])
+append_log(KEYS[2], KEYS[3], first + 1, first + logged)
+apply_deadlines(KEYS[4], first + 1 + logged)
+return out
+`;
+
+/** KEYS: record, index list. ARGV: id, doc → 1 created, 0 existed. A record outside any mission: no log. */
+export const CREATE_UNLOGGED = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'rev', 1, 'doc', ARGV[2])
+redis.call('RPUSH', KEYS[2], ARGV[1])
+return 1
+`;
+
+/** KEYS: record. ARGV: expected rev, doc → new rev, or -1 when another writer got there first. */
+export const SET_IF_REV = `
+local rev = tonumber(redis.call('HGET', KEYS[1], 'rev') or '0')
+if rev == 0 or rev ~= tonumber(ARGV[1]) then return -1 end
+redis.call('HSET', KEYS[1], 'rev', rev + 1, 'doc', ARGV[2])
+return rev + 1
+`;
+
 /** KEYS: log, log seq. ARGV: log drafts... */
 export const APPEND = `${APPEND_LOG}
 append_log(KEYS[1], KEYS[2], 1, #ARGV)

@@ -1,4 +1,4 @@
-import type { Alert, LogEntry, Mission, Presence } from '@lockstep/shared';
+import type { Alert, LogEntry, Mission, MissionStatus, Person, Presence } from '@lockstep/shared';
 import { Redis } from 'ioredis';
 import { accept, refuse, type Result } from '../refusal.ts';
 import type { CueLoad } from '../rules/overload.ts';
@@ -9,8 +9,11 @@ import {
   COMPARE_AND_SET,
   CREATE,
   CREATE_IF_ABSENT,
+  CREATE_UNLOGGED,
+  HAND_OVER_CUE,
   ISSUE_TRIGGER,
   SAVE_PRESENCE,
+  SET_IF_REV,
   Script,
 } from './redis-scripts.ts';
 import type { Change, CredentialRef, DeadlineChanges, IssueOutcome, LogDraft, Store, StoredObservation } from './store.ts';
@@ -23,7 +26,13 @@ const scripts = {
   append: new Script(APPEND),
   savePresence: new Script(SAVE_PRESENCE),
   claimDeadlines: new Script(CLAIM_DEADLINES),
+  handOverCue: new Script(HAND_OVER_CUE),
+  setIfRev: new Script(SET_IF_REV),
+  createUnlogged: new Script(CREATE_UNLOGGED),
 };
+
+/** Log lines per read of a long list (a tenth as many triggers, which are larger). */
+const READ_PAGE = 1000;
 
 /** How often a change is retried when another writer (another node) changed the record first. */
 const MAX_CHANGE_ATTEMPTS = 16;
@@ -90,6 +99,9 @@ export class RedisStore implements Store {
     cues: (memberId: string) => `${this.#prefix}u:${memberId}:cues`,
     tokenOf: (memberId: string) => `${this.#prefix}u:${memberId}:token`,
     credential: (tokenHash: string) => `${this.#prefix}cred:${tokenHash}`,
+    person: (id: string) => `${this.#prefix}p:${id}`,
+    peopleIndex: () => `${this.#prefix}people`,
+    personMissions: (id: string) => `${this.#prefix}p:${id}:missions`,
   };
 
   async ping() {
@@ -174,6 +186,57 @@ export class RedisStore implements Store {
     return this.#change(this.#keys.mission(missionId), (m) => m.id, 'mission', change);
   }
 
+  async listMissions(query: { status?: MissionStatus | undefined; limit: number }) {
+    const ids = (await this.#redis.lrange(this.#keys.missionIndex(), 0, -1)).reverse();
+    const found: Mission[] = [];
+    // Read in pages, newest first, until enough match: a status filter may skip many.
+    const page = Math.max(query.limit, 50);
+    for (let from = 0; from < ids.length && found.length < query.limit; from += page) {
+      const missions = await this.#readMany<Mission>(ids.slice(from, from + page).map((id) => this.#keys.mission(id)));
+      found.push(...missions.filter((m) => query.status === undefined || m.status === query.status));
+    }
+    return found.slice(0, query.limit);
+  }
+
+  async createPerson(person: Person) {
+    // A script, not MULTI: a transaction's queued commands leave unhandled rejections when Redis times out.
+    await scripts.createUnlogged.run(
+      this.#redis,
+      [this.#keys.person(person.personId), this.#keys.peopleIndex()],
+      [person.personId, JSON.stringify(person)],
+    );
+  }
+
+  async getPerson(personId: string) {
+    return (await this.#read<Person>(this.#keys.person(personId)))?.doc;
+  }
+
+  async changePerson(personId: string, change: (current: Person) => Result<Person>) {
+    const key = this.#keys.person(personId);
+    for (let attempt = 0; attempt < MAX_CHANGE_ATTEMPTS; attempt++) {
+      const stored = await this.#read<Person>(key);
+      if (!stored) return refuse('not_found', 'no such person');
+      const outcome = change(stored.doc);
+      if (!outcome.ok || outcome.value === stored.doc) return outcome;
+      if ((await scripts.setIfRev.run(this.#redis, [key], [stored.rev, JSON.stringify(outcome.value)])) !== -1) return outcome;
+    }
+    return refuse('internal', 'the person kept changing under this write');
+  }
+
+  async listPeople() {
+    const ids = await this.#redis.lrange(this.#keys.peopleIndex(), 0, -1);
+    return this.#readMany<Person>(ids.map((id) => this.#keys.person(id)));
+  }
+
+  async notePersonInMission(personId: string, missionId: string) {
+    // A sorted set scored by first note keeps each mission once, in the order noted.
+    await this.#redis.zadd(this.#keys.personMissions(personId), 'NX', Date.now(), missionId);
+  }
+
+  async personMissions(personId: string) {
+    return this.#redis.zrange(this.#keys.personMissions(personId), '0', '-1');
+  }
+
   async saveCredential(tokenHash: string, ref: CredentialRef) {
     await Promise.all([
       this.#redis.set(this.#keys.credential(tokenHash), JSON.stringify(ref)),
@@ -236,6 +299,54 @@ export class RedisStore implements Store {
 
   async changeTrigger(triggerId: string, change: Change<TriggerRecord>) {
     return this.#change(this.#keys.trigger(triggerId), (t) => t.missionId, 'trigger', change, this.#decodeTrigger);
+  }
+
+  async handOverCue(triggerId: string, change: Change<TriggerRecord>) {
+    const key = this.#keys.trigger(triggerId);
+    for (let attempt = 0; attempt < MAX_CHANGE_ATTEMPTS; attempt++) {
+      const stored = await this.#read<TriggerRecord>(key);
+      if (!stored) return refuse('not_found', 'no such trigger');
+      const current = this.#decodeTrigger(stored);
+      const outcome = change(current);
+      if (!outcome.ok) return outcome;
+      const { next, log, deadlines } = outcome.value;
+      if (next === current) return accept(next);
+      const known = new Set(current.recipients.map((r) => r.memberId));
+      const added = next.recipients.filter((r) => !known.has(r.memberId)).map((r) => r.memberId);
+      const reply = (await scripts.handOverCue.run(
+        this.#redis,
+        [
+          key,
+          this.#keys.log(next.missionId),
+          this.#keys.logSeq(next.missionId),
+          this.#keys.deadlines(),
+          ...added.flatMap((id) => [this.#keys.cueSeq(id), this.#keys.cues(id)]),
+        ],
+        [
+          stored.rev,
+          JSON.stringify(next),
+          triggerId,
+          added.length,
+          ...added,
+          log.length,
+          ...this.#drafts(log),
+          ...this.#deadlineArgs(deadlines),
+        ],
+      )) as number[];
+      if (reply[0] === -1) continue;
+      const seqs = new Map(added.map((id, i) => [id, reply[i + 1] ?? 0]));
+      return accept({ ...next, recipients: next.recipients.map((r) => ({ ...r, seq: seqs.get(r.memberId) ?? r.seq })) });
+    }
+    return refuse('internal', 'the trigger kept changing under this write');
+  }
+
+  async missionTriggers(missionId: string) {
+    const ids = await this.#redis.lrange(this.#keys.missionTriggers(missionId), 0, -1);
+    // Page by page: thousands of replies parsed at once would hold this node's event loop (and its relay) for long.
+    const triggers: TriggerRecord[] = [];
+    for (let from = 0; from < ids.length; from += READ_PAGE / 10)
+      triggers.push(...(await this.#triggersByIds(ids.slice(from, from + READ_PAGE / 10))));
+    return triggers;
   }
 
   async #triggersByIds(ids: string[]): Promise<TriggerRecord[]> {
@@ -338,7 +449,12 @@ export class RedisStore implements Store {
   }
 
   async readLog(missionId: string) {
-    const lines = await this.#redis.lrange(this.#keys.log(missionId), 0, -1);
-    return lines.map((line) => JSON.parse(line) as LogEntry);
+    // In pages, as for the triggers: a long mission's log is tens of thousands of lines.
+    const entries: LogEntry[] = [];
+    for (let from = 0; ; from += READ_PAGE) {
+      const lines = await this.#redis.lrange(this.#keys.log(missionId), from, from + READ_PAGE - 1);
+      for (const line of lines) entries.push(JSON.parse(line) as LogEntry);
+      if (lines.length < READ_PAGE) return entries;
+    }
   }
 }

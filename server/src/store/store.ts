@@ -1,4 +1,4 @@
-import type { Alert, LogEntry, LogKind, Mission, Observation, Presence } from '@lockstep/shared';
+import type { Alert, LogEntry, LogKind, Mission, MissionStatus, Observation, Person, Presence } from '@lockstep/shared';
 import type { Result } from '../refusal.ts';
 import type { CueLoad } from '../rules/overload.ts';
 import type { TriggerRecord } from '../rules/trigger-record.ts';
@@ -54,6 +54,24 @@ export interface Store {
   createMission(mission: Mission, log: LogDraft[]): Promise<void>;
   getMission(missionId: string): Promise<Mission | undefined>;
   changeMission(missionId: string, change: Change<Mission>): Promise<Result<Mission>>;
+  /** Newest first; `status` filters before `limit` counts. */
+  listMissions(query: { status?: MissionStatus | undefined; limit: number }): Promise<Mission[]>;
+
+  /** People (§1, v1.1) are kept across missions, apart from any one of them. */
+  createPerson(person: Person): Promise<void>;
+  getPerson(personId: string): Promise<Person | undefined>;
+  /** Compare-and-set like the other changes; returning `current` itself writes nothing. */
+  changePerson(personId: string, change: (current: Person) => Result<Person>): Promise<Result<Person>>;
+  /** In the order they were created. */
+  listPeople(): Promise<Person[]>;
+  /**
+   * Notes that a member of this mission names the person, so the person's report finds the
+   * mission. Written before the member is: an entry whose member never came names nobody and
+   * adds nothing to a report, while a member without its entry would be missed.
+   */
+  notePersonInMission(personId: string, missionId: string): Promise<void>;
+  /** The missions noted for the person, each once, in the order noted. */
+  personMissions(personId: string): Promise<string[]>;
 
   /** Tokens are kept only as hashes; one credential per member. */
   saveCredential(tokenHash: string, ref: CredentialRef): Promise<void>;
@@ -76,6 +94,14 @@ export interface Store {
    * any record, so nodes issuing at once count every cue; a mission with none yet starts empty.
    */
   changeCueLoad(missionId: string, change: Change<CueLoad>): Promise<Result<CueLoad>>;
+  /** Every trigger of the mission, oldest first (the after-action report reads them all). */
+  missionTriggers(missionId: string): Promise<TriggerRecord[]>;
+  /**
+   * `changeTrigger`, where the change may add recipients (§9, a cue handed to a new driver):
+   * each added recipient gets its member's next cue `seq` and joins that member's cues for
+   * replay, in the same step as the write.
+   */
+  handOverCue(triggerId: string, change: Change<TriggerRecord>): Promise<Result<TriggerRecord>>;
 
   /** Raises an alert once: false when an alert with this id was raised before. */
   raiseAlert(alert: Alert, log: LogDraft): Promise<boolean>;
