@@ -1,4 +1,21 @@
-import type { AddMemberReply, CreateMissionBody, ErrorBody, Member, Mission, MissionStatus, PlanInput, Role } from '@lockstep/shared';
+import type {
+  AddMemberBody,
+  AddMemberReply,
+  CreateMissionBody,
+  CreatePersonBody,
+  ErrorBody,
+  Member,
+  Mission,
+  MissionReport,
+  MissionSummary,
+  PatchPersonBody,
+  PeopleReply,
+  Person,
+  PlanInput,
+  Role,
+  SwapDriverBody,
+  SwapDriverReply,
+} from '@lockstep/shared';
 
 /**
  * The console's side of the HTTP API (PROTOCOL.md §6), with the admin token. Every call answers
@@ -6,89 +23,15 @@ import type { AddMemberReply, CreateMissionBody, ErrorBody, Member, Mission, Mis
  * Types only come from `@lockstep/shared`, so the console's bundle carries no zod.
  */
 
-/** A v1.1 member: a swapped-out driver keeps its row with `replacedAt` and `replacedBy`. */
-export type RosterMember = Member & { personId?: string; replacedAt?: number; replacedBy?: string };
-export type RosterMission = Omit<Mission, 'members'> & { members: RosterMember[] };
-
-export interface MissionSummary {
-  id: string;
-  name: string;
-  status: MissionStatus;
-  createdAt: number;
-  startedAt?: number;
-  endedAt?: number;
-  vehicles: number;
-  members: number;
-}
-
-export interface Person {
-  personId: string;
-  name: string;
-  callsign: string;
-  roles: Role[];
-  standby: boolean;
-  notes?: string;
-}
-
-export interface PersonStats {
-  missions: number;
-  cues: number;
-  hesitations: number;
-  hesitationRate: number;
-  gapP90Ms?: number;
-}
-export type PersonWithStats = Person & { stats: PersonStats };
-
-export interface GapFigures {
-  median: number;
-  p90: number;
-  max: number;
-}
-
-/** PROTOCOL.md §8. */
-export interface MissionReport {
-  mission: { id: string; name: string; status: MissionStatus; createdAt: number; startedAt?: number; endedAt?: number };
-  triggers: { total: number; byType: Record<string, number> };
-  drivers: {
-    memberId: string;
-    personId?: string;
-    callsign: string;
-    vehicleId: string;
-    replacedAt?: number;
-    cues: number;
-    answered: number;
-    ack: number;
-    unable: number;
-    sayAgain: number;
-    hesitations: number;
-    undelivered: number;
-    expired: number;
-    replaced: number;
-    lostMs: number;
-    gapMs?: GapFigures;
-  }[];
-  alerts: { total: number; open: number; byKind: Record<string, number> };
-  schedule: { leg: string; plannedAt: number; actualAt?: number; driftMs?: number; hesitations: number; lostMs: number }[];
-  timeline: { at: number; kind: string; text: string; memberId?: string; triggerId?: string }[];
-}
+/** The roster as the API gives it (v1.1: a swapped-out driver keeps its row with `replacedAt`). */
+export type RosterMember = Member;
+export type RosterMission = Mission;
+export type PersonWithStats = PeopleReply['people'][number];
+export type { MissionReport, MissionSummary, Person };
 
 /** A member's token, returned once when it is made. */
 export type IssuedLink = AddMemberReply;
-
-export interface AddMemberInput {
-  role: Role;
-  callsign?: string;
-  vehicleId?: string;
-  personId?: string;
-}
-
-export interface PersonInput {
-  name: string;
-  callsign: string;
-  roles: Role[];
-  standby: boolean;
-  notes?: string;
-}
+export type PersonInput = CreatePersonBody;
 
 export type ApiError = ErrorBody & { status: number };
 export type ApiResult<T> = { ok: true; value: T } | { ok: false; error: ApiError };
@@ -116,7 +59,7 @@ export class OpsApi {
   createMission(input: CreateMissionBody): Promise<ApiResult<RosterMission>> {
     return this.#call('POST', '/api/missions', input);
   }
-  addMember(missionId: string, input: AddMemberInput): Promise<ApiResult<IssuedLink>> {
+  addMember(missionId: string, input: AddMemberBody): Promise<ApiResult<IssuedLink>> {
     return this.#call('POST', `/api/missions/${enc(missionId)}/members`, input);
   }
   removeMember(missionId: string, memberId: string): Promise<ApiResult<undefined>> {
@@ -127,11 +70,7 @@ export class OpsApi {
     return this.#call('POST', `/api/missions/${enc(missionId)}/members/${enc(memberId)}/token`, {});
   }
   /** v1.1, §9. */
-  swapDriver(
-    missionId: string,
-    vehicleId: string,
-    by: { personId: string } | { callsign: string },
-  ): Promise<ApiResult<IssuedLink & { replaced?: string }>> {
+  swapDriver(missionId: string, vehicleId: string, by: SwapDriverBody): Promise<ApiResult<SwapDriverReply>> {
     return this.#call('POST', `/api/missions/${enc(missionId)}/vehicles/${enc(vehicleId)}/driver`, by);
   }
   putPlan(missionId: string, plan: PlanInput): Promise<ApiResult<{ version: number }>> {
@@ -156,7 +95,7 @@ export class OpsApi {
   createPerson(input: PersonInput): Promise<ApiResult<Person>> {
     return this.#call('POST', '/api/people', input);
   }
-  updatePerson(personId: string, change: Partial<PersonInput>): Promise<ApiResult<Person>> {
+  updatePerson(personId: string, change: PatchPersonBody): Promise<ApiResult<Person>> {
     return this.#call('PATCH', `/api/people/${enc(personId)}`, change);
   }
 
