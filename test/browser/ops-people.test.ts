@@ -119,6 +119,8 @@ describe('the console with the people directory, new links, swaps and the report
     await page.locator('[data-status="active"]').waitFor();
     await page.getByRole('button', { name: 'Swap driver: BRAVO' }).click();
     const swap = page.getByRole('dialog', { name: 'Swap the driver of BRAVO (now SAM)' });
+    // The dialog opens once the standby pool is read.
+    await swap.getByRole('button', { name: /^Lee Park/ }).waitFor();
     await expect(swap.locator('.pool-choice').allTextContents()).resolves.toEqual(['Lee Park (LEE) · 0% hesitations']);
     await photograph(page, 'swap');
     await swap.getByRole('button', { name: /^Lee Park/ }).click();
