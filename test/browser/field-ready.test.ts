@@ -257,6 +257,8 @@ describe('field-ready screens', () => {
     // A driver's link opened as a board moves to the driver's screen, token and all.
     const misplaced = await open(mission, 'DRV-2', 'board', 'tablet');
     await misplaced.page.waitForURL(/\/driver$/);
+    // There it is the driver's own tablet: the briefing it owes, then standing by in BRAVO.
+    await brief(misplaced);
     await misplaced.page.getByRole('region', { name: 'Standing by' }).getByText('BRAVO').waitFor();
   });
 
