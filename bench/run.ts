@@ -4,6 +4,7 @@ import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { FleetRpc } from './fleet/plan.ts';
+import { FLOOD_SETTINGS, runFlood } from './flood.ts';
 import { BenchChild, killAllChildren } from './ipc.ts';
 import { runGapBench } from './gap.ts';
 import { DEVICES_PER_MISSION } from './missions.ts';
@@ -28,6 +29,7 @@ import { runScenario, SYSTEM_LABELS, SYSTEMS, type BenchSettings, type RunContex
  * `npm run bench [-- --quick] [-- --sizes 1000,5000] [-- --profile 5000] [-- --fleets K] [-- --report]`:
  * Lockstep side by side with a bare Socket.IO relay, at several numbers of connected devices,
  * on 127.0.0.1 only. --profile N writes a CPU profile of the Lockstep node's fire window at N devices.
+ * `npm run bench -- --flood` runs only the flood scenario of issue #15 (bench/flood.ts) and prints its own table.
  * `npm run bench -- --gap [--gap-cues N]` runs only the response-gap scenario (bench/gap.ts): N cues per answer delay and jitter.
  * --report measures the after-action report of a long mission instead (bench/report-bench.ts).
  */
@@ -37,6 +39,7 @@ const { values: options } = parseArgs({
     sizes: { type: 'string' },
     profile: { type: 'string' },
     fleets: { type: 'string', default: '2' },
+    flood: { type: 'boolean', default: false },
     gap: { type: 'boolean', default: false },
     'gap-cues': { type: 'string', default: '12' },
     report: { type: 'boolean', default: false },
@@ -125,6 +128,18 @@ async function reportOnly(): Promise<number> {
     `- Load average (1 min) before: ${loadBefore.toFixed(2)}, after: ${(loadavg()[0] ?? 0).toFixed(2)}.`,
   ];
   process.stdout.write(`${out.join('\n')}\n`);
+  return 0;
+}
+
+/** The flood table alone: one node, one flooding member, another mission's relay quiet and under the flood. */
+async function floodOnly(): Promise<number> {
+  const loadBefore = loadavg()[0] ?? 0;
+  redis = await RedisServer.start(10_000);
+  const table = await runFlood(redis, FLOOD_SETTINGS, progress);
+  const load = `Load average (1 min) before: ${loadBefore.toFixed(2)}, after: ${(loadavg()[0] ?? 0).toFixed(2)}.`;
+  process.stdout.write(
+    `${['', `Lockstep flood bench, ${new Date().toISOString()}`, `Machine: ${machine()}. Server: ${serverRevision(repoRoot)}.`, '', ...table, '', load, ''].join('\n')}\n`,
+  );
   return 0;
 }
 
@@ -245,7 +260,7 @@ async function gapOnly(): Promise<number> {
   return 0;
 }
 
-(options.gap ? gapOnly() : main()).then(
+(options.gap ? gapOnly() : options.flood ? floodOnly() : main()).then(
   (code) => {
     cleanUp();
     process.exit(code);

@@ -13,6 +13,7 @@ export default defineConfig({
         driver: resolve(import.meta.dirname, 'driver/index.html'),
         cpo: resolve(import.meta.dirname, 'cpo/index.html'),
         board: resolve(import.meta.dirname, 'board/index.html'),
+        ops: resolve(import.meta.dirname, 'ops/index.html'),
         field: resolve(import.meta.dirname, 'field/index.html'),
       },
     },

@@ -152,7 +152,8 @@ describe('response gap through a delayed link (docs/PROTOCOL.md §3, issue #14)'
 
     const due = shownAtServer + THRESHOLD_MS + ALLOWANCE_MS;
     expect(alert.at).toBeGreaterThanOrEqual(due - 50);
-    expect(alert.at).toBeLessThan(due + 250);
+    // A timer on a loaded machine may fire late, but never by anything near the 7.3 s skew this guards against.
+    expect(alert.at).toBeLessThan(due + 1000);
     expect(reply).toMatchObject({ ok: true, gapSource: 'device', hesitation: true, gapMs: Math.round(trueGapMs) });
   });
 });

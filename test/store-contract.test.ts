@@ -385,6 +385,53 @@ function storeContract(name: string, open: () => { store: Store; outage?: Outage
       expect(await logKinds(m.id)).toEqual([]);
     });
 
+    it('reads a mission view: the recent triggers with their seqs, and for a watcher its alerts and presence', async () => {
+      const m = mission();
+      await given(m);
+      const d1 = randomUUID();
+      const issued = [];
+      for (let i = 0; i < 3; i++)
+        issued.push((await store.issueTrigger(trigger(m.id, [d1]), { at: 10, kind: 'trigger.issued', data: {} }, [])).trigger);
+      const alert: Alert = { id: `offline:${d1}:1`, kind: 'offline', missionId: m.id, memberId: d1, at: 5 };
+      await store.raiseAlert(alert, { at: 5, kind: 'alert.raised', data: {} });
+      const presence = { memberId: d1, callsign: 'DRV', role: 'driver' as const, state: 'online' as const, lastSeenAt: 7 };
+      await store.savePresence(m.id, presence, [], { id: 'socket-a', onlyIfOwner: false });
+
+      const watched = await store.missionView(m.id, { triggers: 2, observations: 5, alertsAndPresence: true });
+      expect(watched).toEqual({ mission: m, triggers: issued.slice(1), alerts: [alert], presence: [presence], observations: [] });
+      expect(watched?.triggers.map((t) => t.recipients[0]?.seq)).toEqual([2, 3]);
+      expect(await store.missionView(m.id, { triggers: 0, observations: 5, alertsAndPresence: false })).toEqual({
+        mission: m,
+        triggers: [],
+        alerts: [],
+        presence: [],
+        observations: [],
+      });
+    });
+
+    notServedInOutage('reads a mission view with its recent observations, and none of a mission it does not hold', async () => {
+      const m = mission();
+      await given(m);
+      const observations = [];
+      for (let i = 0; i < 3; i++) {
+        const observation = {
+          id: randomUUID(),
+          category: 'crowd' as const,
+          severity: 'info' as const,
+          memberId: 'a',
+          callsign: 'ADV',
+          at: i,
+          missionId: m.id,
+          fingerprint: String(i),
+        };
+        await store.postObservation(observation, { at: i, kind: 'observation', data: {} });
+        observations.push(observation);
+      }
+      const view = await store.missionView(m.id, { triggers: 5, observations: 2, alertsAndPresence: false });
+      expect(view?.observations).toEqual(observations.slice(1));
+      expect(await store.missionView(randomUUID(), { triggers: 5, observations: 5, alertsAndPresence: true })).toBeUndefined();
+    });
+
     it('leases due deadlines to one claimer at a time and gives an uncompleted one back after its lease', async () => {
       const key = (name: string) => `test|${randomUUID()}|${name}`;
       const [early, late, never] = [key('early'), key('late'), key('never')];

@@ -99,6 +99,8 @@ export interface Connection {
   request<E extends EventName>(event: E, payload: PayloadOf<E>, timeoutMs?: number): Promise<ReplyOf<E>>;
   /** The server's clock as best known from its probes, for timers that count from server times. */
   serverNow(): number;
+  /** Disconnects for good: a screen that watches a mission only while it is shown. */
+  close(): void;
 }
 
 /** Opens the member's socket, or answers undefined when the page was opened without a token. */
@@ -119,6 +121,10 @@ export function openConnection(options: ConnectionOptions = {}): Connection | un
   });
 
   let state: ConnectionState = 'connecting';
+  let closed = false;
+  const reconnect = () => {
+    if (!closed) socket.connect();
+  };
   let clockOffset = 0;
   let lastHeardAt = Date.now();
   const stateListeners: ((state: ConnectionState) => void)[] = [];
@@ -162,26 +168,28 @@ export function openConnection(options: ConnectionOptions = {}): Connection | un
   socket.on('disconnect', (reason) => {
     setState('offline');
     // The server dropped us on purpose (a restart, a revoked token): try once more; a revoked token then fails as unauthorized.
-    if (reason === 'io server disconnect') setTimeout(() => socket.connect(), 1000);
+    if (reason === 'io server disconnect') setTimeout(reconnect, 1000);
   });
   socket.on('connect_error', (error) => {
     if (error.message === 'unauthorized') return setState('unauthorized');
     if (error.message === 'incompatible_protocol' && reloadForProtocol()) return;
     setState('offline');
     // A refusal by the server's middleware stops socket.io's own retries; transport errors keep them.
-    if (!socket.active) setTimeout(() => socket.connect(), 2000);
+    if (!socket.active) setTimeout(reconnect, 2000);
   });
 
   // The browser knows at once when the network goes; socket.io would take its ping timeout (45 s) to notice.
-  window.addEventListener('offline', () => {
+  const wentOffline = () => {
     socket.disconnect();
     setState('offline');
-  });
-  window.addEventListener('online', () => {
+  };
+  const cameOnline = () => {
     if (!socket.connected) socket.connect();
-  });
+  };
+  window.addEventListener('offline', wentOffline);
+  window.addEventListener('online', cameOnline);
   // A half-open link (a tunnel, a dead access point) delivers nothing and errors nothing: probes stop, so force a reconnect.
-  setInterval(() => {
+  const watchdog = setInterval(() => {
     if (socket.connected && Date.now() - lastHeardAt > SILENT_LINK_MS) {
       lastHeardAt = Date.now();
       socket.io.engine.close();
@@ -202,5 +210,13 @@ export function openConnection(options: ConnectionOptions = {}): Connection | un
     },
     request,
     serverNow: () => Date.now() + clockOffset,
+    close: () => {
+      closed = true;
+      clearInterval(watchdog);
+      window.removeEventListener('offline', wentOffline);
+      window.removeEventListener('online', cameOnline);
+      socket.io.reconnection(false);
+      socket.disconnect();
+    },
   };
 }

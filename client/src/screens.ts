@@ -11,6 +11,9 @@ const SCREEN_OF: Readonly<Record<Role, string>> = {
   liaison: '/field',
 };
 
+/** The path of the screen a role works on (the console makes each member's link to it). */
+export const screenOf = (role: Role): string => SCREEN_OF[role];
+
 /** Moves to the role's own screen when this is not it; answers whether it did. */
 export function moveToOwnScreen(role: Role, token: string | undefined): boolean {
   const own = SCREEN_OF[role];

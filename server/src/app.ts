@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { Receipt, TriggerCue } from '@lockstep/shared';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Alerts } from './alerts.ts';
-import { withoutToken } from './auth/tokens.ts';
+import { loggablePath } from './auth/tokens.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { OverloadWatch } from './coordination/overload.ts';
 import { PlanAckWatch } from './coordination/plan-acks.ts';
@@ -21,10 +21,12 @@ import { Deadlines } from './deadlines.ts';
 import { ResponseGapTracker } from './gaps/response-gaps.ts';
 import { registerApi, registerErrorShape } from './http/api.ts';
 import { registerClients } from './http/clients.ts';
+import { addressOrigins } from './http/own-origins.ts';
 import { Metrics } from './metrics.ts';
 import { Missions } from './missions/missions.ts';
 import { People } from './people/people.ts';
 import { PROTOCOL_PRESENCE, PresenceTracker, type PresenceTiming } from './presence/presence.ts';
+import { OUTBOUND_LIMIT_BYTES } from './relay/outbound-limit.ts';
 import { Relay } from './relay/relay.ts';
 import { Reports } from './report/reports.ts';
 import { MAX_PAYLOAD_BYTES, SocketFanout, authenticate, createIo, serveSessions, type LockstepIo } from './relay/socket-server.ts';
@@ -65,12 +67,16 @@ export interface AppConfig {
   adminToken: string;
   /** Origins allowed to open a socket from a browser; undefined = the server's own origin. */
   allowedOrigins?: readonly string[] | undefined;
+  /** The server's own origin (LOCKSTEP_PUBLIC_URL), besides its loopback and interface addresses at its port. */
+  publicOrigin?: string | undefined;
   logger: Logger;
   /** The built clients; defaults to client/dist of this repository. */
   clientDir?: string;
   /** Probe cadence; docs/PROTOCOL.md's 3 s / 10 s unless a test needs it faster. */
   presence?: PresenceTiming;
   clock?: Clock;
+  /** Bytes a socket may leave unread before it is dropped; OUTBOUND_LIMIT_BYTES unless a test needs it smaller. */
+  outboundLimitBytes?: number;
 }
 
 export interface LockstepApp {
@@ -127,7 +133,7 @@ export async function buildApp(config: AppConfig): Promise<LockstepApp> {
       : new MemoryStore();
 
   const fastifyLogger: FastifyBaseLogger = logger;
-  // Fastify's own request lines would carry ?token= in the URL: they are off, and logged below with the token masked.
+  // Fastify's own request lines would carry the query string, where a token may hide: they are off, and logged below by path alone.
   const http = Fastify({
     loggerInstance: fastifyLogger,
     logController: new LogController({ disableRequestLogging: true }),
@@ -137,12 +143,15 @@ export async function buildApp(config: AppConfig): Promise<LockstepApp> {
   });
   http.addHook('onResponse', async (request, reply) => {
     request.log.info(
-      { method: request.method, url: withoutToken(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      { method: request.method, url: loggablePath(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
       'request',
     );
   });
 
-  const io = createIo(http.server, { store, clock, metrics, logger, allowedOrigins: config.allowedOrigins });
+  // The server's own origin comes from its configuration or its own bound port, never from a request's Host.
+  let ownOrigins: readonly string[] = [];
+  const allowedOrigins = () => config.allowedOrigins ?? ownOrigins;
+  const io = createIo(http.server, { store, clock, metrics, logger, allowedOrigins });
   // Nodes on one Redis form one hub: rooms, broadcasts and cues cross nodes over pub/sub.
   const adapterClients = redis ? [redis.duplicate(), redis.duplicate()] : [];
   const [pubClient, subClient] = adapterClients;
@@ -213,13 +222,13 @@ export async function buildApp(config: AppConfig): Promise<LockstepApp> {
   };
   const inFlight = new Set<Promise<unknown>>();
 
-  authenticate(io, { store, clock, metrics, logger, allowedOrigins: config.allowedOrigins });
+  authenticate(io, { store, clock, metrics, logger, allowedOrigins });
   serveSessions(io, {
     store,
     clock,
     metrics,
     logger,
-    allowedOrigins: config.allowedOrigins,
+    allowedOrigins,
     inFlight,
     relay,
     gaps: responseGaps,
@@ -227,6 +236,7 @@ export async function buildApp(config: AppConfig): Promise<LockstepApp> {
     alerts,
     presence,
     fanout,
+    outboundLimitBytes: config.outboundLimitBytes ?? OUTBOUND_LIMIT_BYTES,
   });
 
   let ready = false;
@@ -269,6 +279,8 @@ export async function buildApp(config: AppConfig): Promise<LockstepApp> {
       await http.listen({ port, host });
       const address = http.server.address();
       const boundPort = typeof address === 'object' && address ? address.port : port;
+      // Its addresses are its own whatever the public URL: a page at an IP literal was served by this node, not by a rebound name.
+      ownOrigins = [...(config.publicOrigin ? [config.publicOrigin] : []), ...addressOrigins(boundPort)];
       return `${config.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
     },
     close: () => http.close(),

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { MAKE_A_TOKEN, MIN_TOKEN_BITS, estimatedBits } from './auth/token-strength.ts';
 import { newToken } from './auth/tokens.ts';
 import type { StoreConfig, TlsConfig } from './app.ts';
 
@@ -12,13 +13,25 @@ const Env = z.object({
     .string()
     .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
     .optional(),
-  LOCKSTEP_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  LOCKSTEP_ADMIN_TOKEN: z
+    .string()
+    .superRefine((token, context) => {
+      const bits = estimatedBits(token);
+      if (bits < MIN_TOKEN_BITS)
+        context.addIssue({
+          code: 'custom',
+          message: `is too weak: about ${bits} bits of randomness, at least ${MIN_TOKEN_BITS} needed; ${MAKE_A_TOKEN}`,
+        });
+    })
+    .optional(),
   LOCKSTEP_DEMO: z.enum(['0', '1']).optional(),
   LOCKSTEP_ALLOWED_ORIGINS: z.string().optional(),
   LOCKSTEP_JOURNAL_DIR: z.string().min(1).optional(),
   LOCKSTEP_TLS_CERT: z.string().min(1).optional(),
   LOCKSTEP_TLS_KEY: z.string().min(1).optional(),
-  LOCKSTEP_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  LOCKSTEP_PUBLIC_URL: z
+    .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL, e.g. https://lockstep.example' })
+    .optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -30,6 +43,8 @@ export interface ServerConfig {
   adminTokenGenerated: boolean;
   demo: boolean;
   allowedOrigins: string[] | undefined;
+  /** The server's own origin, from LOCKSTEP_PUBLIC_URL; never taken from a request's Host. */
+  publicOrigin: string | undefined;
   logLevel: string;
   /** Certificate and key (PEM) when the node serves https itself. */
   tls: TlsConfig | undefined;
@@ -83,6 +98,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): { ok: true; config: ServerCo
       adminTokenGenerated: e.LOCKSTEP_ADMIN_TOKEN === undefined,
       demo: e.LOCKSTEP_DEMO ? e.LOCKSTEP_DEMO === '1' : store.kind === 'memory',
       allowedOrigins: origins?.length ? origins : undefined,
+      publicOrigin: e.LOCKSTEP_PUBLIC_URL === undefined ? undefined : new URL(e.LOCKSTEP_PUBLIC_URL).origin,
       logLevel: e.LOG_LEVEL,
       tls,
       publicUrl: e.LOCKSTEP_PUBLIC_URL?.replace(/\/$/, ''),

@@ -11,7 +11,20 @@ export { newTriggerRecord, triggerState, triggerCue } from './rules/triggers.ts'
 export * as timing from './rules/timing.ts';
 export { presenceState, rttWorthReporting } from './presence/presence.ts';
 export { clockEstimate, clockOffset, percentile } from './rules/latency.ts';
-export { takeToken, fullBucket, BURST, RATE_PER_SECOND } from './rules/rate-limit.ts';
+export {
+  takeToken,
+  takeFromAll,
+  fullBucket,
+  BURST,
+  RATE_PER_SECOND,
+  SOCKET_LIMIT,
+  MEMBER_LIMIT,
+  SNAPSHOT_COST,
+} from './rules/rate-limit.ts';
+export { estimatedBits } from './auth/token-strength.ts';
+export { loggablePath } from './auth/tokens.ts';
+export { SharedReads } from './missions/shared-reads.ts';
+export { MemberSockets } from './relay/member-sockets.ts';
 export { logAsCsv } from './log/mission-log.ts';
 export { originAllowed } from './relay/socket-server.ts';
 export { systemClock, type Clock } from './clock.ts';

@@ -22,6 +22,7 @@ const app = await buildApp({
   store: config.store,
   adminToken: config.adminToken,
   allowedOrigins: config.allowedOrigins,
+  publicOrigin: config.publicOrigin,
   tls: config.tls,
   logger,
 });
@@ -48,11 +49,14 @@ function banner(links: DemoLinks | undefined) {
       ];
   const lines = ['', `Lockstep is running (${config.store.kind} store).`];
   if (config.adminTokenGenerated) lines.push(`Admin token (generated): ${config.adminToken}`);
+  // The console signs in with the admin token: a demo hands it over in the link, otherwise the operator types it.
+  if (!links) lines.push(`Operations console: ${bases[0]}/ops (sign in with the admin token)`);
   if (!config.tls && !config.publicUrl?.startsWith('https:'))
     lines.push('Plain http: phones and tablets on the LAN lose Screen Wake Lock; serve https (see README, "HTTPS on a LAN").');
   if (links) {
     for (const base of bases) {
-      lines.push('', `Demo mission on ${base}:`, `  Lead CPO:  ${base}${links.lead}`);
+      lines.push('', `Demo mission on ${base}:`, `  Console:   ${base}/ops?token=${encodeURIComponent(config.adminToken)}`);
+      lines.push(`  Lead CPO:  ${base}${links.lead}`);
       for (const driver of links.drivers) lines.push(`  ${driver.callsign.padEnd(10)} ${base}${driver.path}`);
       lines.push(`  Board:     ${base}${links.board}`);
     }

@@ -47,6 +47,18 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly unknownEvents = new Counter({
+    name: 'lockstep_unknown_events_total',
+    help: 'Client events with a name the contract does not know (each also counted as an invalid_payload refusal).',
+    registers: [this.registry],
+  });
+
+  readonly slowConsumersDropped = new Counter({
+    name: 'lockstep_slow_consumers_dropped_total',
+    help: 'Sockets dropped because they left more than the outbound limit unread (they reconnect and replay).',
+    registers: [this.registry],
+  });
+
   readonly outageJournalDepth = new Gauge({
     name: 'lockstep_outage_journal_depth',
     help: "Writes held in this node's outage journal, waiting for Redis to return (0 when Redis answers).",

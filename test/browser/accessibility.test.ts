@@ -146,4 +146,50 @@ describe('every screen passes axe-core', () => {
     },
     AXE_TEST_MS,
   );
+
+  it(
+    'the operations console: sign-in, missions, new mission, crew with QR codes, plan editor, start refused, its dialogs',
+    async () => {
+      const signIn = await openScreen(browser, `${hub.url}/ops`, 'desk');
+      screens.push(signIn);
+      await signIn.page.getByLabel('Admin token').waitFor();
+      await expectClean(signIn.page, 'ops sign-in');
+
+      const ops = await openScreen(browser, `${hub.url}/ops?token=${hub.adminToken}`, 'desk');
+      screens.push(ops);
+      const { page } = ops;
+      await page.getByRole('heading', { name: 'Missions' }).waitFor();
+      await expectClean(page, 'ops missions');
+      await page.getByRole('button', { name: '+ New mission' }).click();
+      await page.getByLabel('Mission name').fill('Axe run');
+      await page.getByRole('textbox', { name: 'Vehicle callsign' }).fill('ALPHA');
+      await expectClean(page, 'ops new mission');
+      await page.getByRole('button', { name: 'Create mission' }).click();
+      const form = page.getByRole('form', { name: 'Add a member' });
+      await form.getByLabel('Callsign', { exact: true }).fill('ALPHA-D');
+      await form.getByRole('button', { name: 'Add member' }).click();
+      await page.getByRole('img', { name: 'QR code of the link of ALPHA-D' }).waitFor();
+      await expectClean(page, 'ops crew');
+
+      await page.getByRole('link', { name: 'Plan', exact: true }).click();
+      await page.getByRole('button', { name: '+ Add route' }).click();
+      await page.getByLabel('Route name').fill('Main');
+      await page.getByRole('button', { name: 'Save as v1' }).click();
+      await page.getByRole('region', { name: 'Plan acknowledgements' }).getByText('Plan v1 not acked').first().waitFor();
+      await expectClean(page, 'ops plan');
+      await page.getByRole('button', { name: 'Start mission' }).click();
+      await page.getByRole('alert', { name: 'Start refused' }).waitFor();
+      await expectClean(page, 'ops start refused');
+      await page.getByRole('button', { name: 'Force start…' }).click();
+      const confirm = page.getByRole('dialog', { name: 'Start without every acknowledgement?' });
+      await confirm.waitFor();
+      await expectClean(page, 'ops force-start question');
+      await confirm.getByRole('button', { name: 'Cancel' }).click();
+      await page.getByRole('link', { name: 'Crew and links' }).click();
+      await page.getByRole('button', { name: 'Show the QR code of ALPHA-D large' }).click();
+      await page.getByRole('img', { name: 'Large QR code of the link of ALPHA-D' }).waitFor();
+      await expectClean(page, 'ops large QR code');
+    },
+    AXE_TEST_MS,
+  );
 });

@@ -2,6 +2,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type DEVICES, launchBrowser, openScreen, screenshot, type Screen } from '../support/browser.ts';
 import { STANDARD_MEMBERS, createMission, startHub, type Hub, type TestMission } from '../support/hub.ts';
+import { freePort } from '../support/redis-server.ts';
 
 /**
  * The screens as they are used in the field: a handset on a LAN name over plain http, taps that
@@ -16,7 +17,12 @@ let browser: Browser;
 const screens: Screen[] = [];
 
 beforeAll(async () => {
-  [hub, browser] = await Promise.all([startHub(), launchBrowser([`--host-resolver-rules=MAP ${LAN_NAME} 127.0.0.1`])]);
+  // A page opened by a name is a browser origin the node must be told is its own (LOCKSTEP_PUBLIC_URL): never taken from Host.
+  const port = await freePort();
+  [hub, browser] = await Promise.all([
+    startHub({ port, publicOrigin: `http://${LAN_NAME}:${port}` }),
+    launchBrowser([`--host-resolver-rules=MAP ${LAN_NAME} 127.0.0.1`]),
+  ]);
 });
 afterAll(async () => {
   await browser?.close();
@@ -251,7 +257,7 @@ describe('field-ready screens', () => {
     // A driver's link opened as a board moves to the driver's screen, token and all.
     const misplaced = await open(mission, 'DRV-2', 'board', 'tablet');
     await misplaced.page.waitForURL(/\/driver$/);
-    // The mission has a plan: the driver's screen is the briefing until it is acked.
+    // There it is the driver's own tablet: the briefing it owes, then standing by in BRAVO.
     await brief(misplaced);
     await misplaced.page.getByRole('region', { name: 'Standing by' }).getByText('BRAVO').waitFor();
   });

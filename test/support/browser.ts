@@ -30,6 +30,8 @@ export const DEVICES = {
   phone: { viewport: { width: 412, height: 915 }, hasTouch: true, isMobile: true, deviceScaleFactor: 2 },
   /** The operations room's wall screen. */
   wall: { viewport: { width: 1920, height: 1080 } },
+  /** The operations room's desk: a common laptop screen. */
+  desk: { viewport: { width: 1366, height: 768 } },
   /** A 4K wall screen at its native resolution. */
   wall4k: { viewport: { width: 3840, height: 2160 } },
 } as const;
@@ -55,7 +57,7 @@ export async function openScreen(browser: Browser, url: string, device: keyof ty
   return { context, page, errors };
 }
 
-export async function screenshot(page: Page, name: string): Promise<void> {
+export async function screenshot(page: Page, name: string, options: { fullPage?: boolean } = {}): Promise<void> {
   await mkdir(ARTIFACTS_DIR, { recursive: true });
-  await page.screenshot({ path: `${ARTIFACTS_DIR}${name}.png` });
+  await page.screenshot({ path: `${ARTIFACTS_DIR}${name}.png`, ...options });
 }

@@ -38,6 +38,12 @@ export interface HubOptions {
   prefix?: string;
   presence?: { probeIntervalMs: number; offlineAfterMs: number };
   allowedOrigins?: string[];
+  /** The server's own origin, as LOCKSTEP_PUBLIC_URL gives it. */
+  publicOrigin?: string;
+  /** Bytes a socket may leave unread before it is dropped. */
+  outboundLimitBytes?: number;
+  /** The port to listen on (default: any free one), for a public origin that names it. */
+  port?: number;
   /** Another Redis than the run's shared one (fault tests bring their own). */
   redisUrl?: string;
   /** Where the node keeps its outage journal; a fresh file by default. */
@@ -81,8 +87,10 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     ...(options.presence ? { presence: options.presence } : {}),
     ...(options.allowedOrigins ? { allowedOrigins: options.allowedOrigins } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.publicOrigin ? { publicOrigin: options.publicOrigin } : {}),
+    ...(options.outboundLimitBytes ? { outboundLimitBytes: options.outboundLimitBytes } : {}),
   });
-  const url = await app.listen(0, '127.0.0.1');
+  const url = await app.listen(options.port ?? 0, '127.0.0.1');
   const api: Hub['api'] = async (method, path, { body, token = adminToken } = {}) => {
     const response = await fetch(`${url}${path}`, {
       method,
@@ -157,6 +165,8 @@ export interface ConnectOptions {
   /** Answer `probe` at once, as every Lockstep client must (default true). */
   answerProbes?: boolean;
   origin?: string;
+  /** Other handshake headers, e.g. a forged `host`. */
+  headers?: Record<string, string>;
   /** Attaches listeners before the handshake, so nothing replayed on connect can slip past them. */
   before?: (socket: Client) => void;
 }
@@ -175,7 +185,9 @@ export function connect(hub: Pick<Hub, 'url'>, token: string, options: ConnectOp
     reconnection: false,
     forceNew: true,
     autoConnect: false,
-    ...(options.origin ? { extraHeaders: { origin: options.origin } } : {}),
+    ...(options.origin || options.headers
+      ? { extraHeaders: { ...options.headers, ...(options.origin ? { origin: options.origin } : {}) } }
+      : {}),
   });
   openSockets.add(socket);
   options.before?.(socket);

@@ -18,7 +18,10 @@ export function bearerToken(header: string | undefined): string | undefined {
   return match?.[1];
 }
 
-/** A URL with any `token` parameter masked, for logs (tokens never appear in them). */
-export function withoutToken(url: string): string {
-  return url.replace(/([?&]token=)[^&#]*/gi, '$1[redacted]');
+/**
+ * A request URL as logs may show it: the path alone. A query string can carry a token under any
+ * spelling the client decodes (`?%74oken=`), so no part of one is logged.
+ */
+export function loggablePath(url: string): string {
+  return url.split(/[?#]/, 1)[0] ?? '';
 }

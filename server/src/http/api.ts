@@ -14,7 +14,7 @@ import {
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { memberOfToken } from '../auth/identity.ts';
-import { bearerToken, sameToken } from '../auth/tokens.ts';
+import { bearerToken, loggablePath, sameToken } from '../auth/tokens.ts';
 import type { Clock } from '../clock.ts';
 import { logAsCsv } from '../log/mission-log.ts';
 import type { Metrics } from '../metrics.ts';
@@ -54,7 +54,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
       {
         missionId: logged,
         memberId: actor?.kind === 'member' ? actor.member.memberId : undefined,
-        request: `${request.method} ${request.routeOptions.url ?? request.url}`,
+        request: `${request.method} ${request.routeOptions.url ?? loggablePath(request.url)}`,
         refusal,
       },
     );
@@ -69,7 +69,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     return identity && { kind: 'member', ...identity };
   };
 
-  /** Authenticates, checks the right on the mission, parses params and body, in the order of §4. */
+  /** Authenticates, parses the parameters, checks the right on the mission, parses the body. */
   const guarded =
     <P extends z.ZodType, B extends z.ZodType>(
       right: 'admin' | 'commands' | 'readsLog' | 'reads' | 'holdsCommand',
@@ -85,9 +85,11 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     ) =>
     async (request: FastifyRequest, reply: FastifyReply) => {
       const actor = await actorOf(request);
-      const parsedParams = params.safeParse(request.params);
-      const missionId = parsedParams.success ? (parsedParams.data as { id?: string }).id : undefined;
       if (!actor) return fail(reply, refuse('unauthorized', 'a valid bearer token is required').refusal);
+      // The parameters before the right: a malformed id is 400 for everyone, never a 403 that says nothing about it.
+      const parsedParams = params.safeParse(request.params);
+      if (!parsedParams.success) return fail(reply, invalidPayload(parsedParams.error).refusal, undefined, actor);
+      const missionId = (parsedParams.data as { id?: string }).id;
       // Holding command depends on the mission now (an acting lead, §11): read it only for that right.
       const mission = right === 'holdsCommand' && actor.kind === 'member' && missionId ? await deps.missions.get(missionId) : undefined;
       const allowed =
@@ -99,7 +101,6 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
           actor.kind === 'member' ? actor.missionId : undefined,
           actor,
         );
-      if (!parsedParams.success) return fail(reply, invalidPayload(parsedParams.error).refusal);
       const parsedBody = body ? body.safeParse(request.body ?? {}) : { success: true as const, data: undefined };
       if (!parsedBody.success) return fail(reply, invalidPayload(parsedBody.error).refusal, missionId, actor);
       return handle({ params: parsedParams.data, body: parsedBody.data as z.output<B>, actor, request, reply });

@@ -3,12 +3,15 @@ import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 
-export const SCREENS = ['driver', 'cpo', 'board', 'field'] as const;
+export const SCREENS = ['driver', 'cpo', 'board', 'field', 'ops'] as const;
 
-/** Serves the built clients: /driver, /cpo, /board and /field (advance, surveillance, liaison), with their hashed assets cached for good. */
+/**
+ * Serves the built clients: /driver, /cpo, /board, /field (advance, surveillance, liaison) and /ops
+ * (the operations console), with their hashed assets cached for good.
+ */
 export async function registerClients(app: FastifyInstance, clientDir: string): Promise<void> {
   if (!existsSync(join(clientDir, 'driver', 'index.html'))) {
-    app.log.warn({ clientDir }, 'the clients are not built (npm run build -w @lockstep/client): /driver, /cpo and /board answer 503');
+    app.log.warn({ clientDir }, 'the clients are not built (npm run build -w @lockstep/client): /driver, /cpo, /board and /ops answer 503');
     for (const screen of SCREENS) {
       app.get(`/${screen}`, (_request, reply) =>
         reply.code(503).send({ error: { code: 'internal', message: 'the clients are not built' } }),

@@ -28,7 +28,7 @@ import { deadlineKey } from '../deadline-keys.ts';
 import type { Fanout } from '../fanout.ts';
 import { hashToken, newToken } from '../auth/tokens.ts';
 import type { Relay } from '../relay/relay.ts';
-import { accept, refuse, type Result } from '../refusal.ts';
+import { accept, mapResult, refuse, type Result } from '../refusal.ts';
 import { type PlanAckDue, planAckDeadlines, unackedDrivers } from '../rules/plan-acks.ts';
 import { driftsTooFar, markLeg, scheduleOf } from '../rules/schedule.ts';
 import { isOpen } from '../rules/timing.ts';
@@ -36,12 +36,15 @@ import { alertId, type Alerts } from '../alerts.ts';
 import { triggerState } from '../rules/triggers.ts';
 import type { Change, Store } from '../store/store.ts';
 import { logLine } from '../log/log-lines.ts';
+import { SharedReads } from './shared-reads.ts';
 
 /** How many closed triggers a snapshot carries besides the open ones (docs/PROTOCOL.md §5). */
 const CLOSED_IN_SNAPSHOT = 50;
 /** How far back a snapshot looks for triggers and observations. */
 const SNAPSHOT_WINDOW = 500;
 const OBSERVATIONS_IN_SNAPSHOT = 100;
+/** How long one snapshot read serves every request for the same view (a flood of snapshots costs one read per window). */
+export const SNAPSHOT_SHARING_MS = 250;
 
 /** The vehicle's driver in office: at most one that is not replaced (§1). */
 export function currentDriver(mission: Pick<Mission, 'members'>, vehicleId: string): Member | undefined {
@@ -79,6 +82,7 @@ export class Missions {
   private readonly planAcks: PlanAckWatch;
   private readonly silence: SilenceWatch;
   private readonly succession: Succession;
+  readonly #snapshots: SharedReads<Result<Omit<Snapshot, 'self'>>>;
 
   constructor(deps: MissionsDeps) {
     ({
@@ -92,6 +96,7 @@ export class Missions {
       silence: this.silence,
       succession: this.succession,
     } = deps);
+    this.#snapshots = new SharedReads(deps.clock, SNAPSHOT_SHARING_MS);
   }
 
   async create(body: CreateMission): Promise<Mission> {
@@ -381,23 +386,38 @@ export class Missions {
     return accept(published);
   }
 
-  /** `mission:snapshot`: watchers see everything; a driver its own open cues and the public state. */
-  async snapshot(member: Member, missionId: string): Promise<Result<Snapshot>> {
-    const mission = await this.store.getMission(missionId);
-    if (!mission) return refuse('not_found', 'no such mission');
-    const observations = (await this.store.recentObservations(missionId, OBSERVATIONS_IN_SNAPSHOT)).map(
-      ({ missionId: _m, fingerprint: _f, ...o }) => o,
+  /**
+   * `mission:snapshot`: watchers see everything; a driver its own open cues and the public state.
+   * Built from one bounded store read, shared by every request for the same view within
+   * SNAPSHOT_SHARING_MS whose socket joined before that read began (`connectedAt`, monotonic).
+   */
+  async snapshot(member: Member, missionId: string, connectedAt: number): Promise<Result<Snapshot>> {
+    const { watches, receivesCues } = ROLE_AUTHORITY[member.role];
+    const view = watches ? 'watch' : receivesCues ? `cues:${member.memberId}` : 'public';
+    const shared = await this.#snapshots.get(`${missionId}|${view}`, connectedAt, () =>
+      this.#readSnapshot(missionId, watches, receivesCues ? member.memberId : undefined),
     );
-    if (!ROLE_AUTHORITY[member.role].watches) {
-      const triggers = ROLE_AUTHORITY[member.role].receivesCues ? await this.relay.cuesToReplay(member.memberId, undefined) : [];
-      return accept({ mission, self: member, triggers, presence: [], alerts: [], observations });
+    return mapResult(shared, (snapshot) => ({ ...snapshot, self: member }));
+  }
+
+  async #readSnapshot(missionId: string, watches: boolean, cuesOf: string | undefined): Promise<Result<Omit<Snapshot, 'self'>>> {
+    const view = await this.store.missionView(missionId, {
+      triggers: watches ? SNAPSHOT_WINDOW : 0,
+      observations: OBSERVATIONS_IN_SNAPSHOT,
+      alertsAndPresence: watches,
+    });
+    if (!view) return refuse('not_found', 'no such mission');
+    const { mission } = view;
+    const observations = view.observations.map(({ missionId: _m, fingerprint: _f, ...o }) => o);
+    if (!watches) {
+      const triggers = cuesOf ? await this.relay.cuesToReplay(cuesOf, undefined) : [];
+      return accept({ mission, triggers, presence: [], alerts: [], observations });
     }
-    const recent = await this.store.recentTriggers(missionId, SNAPSHOT_WINDOW);
-    const open = recent.filter((t) => t.recipients.some((r) => isOpen(r.state)));
-    const closed = recent.filter((t) => !t.recipients.some((r) => isOpen(r.state))).slice(-CLOSED_IN_SNAPSHOT);
+    const open = view.triggers.filter((t) => t.recipients.some((r) => isOpen(r.state)));
+    const closed = view.triggers.filter((t) => !t.recipients.some((r) => isOpen(r.state))).slice(-CLOSED_IN_SNAPSHOT);
     const triggers = [...closed, ...open].sort((a, b) => a.issuedAt - b.issuedAt).map(triggerState);
-    const [presence, alerts] = await Promise.all([this.store.missionPresence(missionId), this.store.missionAlerts(missionId)]);
-    return accept({ mission, self: member, triggers, presence, alerts: alerts.filter((a) => a.resolvedAt === undefined), observations });
+    const alerts = view.alerts.filter((a) => a.resolvedAt === undefined);
+    return accept({ mission, triggers, presence: view.presence, alerts, observations });
   }
 
   /** Changes the mission through the store and announces the new public state to every member. */

@@ -10,6 +10,8 @@ export interface Sender {
   member: Member;
   missionId: string;
   receivedAt: number;
+  /** When the sender's socket joined its rooms (monotonic): every change after it reaches the socket live. */
+  connectedAt: number;
 }
 
 /** What the server does with one client event once it passed the rate limit, the role check and its schema. */
@@ -35,7 +37,7 @@ export function clientEventHandlers(deps: ClientEventDeps) {
     'alert:resolve': async (request, { member, missionId }) =>
       mapResult(await deps.alerts.resolve(missionId, member, request), (alert) => ({ alert })),
     'plan:ack': async (ack, { member, missionId }) => mapResult(await deps.missions.ackPlan(member, missionId, ack.version), () => ({})),
-    'mission:snapshot': (_request, { member, missionId }) => deps.missions.snapshot(member, missionId),
+    'mission:snapshot': (_request, { member, missionId, connectedAt }) => deps.missions.snapshot(member, missionId, connectedAt),
     'schedule:mark': async (mark, { member, missionId }) =>
       mapResult(await deps.missions.markSchedule(member, missionId, mark), (schedule) => ({ schedule })),
   } satisfies ClientEventHandlers;

@@ -30,9 +30,19 @@ import type { PresenceTracker } from '../presence/presence.ts';
 import { recordRefusal } from '../record-refusal.ts';
 import { invalidPayload, refuse, type Refusal, type Result } from '../refusal.ts';
 import { maySend } from '../rules/authority.ts';
-import { fullBucket, takeToken, type TokenBucket } from '../rules/rate-limit.ts';
+import {
+  MAX_SOCKETS_PER_MEMBER,
+  MEMBER_LIMIT,
+  SOCKET_LIMIT,
+  eventCost,
+  fullBucket,
+  takeFromAll,
+  type TokenBucket,
+} from '../rules/rate-limit.ts';
 import type { Store } from '../store/store.ts';
 import { type ClientEventHandler, type ClientEventHandlers, clientEventHandlers } from './client-events.ts';
+import { MemberSockets } from './member-sockets.ts';
+import { dropWhenBacklogged } from './outbound-limit.ts';
 import type { Relay } from './relay.ts';
 
 /** docs/PROTOCOL.md §4: payloads over 64 kB are refused by the transport. */
@@ -42,6 +52,8 @@ export interface SocketData {
   member: Member;
   missionId: string;
   lastSeq: number | undefined;
+  /** When the socket joined its rooms (monotonic): from then on it is sent every change live. */
+  connectedAt: number;
   /** Cues reach this socket in order: the replay first, then each live cue after it. */
   cueChain: Promise<void>;
   /** Cue ids already sent on this socket: a cue is sent to a socket once, however many paths bring it. */
@@ -69,15 +81,13 @@ export interface SocketDeps {
   clock: Clock;
   metrics: Metrics;
   logger: Logger;
-  /** Origins allowed to open a socket from a browser; undefined = the server's own origin. */
-  allowedOrigins: readonly string[] | undefined;
+  /** Origins allowed to open a socket from a browser: the configured list, else the server's own (known once it listens). */
+  allowedOrigins: () => readonly string[];
 }
 
 /** A browser's `Origin` must be allowed; native clients that send none rely on the token alone (§4). CORS does not cover WebSocket. */
-export function originAllowed(origin: string | undefined, host: string | undefined, allowed: readonly string[] | undefined): boolean {
-  if (!origin) return true;
-  if (allowed) return allowed.includes(origin);
-  return host !== undefined && (origin === `http://${host}` || origin === `https://${host}`);
+export function originAllowed(origin: string | undefined, allowed: readonly string[]): boolean {
+  return origin === undefined || allowed.includes(origin);
 }
 
 export function createIo(httpServer: HttpServer, deps: SocketDeps): LockstepIo {
@@ -86,7 +96,7 @@ export function createIo(httpServer: HttpServer, deps: SocketDeps): LockstepIo {
     transports: ['websocket'],
     maxHttpBufferSize: MAX_PAYLOAD_BYTES,
     serveClient: false,
-    allowRequest: (req, callback) => callback(null, originAllowed(req.headers.origin, req.headers.host, deps.allowedOrigins)),
+    allowRequest: (req, callback) => callback(null, originAllowed(req.headers.origin, deps.allowedOrigins())),
   });
 }
 
@@ -154,6 +164,8 @@ export interface SessionDeps extends SocketDeps {
   alerts: Alerts;
   presence: PresenceTracker;
   fanout: SocketFanout;
+  /** Bytes a socket may leave unread before it is dropped. */
+  outboundLimitBytes: number;
 }
 
 /**
@@ -178,6 +190,7 @@ export function authenticate(io: LockstepIo, deps: SocketDeps): void {
       socket.data = {
         ...identity,
         lastSeq: auth.data.lastSeq,
+        connectedAt: Number.POSITIVE_INFINITY,
         cueChain: Promise.resolve(),
         sentCues: new Set(),
         bucket: fullBucket(deps.clock.monotonic()),
@@ -195,10 +208,20 @@ export function authenticate(io: LockstepIo, deps: SocketDeps): void {
 /** Everything one connected device does: replay, probes, and its events. */
 export function serveSessions(io: LockstepIo, deps: SessionDeps): void {
   const handlers: ClientEventHandlers = clientEventHandlers(deps);
+  const members = new MemberSockets<LockstepSocket>(MAX_SOCKETS_PER_MEMBER);
   io.on('connection', (socket) => {
     const { member, missionId } = socket.data;
     const logger = deps.logger.child({ missionId, memberId: member.memberId, socketId: socket.id });
     deps.metrics.connectedDevices.inc({ role: member.role });
+
+    for (const evicted of members.add(member.memberId, socket, deps.clock.monotonic())) {
+      logger.info({ evicted: evicted.id, cap: MAX_SOCKETS_PER_MEMBER }, 'socket evicted: the member opened more sockets than the cap');
+      evicted.disconnect(true);
+    }
+    dropWhenBacklogged(socket.conn, deps.outboundLimitBytes, (backlogBytes) => {
+      deps.metrics.slowConsumersDropped.inc();
+      logger.warn({ backlogBytes }, 'socket dropped: it does not read what it is sent');
+    });
 
     if (ROLE_AUTHORITY[member.role].receivesCues) {
       socket.data.cueChain = deps.relay
@@ -213,6 +236,7 @@ export function serveSessions(io: LockstepIo, deps: SessionDeps): void {
       rooms.member(member.memberId),
       ...(ROLE_AUTHORITY[member.role].watches ? [rooms.watchers(missionId)] : []),
     ]);
+    socket.data.connectedAt = deps.clock.monotonic();
 
     deps.presence.attach(member, missionId, {
       id: socket.id,
@@ -228,47 +252,96 @@ export function serveSessions(io: LockstepIo, deps: SessionDeps): void {
         }),
     });
 
-    const on = eventHandler(socket, deps, logger);
+    const refusals = refusalRecorder(socket, deps, logger);
+    socket.use(admission(socket, deps, refusals, members.bucketOf(member.memberId, deps.clock.monotonic())));
+    const on = eventHandler(socket, deps, logger, refusals);
     // Generic in the event, so each handler is checked against its own event's payload and reply.
     const serve = <E extends ClientEventName>(event: E) => on(event, handlers[event]);
     for (const event of CLIENT_EVENT_NAMES) serve(event);
 
     socket.on('disconnect', () => {
       deps.metrics.connectedDevices.dec({ role: member.role });
+      members.remove(member.memberId, socket);
       deps.presence.detach(member.memberId, socket.id);
     });
   });
 }
 
-/**
- * The one wrapper every client event goes through, in the order of docs/PROTOCOL.md §4:
- * rate limit → the role may send it → the payload parses → the handler's own checks.
- * Every event is answered when it carries a callback; every refusal is counted and logged.
- */
-function eventHandler(socket: LockstepSocket, deps: SessionDeps, logger: Logger) {
+/** An event name the contract does not know, as it may be logged: bounded, and never mistaken for one it knows. */
+const unknownEventName = (event: unknown) => `unknown: ${String(event).slice(0, 64)}`;
+
+const isClientEvent = (event: unknown): event is ClientEventName => typeof event === 'string' && Object.hasOwn(CLIENT_EVENTS, event);
+
+type RefusalRecorder = ReturnType<typeof refusalRecorder>;
+
+/** Records a socket's refusals (§4): each one counted and logged, a flood of rate-limited ones logged at most once a second. */
+function refusalRecorder(socket: LockstepSocket, deps: SessionDeps, logger: Logger) {
   const { member, missionId } = socket.data;
   const refusalDeps = { ...deps, logger };
-
-  const refused = (event: ClientEventName, refusal: Refusal) =>
-    void recordRefusal(refusalDeps, { missionId, memberId: member.memberId, request: event, refusal });
-
-  const rateLimited = (event: ClientEventName): boolean => {
-    const now = deps.clock.monotonic();
-    if (takeToken(socket.data.bucket, now)) return false;
-    socket.data.rateLimitedCount += 1;
-    const refusal = refuse('rate_limited', 'too many events').refusal;
-    // A flood is logged at most once per socket per second, with how many it refused; each one is counted.
-    if (now - socket.data.rateLimitedSince < 1000) {
-      void recordRefusal(refusalDeps, { missionId: undefined, memberId: member.memberId, request: event, refusal });
-      return true;
-    }
-    socket.data.rateLimitedSince = now;
-    const count = socket.data.rateLimitedCount;
-    socket.data.rateLimitedCount = 0;
-    logger.warn({ event, refused: count }, 'rate limited');
-    void recordRefusal(refusalDeps, { missionId, memberId: member.memberId, request: event, refusal, refused: count });
-    return true;
+  return {
+    refused: (request: string, refusal: Refusal) =>
+      void recordRefusal(refusalDeps, { missionId, memberId: member.memberId, request, refusal }),
+    rateLimited: (request: string, refusal: Refusal) => {
+      const now = deps.clock.monotonic();
+      socket.data.rateLimitedCount += 1;
+      if (now - socket.data.rateLimitedSince < 1000) {
+        void recordRefusal(refusalDeps, { missionId: undefined, memberId: member.memberId, request, refusal });
+        return;
+      }
+      socket.data.rateLimitedSince = now;
+      const count = socket.data.rateLimitedCount;
+      socket.data.rateLimitedCount = 0;
+      logger.warn({ event: request, refused: count }, 'rate limited');
+      void recordRefusal(refusalDeps, { missionId, memberId: member.memberId, request, refusal, refused: count });
+    },
   };
+}
+
+const answerOf = (args: unknown[]) => (typeof args.at(-1) === 'function' ? (args.at(-1) as (reply: unknown) => void) : undefined);
+
+/**
+ * Every packet a socket sends passes here first, whatever its name: the socket's own limit of
+ * §4 and its member's budget across sockets (an expensive event costs more), then the name must
+ * be one the contract knows. What is refused here is answered, counted and logged, and goes no
+ * further; the rest goes on to its event's handler.
+ */
+function admission(socket: LockstepSocket, deps: SessionDeps, refusals: RefusalRecorder, memberBucket: TokenBucket) {
+  return ([event, ...args]: [unknown, ...unknown[]], next: (error?: Error) => void) => {
+    const answer = answerOf(args);
+    const known = isClientEvent(event);
+    const request = known ? event : unknownEventName(event);
+    const admitted = takeFromAll(
+      [
+        { bucket: socket.data.bucket, limit: SOCKET_LIMIT, cost: 1 },
+        { bucket: memberBucket, limit: MEMBER_LIMIT, cost: eventCost(request) },
+      ],
+      deps.clock.monotonic(),
+    );
+    if (!admitted) {
+      const { refusal } = refuse(
+        'rate_limited',
+        'too many events: at most 20 per second per socket, bursts of 40, and a budget per member',
+      );
+      refusals.rateLimited(request, refusal);
+      return answer?.({ ok: false, error: refusal });
+    }
+    if (!known) {
+      const { refusal } = refuse('invalid_payload', 'unknown event');
+      deps.metrics.unknownEvents.inc();
+      refusals.refused(request, refusal);
+      return answer?.({ ok: false, error: refusal });
+    }
+    next();
+  };
+}
+
+/**
+ * The one wrapper every client event goes through once admitted, in the order of docs/PROTOCOL.md §4:
+ * the role may send it → the payload parses → the handler's own checks.
+ * Every event is answered when it carries a callback; every refusal is counted and logged.
+ */
+function eventHandler(socket: LockstepSocket, deps: SessionDeps, logger: Logger, refusals: RefusalRecorder) {
+  const { member, missionId } = socket.data;
 
   return <E extends ClientEventName>(event: E, handle: ClientEventHandler<E>) => {
     const schema: z.ZodType = CLIENT_EVENTS[event].payload;
@@ -280,23 +353,21 @@ function eventHandler(socket: LockstepSocket, deps: SessionDeps, logger: Logger)
         if (result.ok) answer?.({ ok: true, ...result.value } as ClientReply<E>);
         else answer?.({ ok: false, error: result.refusal });
       };
-      if (rateLimited(event))
-        return answer?.({ ok: false, error: { code: 'rate_limited', message: 'too many events: at most 20 per second, bursts of 40' } });
       if (!maySend(member.role, event)) {
         const result = refuse('forbidden', `a ${member.role} may not send ${event}`);
-        refused(event, result.refusal);
+        refusals.refused(event, result.refusal);
         return send(result);
       }
       const parsed = schema.safeParse(args[0]);
       if (!parsed.success) {
         const result = invalidPayload(parsed.error);
-        refused(event, result.refusal);
+        refusals.refused(event, result.refusal);
         return send(result);
       }
       // The table's schema for E parsed it; TypeScript cannot follow a generic key into the table.
-      const handling = handle(parsed.data as ParsedPayload<E>, { member, missionId, receivedAt })
+      const handling = handle(parsed.data as ParsedPayload<E>, { member, missionId, receivedAt, connectedAt: socket.data.connectedAt })
         .then((result) => {
-          if (!result.ok) refused(event, result.refusal);
+          if (!result.ok) refusals.refused(event, result.refusal);
           send(result);
         })
         .catch((error: unknown) => {

@@ -6,6 +6,7 @@ import type { Result } from '../refusal.ts';
 import type { CueLoad } from '../rules/overload.ts';
 import type { TriggerRecord } from '../rules/trigger-record.ts';
 import type { MemoryStore } from './memory-store.ts';
+import { type MissionView, type MissionViewLimits, viewFromReads } from './mission-view.ts';
 import { type OutageJournal, replayEntry } from './outage-journal.ts';
 import { OutageMirror, StoreUnavailable } from './outage-mirror.ts';
 import { isRedisAway, type RedisStore } from './redis-store.ts';
@@ -180,6 +181,13 @@ export class JournaledStore implements Store {
   /** Overload is judged across nodes or not at all: in an outage the cue goes without the judgement. */
   changeCueLoad(missionId: string, change: Change<CueLoad>) {
     return this.#redisOnly('judging overload', () => this.#redis.changeCueLoad(missionId, change));
+  }
+
+  /** In an outage the view is assembled from the mirror's single reads (no round trip to save there). */
+  missionView(missionId: string, limits: MissionViewLimits) {
+    const keep = (view: MissionView | undefined) => view && this.#mirror.keepMission(view.mission);
+    const outage = () => viewFromReads(this, missionId, limits);
+    return this.#either({ redis: () => this.#redis.missionView(missionId, limits), outage, keep });
   }
 
   raiseAlert(alert: Alert, log: LogDraft) {

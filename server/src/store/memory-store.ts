@@ -2,6 +2,7 @@ import type { Alert, LogEntry, Mission, MissionStatus, Person, Presence } from '
 import { refuse, accept, type Result } from '../refusal.ts';
 import type { CueLoad } from '../rules/overload.ts';
 import type { TriggerRecord } from '../rules/trigger-record.ts';
+import { viewFromReads, type MissionViewLimits } from './mission-view.ts';
 import type { Change, CredentialRef, DeadlineChanges, IssueOutcome, LogDraft, Store, StoredObservation } from './store.ts';
 
 interface MissionSlot {
@@ -233,6 +234,10 @@ export class MemoryStore implements Store {
 
   async missionTriggers(missionId: string) {
     return copiesOf(this.#triggers, this.#slot(missionId)?.triggerIds ?? []);
+  }
+
+  async missionView(missionId: string, limits: MissionViewLimits) {
+    return viewFromReads(this, missionId, limits);
   }
 
   async raiseAlert(alert: Alert, log: LogDraft) {

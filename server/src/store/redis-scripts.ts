@@ -151,6 +151,35 @@ for _, key in ipairs(due) do redis.call('ZADD', KEYS[1], ARGV[2], key) end
 return due
 `;
 
+/**
+ * The first of a snapshot's two round trips. KEYS: mission, trigger index, alert index, observation
+ * index, presence hash. ARGV: how many recent triggers, how many recent observations, alerts and
+ * presence too (1/0) → {mission doc or false, trigger ids, alert ids, observation ids, presence as field/value pairs}.
+ */
+export const READ_MISSION_INDEX = `
+local doc = redis.call('HGET', KEYS[1], 'doc')
+if not doc then return {false, {}, {}, {}, {}} end
+local function recent(key, limit)
+  if limit <= 0 then return {} end
+  return redis.call('LRANGE', key, -limit, -1)
+end
+local watched = ARGV[3] == '1'
+return {
+  doc,
+  recent(KEYS[2], tonumber(ARGV[1])),
+  watched and redis.call('LRANGE', KEYS[3], 0, -1) or {},
+  recent(KEYS[4], tonumber(ARGV[2])),
+  watched and redis.call('HGETALL', KEYS[5]) or {},
+}
+`;
+
+/** The second: KEYS: records → each record's hash as field/value pairs (empty for a missing one). */
+export const READ_RECORDS = `
+local out = {}
+for i, key in ipairs(KEYS) do out[i] = redis.call('HGETALL', key) end
+return out
+`;
+
 /** Runs a script by its SHA, loading it on the first NOSCRIPT (a restarted or failed-over Redis). */
 export class Script {
   readonly #sha: string;

@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { accept, refuse, type Result } from '../refusal.ts';
 import type { CueLoad } from '../rules/overload.ts';
 import type { TriggerRecord } from '../rules/trigger-record.ts';
+import type { MissionView, MissionViewLimits } from './mission-view.ts';
 import {
   APPEND,
   CLAIM_DEADLINES,
@@ -12,6 +13,8 @@ import {
   CREATE_UNLOGGED,
   HAND_OVER_CUE,
   ISSUE_TRIGGER,
+  READ_MISSION_INDEX,
+  READ_RECORDS,
   SAVE_PRESENCE,
   SET_IF_REV,
   Script,
@@ -29,7 +32,16 @@ const scripts = {
   handOverCue: new Script(HAND_OVER_CUE),
   setIfRev: new Script(SET_IF_REV),
   createUnlogged: new Script(CREATE_UNLOGGED),
+  readMissionIndex: new Script(READ_MISSION_INDEX),
+  readRecords: new Script(READ_RECORDS),
 };
+
+/** A Redis hash as HGETALL answers it inside a script: field, value, field, value... */
+function fieldsOf(pairs: string[]): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (let i = 0; i + 1 < pairs.length; i += 2) fields[pairs[i]!] = pairs[i + 1]!;
+  return fields;
+}
 
 /** Log lines per read of a long list (a tenth as many triggers, which are larger). */
 const READ_PAGE = 1000;
@@ -374,6 +386,40 @@ export class RedisStore implements Store {
     const empty: CueLoad = { missionId, vehicles: {} };
     await scripts.createIfAbsent.run(this.#redis, [key], [JSON.stringify(empty)]);
     return this.#change(key, (load) => load.missionId, 'cue load', change);
+  }
+
+  /** Two round trips whatever the mission holds: the mission and its index lists, then every record they name. */
+  async missionView(missionId: string, limits: MissionViewLimits): Promise<MissionView | undefined> {
+    const [doc, triggerIds, alertIds, observationIds, presence] = (await scripts.readMissionIndex.run(
+      this.#redis,
+      [
+        this.#keys.mission(missionId),
+        this.#keys.missionTriggers(missionId),
+        this.#keys.missionAlerts(missionId),
+        this.#keys.missionObservations(missionId),
+        this.#keys.presence(missionId),
+      ],
+      [limits.triggers, limits.observations, limits.alertsAndPresence ? '1' : '0'],
+    )) as [string | null, string[], string[], string[], string[]];
+    if (doc === null) return undefined;
+    const keys = [
+      ...triggerIds.map((id) => this.#keys.trigger(id)),
+      ...alertIds.map((id) => this.#keys.alert(id)),
+      ...observationIds.map((id) => this.#keys.observation(id)),
+    ];
+    const hashes = keys.length ? ((await scripts.readRecords.run(this.#redis, keys, [])) as string[][]).map(fieldsOf) : [];
+    const stored = <T>(fields: Record<string, string>): Stored<T>[] =>
+      fields.doc && fields.rev ? [{ rev: Number(fields.rev), doc: JSON.parse(fields.doc) as T, fields }] : [];
+    const triggerHashes = hashes.slice(0, triggerIds.length);
+    const alertHashes = hashes.slice(triggerIds.length, triggerIds.length + alertIds.length);
+    const observationHashes = hashes.slice(triggerIds.length + alertIds.length);
+    return {
+      mission: JSON.parse(doc) as Mission,
+      triggers: triggerHashes.flatMap((h) => stored<TriggerRecord>(h).map(this.#decodeTrigger)),
+      alerts: alertHashes.flatMap((h) => stored<Alert>(h).map((s) => s.doc)),
+      presence: Object.values(fieldsOf(presence)).map((json) => JSON.parse(json) as Presence),
+      observations: observationHashes.flatMap((h) => stored<StoredObservation>(h).map((s) => s.doc)),
+    };
   }
 
   async raiseAlert(alert: Alert, log: LogDraft) {

@@ -2,6 +2,7 @@ import type { Alert, LogEntry, LogKind, Mission, MissionStatus, Observation, Per
 import type { Result } from '../refusal.ts';
 import type { CueLoad } from '../rules/overload.ts';
 import type { TriggerRecord } from '../rules/trigger-record.ts';
+import type { MissionView, MissionViewLimits } from './mission-view.ts';
 
 /** A mission-log entry before the store gives it its `seq`. */
 export interface LogDraft {
@@ -102,6 +103,12 @@ export interface Store {
    * replay, in the same step as the write.
    */
   handOverCue(triggerId: string, change: Change<TriggerRecord>): Promise<Result<TriggerRecord>>;
+
+  /**
+   * What a snapshot is built from (the mission, its recent triggers and observations, and for a
+   * watcher its alerts and presence) in a bounded number of round trips, however many records.
+   */
+  missionView(missionId: string, limits: MissionViewLimits): Promise<MissionView | undefined>;
 
   /** Raises an alert once: false when an alert with this id was raised before. */
   raiseAlert(alert: Alert, log: LogDraft): Promise<boolean>;
