@@ -207,6 +207,14 @@ describe('succession of command (§11)', () => {
     expect(await request(cpo2, 'alert:resolve', { alertId: alert.id })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
     expect(await request(driver2, 'trigger:issue', hold(['v2']))).toMatchObject({ ok: false, error: { code: 'forbidden' } });
     expect((await requestOk(cpo2, 'mission:snapshot', {})).mission.actingLeadId).toBe(id('CPO-1'));
+    // Swapping a driver over HTTP is the acting lead's too, and not a plain cpo's.
+    const swap = (callsign: string) =>
+      hub.api('POST', `/api/missions/${mission.id}/vehicles/v1/driver`, {
+        body: { callsign: 'ALPHA-D2' },
+        token: mission.members[callsign]!.token,
+      });
+    expect((await swap('CPO-2')).status).toBe(403);
+    expect((await swap('CPO-1')).status).toBe(201);
 
     // The lead is back: authority returns at once.
     const resumed = nextEvent(ops, 'mission', (m) => m.actingLeadId === undefined);

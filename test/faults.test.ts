@@ -156,6 +156,26 @@ describe('coordination alerts when the node that set their deadline is SIGKILLed
     expect(await raisedInLog(a, mission.id, 'silence')).toBe(1);
   }, 30_000);
 
+  it("counts the cues to one vehicle across nodes, and raises the burst's overload once though the node that judged it dies", async () => {
+    const [a, b] = await Promise.all([node(), node()]);
+    const mission = await createMission(a, { members: STANDARD_MEMBERS, settings: { overload: { count: 3, windowMs: 60_000 } } });
+    const ops = await connect(a, mission.members.OPS!.token);
+    const leadOnA = await connect(a, mission.members.LEAD!.token);
+    const cpoOnB = await connect(b, mission.members['CPO-1']!.token);
+    const cue = () => ({ id: newId(), type: 'hold', target: { vehicleIds: ['v1'] } });
+    // Listening from before the burst (the dying node may raise it first), long enough for a lease the dead node held (5 s) to run out on a loaded machine.
+    const raised = nextEvent(ops, 'alert', (x) => x.kind === 'overload', 25_000);
+    const replies = [];
+    for (const issuer of [leadOnA, cpoOnB, leadOnA]) replies.push(await request(issuer, 'trigger:issue', cue()));
+    expect(replies.map((r) => r.ok && r.warnings)).toEqual([undefined, undefined, undefined]);
+    const fourth = await request(cpoOnB, 'trigger:issue', cue());
+    b.signal('SIGKILL');
+    expect(fourth).toMatchObject({ ok: true, warnings: ['overload'] });
+    await b.exited;
+    expect((await raised)[0]).toMatchObject({ vehicleId: 'v1', count: 4, triggerId: fourth.ok ? fourth.trigger.id : '' });
+    expect(await raisedInLog(a, mission.id, 'overload')).toBe(1);
+  }, 45_000);
+
   it('raises plan-unacked once, from the other node, after the grace of a plan changed on the dead one', async () => {
     const [a, b] = await Promise.all([node(), node()]);
     const mission = await createMission(a, { members: STANDARD_MEMBERS, settings: { planAckGraceMs: 2000 } });

@@ -15,8 +15,8 @@ export type Deadline =
   | { kind: 'expired'; triggerId: string }
   /** A driver gone since `since`, still gone after the mission's offline grace. */
   | { kind: 'offline'; missionId: string; memberId: string; since: number }
-  /** A `threat` observation posted at `at`: silent unless a trigger followed within the mission's `silenceMs`. */
-  | { kind: 'silence'; missionId: string; observationId: string; memberId: string; at: number }
+  /** A `threat` observation: silent unless a trigger followed within the mission's `silenceMs` of its arrival. */
+  | { kind: 'silence'; missionId: string; observationId: string }
   /** A driver who had not acked plan `version`: at once on a forced start, after the grace on a change while active. */
   | { kind: 'plan-unacked'; missionId: string; memberId: string; version: number }
   /** A burst of cues to one vehicle, judged in the write that counted `triggerId`: its alert, due at once. */
@@ -42,7 +42,7 @@ export function deadlineKey(deadline: Deadline): string {
     case 'offline':
       return JSON.stringify([deadline.kind, deadline.missionId, deadline.memberId, deadline.since]);
     case 'silence':
-      return JSON.stringify([deadline.kind, deadline.missionId, deadline.observationId, deadline.memberId, deadline.at]);
+      return JSON.stringify([deadline.kind, deadline.missionId, deadline.observationId]);
     case 'plan-unacked':
       return JSON.stringify([deadline.kind, deadline.missionId, deadline.memberId, deadline.version]);
     case 'overload':
@@ -65,8 +65,8 @@ const DeadlineKey: z.ZodType<Deadline> = z.union([
     .tuple([z.literal('offline'), z.string(), z.string(), z.number()])
     .transform(([kind, missionId, memberId, since]) => ({ kind, missionId, memberId, since })),
   z
-    .tuple([z.literal('silence'), z.string(), z.string(), z.string(), z.number()])
-    .transform(([kind, missionId, observationId, memberId, at]) => ({ kind, missionId, observationId, memberId, at })),
+    .tuple([z.literal('silence'), z.string(), z.string()])
+    .transform(([kind, missionId, observationId]) => ({ kind, missionId, observationId })),
   z
     .tuple([z.literal('plan-unacked'), z.string(), z.string(), z.number()])
     .transform(([kind, missionId, memberId, version]) => ({ kind, missionId, memberId, version })),

@@ -9,7 +9,7 @@ import { logLine } from '../log/log-lines.ts';
 import { accept } from '../refusal.ts';
 import type { PresenceWatcher } from '../presence/presence.ts';
 import { mayActAsLead } from '../rules/authority.ts';
-import { commandAfter } from '../rules/succession.ts';
+import { commandAfter, isOnline } from '../rules/succession.ts';
 import type { Store } from '../store/store.ts';
 
 export interface SuccessionDeps {
@@ -70,14 +70,16 @@ export class Succession implements PresenceWatcher {
     const now = this.deps.clock.now();
     let handover: Deadline | undefined;
     let reviewAt: number | undefined;
+    let handsChanged = false;
     const changed = await this.deps.store.changeMission(missionId, (current) => {
       handover = undefined;
       const decision = commandAfter(current, presence, now);
       reviewAt = decision.reviewAt;
-      if (decision.actingLeadId === current.actingLeadId) return accept({ next: current, log: [] });
+      handsChanged = decision.actingLeadId !== current.actingLeadId;
+      if (!handsChanged) return accept({ next: current, log: [] });
       const { actingLeadId: from, ...rest } = current;
       if (decision.actingLeadId === undefined) {
-        const lead = current.members.find((m) => m.role === 'lead' && ['online', 'stale'].includes(presence.get(m.memberId)?.state ?? ''));
+        const lead = current.members.find((m) => m.role === 'lead' && isOnline(presence.get(m.memberId)));
         return accept({ next: rest, log: from && lead ? [logLine.commandResumed(now, lead.memberId, from)] : [] });
       }
       handover = {
@@ -97,7 +99,7 @@ export class Succession implements PresenceWatcher {
       this.deps.logger.warn({ missionId, code: changed.refusal.code }, 'command not reviewed');
       return;
     }
-    if (changed.value.actingLeadId !== mission.actingLeadId) {
+    if (handsChanged) {
       this.deps.fanout.toMission(missionId, 'mission', changed.value);
       this.deps.logger.info({ missionId, actingLeadId: changed.value.actingLeadId }, 'command changed hands');
     }

@@ -72,7 +72,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   /** Authenticates, parses the parameters, checks the right on the mission, parses the body. */
   const guarded =
     <P extends z.ZodType, B extends z.ZodType>(
-      right: 'admin' | 'commands' | 'readsLog' | 'reads',
+      right: 'admin' | 'commands' | 'readsLog' | 'reads' | 'holdsCommand',
       params: P,
       body: B | undefined,
       handle: (input: {
@@ -90,7 +90,10 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
       const parsedParams = params.safeParse(request.params);
       if (!parsedParams.success) return fail(reply, invalidPayload(parsedParams.error).refusal, undefined, actor);
       const missionId = (parsedParams.data as { id?: string }).id;
-      const allowed = right === 'admin' ? actor.kind === 'admin' : missionId !== undefined && mayOnMission(actor, missionId, right);
+      // Holding command depends on the mission now (an acting lead, §11): read it only for that right.
+      const mission = right === 'holdsCommand' && actor.kind === 'member' && missionId ? await deps.missions.get(missionId) : undefined;
+      const allowed =
+        right === 'admin' ? actor.kind === 'admin' : missionId !== undefined && mayOnMission(actor, missionId, right, mission);
       if (!allowed)
         return fail(
           reply,
@@ -139,7 +142,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
 
   app.post(
     '/api/missions/:id/vehicles/:vehicleId/driver',
-    guarded('commands', VehicleParams, SwapDriverBody, async ({ params, body, actor, reply }) =>
+    guarded('holdsCommand', VehicleParams, SwapDriverBody, async ({ params, body, actor, reply }) =>
       answer(reply, await deps.missions.swapDriver(params.id, params.vehicleId, body, by(actor)), params.id, actor, 201),
     ),
   );

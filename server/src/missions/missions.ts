@@ -29,7 +29,7 @@ import type { Fanout } from '../fanout.ts';
 import { hashToken, newToken } from '../auth/tokens.ts';
 import type { Relay } from '../relay/relay.ts';
 import { accept, mapResult, refuse, type Result } from '../refusal.ts';
-import { planAckDeadlines, unackedDrivers } from '../rules/plan-acks.ts';
+import { type PlanAckDue, planAckDeadlines, unackedDrivers } from '../rules/plan-acks.ts';
 import { driftsTooFar, markLeg, scheduleOf } from '../rules/schedule.ts';
 import { isOpen } from '../rules/timing.ts';
 import { alertId, type Alerts } from '../alerts.ts';
@@ -265,7 +265,7 @@ export class Missions {
    * driver's `plan-unacked` deadline is written with it, and the new line of succession applies.
    */
   async putPlan(missionId: string, plan: PlanInput, by: string): Promise<Result<Mission>> {
-    let due: ReturnType<typeof planAckDeadlines> = [];
+    let due: PlanAckDue = [];
     const changed = await this.#change(missionId, (mission, now) => {
       if (mission.status === 'ended') return refuse('conflict', 'the mission has ended');
       const version = mission.plan.version + 1;
@@ -286,7 +286,7 @@ export class Missions {
         deadlines: { schedule: due.map(({ deadline, at }) => ({ key: deadlineKey(deadline), at })) },
       });
     });
-    if (changed.ok) await this.#commandChanged(missionId, due);
+    if (changed.ok) await this.#planInForce(missionId, due);
     return changed;
   }
 
@@ -335,7 +335,7 @@ export class Missions {
 
   /** Starts the mission; a forced start over unacked drivers writes their `plan-unacked` deadlines, due at once. */
   async start(missionId: string, force: boolean, by: string): Promise<Result<Mission>> {
-    let due: ReturnType<typeof planAckDeadlines> = [];
+    let due: PlanAckDue = [];
     const started = await this.#change(missionId, (mission, now) => {
       if (mission.status !== 'planning') return refuse('conflict', `the mission is ${mission.status}`);
       const missing = unackedDrivers(mission).map((m) => m.memberId);
@@ -349,12 +349,12 @@ export class Missions {
         deadlines: { schedule: due.map(({ deadline, at }) => ({ key: deadlineKey(deadline), at })) },
       });
     });
-    if (started.ok) await this.#commandChanged(missionId, due);
+    if (started.ok) await this.#planInForce(missionId, due);
     return started;
   }
 
   /** After a start or a new plan: the plan-unacked deadlines just written fire here on time, and command is looked at again. */
-  async #commandChanged(missionId: string, due: ReturnType<typeof planAckDeadlines>) {
+  async #planInForce(missionId: string, due: PlanAckDue) {
     this.planAcks.expect(due);
     await this.succession.review(missionId);
   }
@@ -375,6 +375,7 @@ export class Missions {
     if (!mission) return refuse('not_found', 'no such mission');
     if (mission.status === 'ended') return refuse('mission_not_active', 'the mission has ended');
     const now = this.clock.now();
+    if (mission.status === 'active') await this.silence.watch(missionId, post, now, mission.settings.silenceMs);
     const fingerprint = JSON.stringify([missionId, member.memberId, post.category, post.severity, post.text ?? null]);
     const observation = { ...post, memberId: member.memberId, callsign: member.callsign, at: now, missionId, fingerprint };
     const posted = await this.store.postObservation(observation, logLine.observation(now, member.memberId, post));
@@ -382,8 +383,6 @@ export class Missions {
       return refuse('conflict', 'this observation id was already used for another observation');
     const { missionId: _missionId, fingerprint: _fingerprint, ...published } = posted.observation;
     if (posted.created) this.fanout.toMission(missionId, 'observation', published);
-    // A retry sets the same deadline again: the node that posted it may have died before it did.
-    if (mission.status === 'active') await this.silence.watch(missionId, published, mission.settings.silenceMs);
     return accept(published);
   }
 

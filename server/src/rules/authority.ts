@@ -72,8 +72,15 @@ export function checkRoute(mission: Pick<Mission, 'plan'>, issue: TriggerIssue):
 export type HttpActor = { kind: 'admin' } | { kind: 'member'; missionId: string; member: Member };
 
 /** HTTP rights (§6): `commands` for revocation, plan and start/end; `readsLog` for the log. */
-export function mayOnMission(actor: HttpActor, missionId: string, right: 'commands' | 'readsLog' | 'reads'): boolean {
+export function mayOnMission(
+  actor: HttpActor,
+  missionId: string,
+  right: 'commands' | 'readsLog' | 'reads' | 'holdsCommand',
+  mission?: Pick<Mission, 'actingLeadId'>,
+): boolean {
   if (actor.kind === 'admin') return true;
   if (actor.missionId !== missionId) return false;
+  // §6/§11: swapping a driver is the lead's, and the acting lead's while they hold command.
+  if (right === 'holdsCommand') return mission !== undefined && hasCommand(actor.member, mission);
   return right === 'reads' || ROLE_AUTHORITY[actor.member.role][right];
 }

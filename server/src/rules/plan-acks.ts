@@ -15,7 +15,9 @@ export function unackedDrivers(mission: Pick<Mission, 'members' | 'plan' | 'plan
  * due an alert — `at` (now on a forced start, now + `planAckGraceMs` after a change while active).
  * Written with the mission change that makes them due, so a node that dies after it loses none.
  */
-export function planAckDeadlines(mission: Mission, at: number): { deadline: Deadline; at: number }[] {
+export type PlanAckDue = { deadline: Deadline; at: number }[];
+
+export function planAckDeadlines(mission: Mission, at: number): PlanAckDue {
   if (mission.status !== 'active') return [];
   return unackedDrivers(mission).map((driver) => ({
     deadline: { kind: 'plan-unacked', missionId: mission.id, memberId: driver.memberId, version: mission.plan.version },

@@ -16,7 +16,8 @@ export interface CommandDecision {
 
 type Members = Pick<Mission, 'status' | 'members' | 'plan' | 'settings' | 'startedAt' | 'actingLeadId'>;
 
-const isOnline = (p: Presence | undefined) => p?.state === 'online' || p?.state === 'stale';
+/** Online for command (§11): `online` or `stale`. */
+export const isOnline = (p: Presence | undefined): boolean => p?.state === 'online' || p?.state === 'stale';
 
 export function commandAfter(mission: Members, presence: ReadonlyMap<string, Presence>, now: number): CommandDecision {
   const current = mission.actingLeadId;
