@@ -95,17 +95,27 @@ const IN_FLIGHT_GRACE_MS = 5000;
 
 const DEFAULT_CLIENT_DIR = fileURLToPath(new URL('../../client/dist', import.meta.url));
 
+/** The adapter's calls whose promises it never handles (see atMostOnce). */
+const UNHANDLED_BY_ADAPTER = new Set(['publish', 'subscribe', 'psubscribe', 'unsubscribe', 'punsubscribe']);
+
 /**
- * The adapter publishes without handling the promise, so each publish during a Redis outage
- * would be an unhandled rejection. Pub/sub is at-most-once anyway: what must arrive is in the
- * store and replayed on connect, so a publish that fails is dropped here.
+ * The adapter publishes and (un)subscribes without handling the promises, so each failure — an
+ * outage, a command timed out on a loaded machine, a link closed at shutdown — would be an
+ * unhandled rejection. Pub/sub is at-most-once anyway: what must arrive is in the store and
+ * replayed on connect, and ioredis subscribes again when it reconnects; so a failure is logged
+ * and dropped here.
  */
-function publishingAtMostOnce(client: Redis): Redis {
+function atMostOnce(client: Redis, onError: (error: Error) => void): Redis {
   return new Proxy(client, {
     get(target, property, receiver) {
-      if (property === 'publish') return (channel: string, message: string | Buffer) => target.publish(channel, message).catch(() => 0);
       const value: unknown = Reflect.get(target, property, receiver);
-      return typeof value === 'function' ? value.bind(target) : value;
+      if (typeof value !== 'function') return value;
+      if (typeof property !== 'string' || !UNHANDLED_BY_ADAPTER.has(property)) return value.bind(target);
+      return (...args: unknown[]) =>
+        (value.apply(target, args) as Promise<unknown>).catch((error: Error) => {
+          onError(error);
+          return 0;
+        });
     },
   });
 }
@@ -157,7 +167,11 @@ export async function buildApp(config: AppConfig): Promise<LockstepApp> {
   const [pubClient, subClient] = adapterClients;
   if (pubClient && subClient && config.store.kind === 'redis') {
     for (const client of adapterClients) client.on('error', onRedisError);
-    io.adapter(createAdapter(publishingAtMostOnce(pubClient), subClient, { key: `${config.store.prefix ?? 'lockstep:'}socket.io` }));
+    io.adapter(
+      createAdapter(atMostOnce(pubClient, onRedisError), atMostOnce(subClient, onRedisError), {
+        key: `${config.store.prefix ?? 'lockstep:'}socket.io`,
+      }),
+    );
   }
 
   // Receipts come in on the sockets of the fanout, which the tracker below speaks through: they
