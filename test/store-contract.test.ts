@@ -53,6 +53,9 @@ function storeContract(name: string, open: () => { store: Store; outage?: Outage
       return logged.map((draft) => draft.kind);
     };
 
+    const socketA = { id: 'socket-a', onlyIfOwner: false };
+    const ownSocketA = { id: 'socket-a', onlyIfOwner: true };
+
     const mission = (): Mission => ({
       id: randomUUID(),
       name: 'Contract',
@@ -356,12 +359,13 @@ function storeContract(name: string, open: () => { store: Store; outage?: Outage
         lastSeenAt: 7,
       };
       expect(
-        await store.savePresence(m.id, presence, [{ at: 7, kind: 'presence', memberId, data: { state: 'online' } }], {
-          id: 'socket-a',
-          onlyIfOwner: false,
-        }),
-      ).toBe(true);
-      expect(await store.savePresence(m.id, { ...presence, state: 'stale' }, [], { id: 'socket-a', onlyIfOwner: true })).toBe(true);
+        await store.savePresences([
+          { missionId: m.id, presence, log: [{ at: 7, kind: 'presence', memberId, data: { state: 'online' } }], device: socketA },
+        ]),
+      ).toEqual([true]);
+      expect(
+        await store.savePresences([{ missionId: m.id, presence: { ...presence, state: 'stale' }, log: [], device: ownSocketA }]),
+      ).toEqual([true]);
       expect(await store.missionPresence(m.id)).toEqual([{ ...presence, state: 'stale' }]);
       expect(await store.getPresence(m.id, memberId)).toEqual({ ...presence, state: 'stale' });
       expect(await logKinds(m.id)).toHaveLength(1);
@@ -372,17 +376,50 @@ function storeContract(name: string, open: () => { store: Store; outage?: Outage
       await given(m);
       const memberId = randomUUID();
       const online = { memberId, callsign: 'DRV', role: 'driver' as const, state: 'online' as const, lastSeenAt: 7 };
-      await store.savePresence(m.id, online, [], { id: 'old-socket', onlyIfOwner: false });
+      await store.savePresences([{ missionId: m.id, presence: online, log: [], device: { id: 'old-socket', onlyIfOwner: false } }]);
       // The tablet reconnected to another node before this node noticed the old socket die.
-      await store.savePresence(m.id, { ...online, lastSeenAt: 8 }, [], { id: 'new-socket', onlyIfOwner: false });
+      await store.savePresences([
+        { missionId: m.id, presence: { ...online, lastSeenAt: 8 }, log: [], device: { id: 'new-socket', onlyIfOwner: false } },
+      ]);
       expect(
-        await store.savePresence(m.id, { ...online, state: 'offline' }, [{ at: 9, kind: 'presence', data: {} }], {
-          id: 'old-socket',
-          onlyIfOwner: true,
-        }),
-      ).toBe(false);
+        await store.savePresences([
+          {
+            missionId: m.id,
+            presence: { ...online, state: 'offline' },
+            log: [{ at: 9, kind: 'presence', data: {} }],
+            device: { id: 'old-socket', onlyIfOwner: true },
+          },
+        ]),
+      ).toEqual([false]);
       expect(await store.getPresence(m.id, memberId)).toMatchObject({ state: 'online', lastSeenAt: 8 });
       expect(await logKinds(m.id)).toEqual([]);
+    });
+
+    it('saves a batch of presences across missions in one call, each entry judged on its own, logging only what it saved', async () => {
+      const [first, second] = [mission(), mission()];
+      await Promise.all([given(first), given(second)]);
+      const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
+      const seen = (memberId: string, state: 'online' | 'offline', lastSeenAt: number) => ({
+        memberId,
+        callsign: memberId.slice(0, 4),
+        role: 'driver' as const,
+        state,
+        lastSeenAt,
+      });
+      await store.savePresences([
+        { missionId: second.id, presence: seen(c, 'online', 1), log: [], device: { id: 'c-new', onlyIfOwner: false } },
+      ]);
+      const line = (memberId: string, at: number) => ({ at, kind: 'presence' as const, memberId, data: {} });
+      const saved = await store.savePresences([
+        { missionId: first.id, presence: seen(a, 'online', 2), log: [line(a, 2)], device: { id: 'a', onlyIfOwner: false } },
+        { missionId: second.id, presence: seen(c, 'offline', 3), log: [line(c, 3)], device: { id: 'c-old', onlyIfOwner: true } },
+        { missionId: first.id, presence: seen(b, 'online', 4), log: [line(b, 4), line(b, 5)], device: { id: 'b', onlyIfOwner: false } },
+      ]);
+      expect(saved).toEqual([true, false, true]);
+      expect(new Set(await store.missionPresence(first.id))).toEqual(new Set([seen(a, 'online', 2), seen(b, 'online', 4)]));
+      expect(await store.getPresence(second.id, c)).toEqual(seen(c, 'online', 1));
+      expect(await logKinds(first.id)).toEqual(['presence', 'presence', 'presence']);
+      expect(await logKinds(second.id)).toEqual([]);
     });
 
     it('reads a mission view: the recent triggers with their seqs, and for a watcher its alerts and presence', async () => {
@@ -395,7 +432,7 @@ function storeContract(name: string, open: () => { store: Store; outage?: Outage
       const alert: Alert = { id: `offline:${d1}:1`, kind: 'offline', missionId: m.id, memberId: d1, at: 5 };
       await store.raiseAlert(alert, { at: 5, kind: 'alert.raised', data: {} });
       const presence = { memberId: d1, callsign: 'DRV', role: 'driver' as const, state: 'online' as const, lastSeenAt: 7 };
-      await store.savePresence(m.id, presence, [], { id: 'socket-a', onlyIfOwner: false });
+      await store.savePresences([{ missionId: m.id, presence, log: [], device: socketA }]);
 
       const watched = await store.missionView(m.id, { triggers: 2, observations: 5, alertsAndPresence: true });
       expect(watched).toEqual({ mission: m, triggers: issued.slice(1), alerts: [alert], presence: [presence], observations: [] });

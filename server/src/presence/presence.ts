@@ -7,7 +7,7 @@ import type { Deadlines } from '../deadlines.ts';
 import type { Fanout } from '../fanout.ts';
 import { RTT_WINDOW, clockEstimate, clockOffset, percentile, round1, type ClockSample } from '../rules/latency.ts';
 import type { DeviceLink } from '../rules/timing.ts';
-import type { Store } from '../store/store.ts';
+import type { LogDraft, Store } from '../store/store.ts';
 import { logLine } from '../log/log-lines.ts';
 
 export interface PresenceTiming {
@@ -53,9 +53,11 @@ export function rttWorthReporting(reported: number | undefined, fresh: number, s
 
 interface DeviceWatch {
   device: ProbedDevice;
+  member: MemberWatch;
   missed: number;
   lastAnswerAt: number;
-  timer: NodeJS.Timeout;
+  /** The tick of the probe round on which this device is probed. */
+  slot: number;
   /** This device's recent probes, newest first: each device has its own clock. */
   clock: ClockSample[];
 }
@@ -64,17 +66,36 @@ interface MemberWatch {
   member: Member;
   missionId: string;
   devices: Map<string, DeviceWatch>;
+  /** The member's presence as this node sees it now; what was last saved may be a flush behind. */
   presence: Presence;
   /** The device whose word the stored presence carries. */
   speakingDevice: string;
-  /** Presence updates of one member are saved one after another, in order. */
-  saving: Promise<void>;
   /** The member's recent round trips, newest first: the rolling p95 is taken over these. */
   rtts: number[];
   /** When, and with which RTT, the presence was last saved and announced. */
   reportedAt: number;
   reportedRtt: number | undefined;
 }
+
+/** A member's presence waiting for the next flush, and what it changed since the last one. */
+interface PendingSave {
+  watch: MemberWatch;
+  /** The state the last flush saved. */
+  saved: PresenceState;
+  /** Each change of state since, in order: every one is announced, however close together. */
+  changes: Presence[];
+  log: LogDraft[];
+}
+
+/**
+ * How long a presence change waits to be saved and announced with the others: one store call and
+ * one message between nodes carry a whole flush, where one per probe answer was the hub's largest
+ * cost at thousands of devices; a watcher sees a change of state this much later at most.
+ */
+export const PRESENCE_FLUSH_MS = 50;
+
+/** Probes go out on ticks this far apart, each device on its own tick of the round, so a node's probes are spread evenly. */
+const PROBE_TICK_MS = 100;
 
 /** The state of a member from its devices (docs/PROTOCOL.md §5). Pure. */
 export function presenceState(
@@ -119,6 +140,14 @@ export interface PresenceDeps {
 export class PresenceTracker {
   /** Every member seen on this node; kept after disconnect so a reconnect resumes its RTT window. */
   readonly #members = new Map<string, MemberWatch>();
+  /** Devices by the tick of the probe round they are probed on. */
+  readonly #round: Set<DeviceWatch>[];
+  #tick = 0;
+  #nextSlot = 0;
+  readonly #ticker: NodeJS.Timeout;
+  readonly #pending = new Map<string, PendingSave>();
+  #flushTimer: NodeJS.Timeout | undefined;
+  #flushing: Promise<void> | undefined;
 
   private readonly store: Store;
   private readonly deadlines: Deadlines;
@@ -140,6 +169,13 @@ export class PresenceTracker {
       logger: this.logger,
       watcher: this.watcher,
     } = deps);
+    const ticks = Math.max(1, Math.round(this.timing.probeIntervalMs / PROBE_TICK_MS));
+    this.#round = Array.from({ length: ticks }, () => new Set());
+    this.#ticker = setInterval(() => {
+      this.#tick = (this.#tick + 1) % ticks;
+      for (const device of this.#round[this.#tick] ?? []) this.#probe(device);
+    }, this.timing.probeIntervalMs / ticks);
+    this.#ticker.unref();
   }
 
   /** The latest RTT of the member's device that answered last. */
@@ -168,17 +204,19 @@ export class PresenceTracker {
         lastSeenAt: now,
       },
       speakingDevice: device.id,
-      saving: Promise.resolve(),
       rtts: [],
       reportedAt: 0,
       reportedRtt: undefined,
     };
     this.#members.set(member.memberId, watch);
-    const timer = setInterval(() => this.#probe(watch, device.id), this.timing.probeIntervalMs);
-    timer.unref();
-    watch.devices.set(device.id, { device, missed: 0, lastAnswerAt: now, timer, clock: [] });
+    // Round robin over the ticks: a connect storm's devices are probed evenly over the round, not all at once.
+    const slot = this.#nextSlot;
+    this.#nextSlot = (slot + 1) % this.#round.length;
+    const deviceWatch: DeviceWatch = { device, member: watch, missed: 0, lastAnswerAt: now, slot, clock: [] };
+    this.#round[slot]?.add(deviceWatch);
+    watch.devices.set(device.id, deviceWatch);
     watch.speakingDevice = device.id;
-    this.#probe(watch, device.id);
+    this.#probe(deviceWatch);
     this.#update(watch, { lastSeenAt: now });
   }
 
@@ -186,7 +224,7 @@ export class PresenceTracker {
     const watch = this.#members.get(memberId);
     const device = watch?.devices.get(deviceId);
     if (!watch || !device) return;
-    clearInterval(device.timer);
+    this.#round[device.slot]?.delete(device);
     watch.devices.delete(deviceId);
     this.#update(watch, {});
   }
@@ -207,19 +245,19 @@ export class PresenceTracker {
   }
 
   close(): void {
-    for (const watch of this.#members.values()) {
-      for (const device of watch.devices.values()) clearInterval(device.timer);
-    }
+    clearInterval(this.#ticker);
+    clearTimeout(this.#flushTimer);
+    for (const slot of this.#round) slot.clear();
     this.#members.clear();
+    this.#pending.clear();
   }
 
-  #probe(watch: MemberWatch, deviceId: string) {
-    const device = watch.devices.get(deviceId);
-    if (!device) return;
+  #probe(device: DeviceWatch) {
+    const watch = device.member;
     device.device
       .probe(this.timing.probeIntervalMs)
       .then((answer) => {
-        if (!watch.devices.has(deviceId)) return;
+        if (watch.devices.get(device.device.id) !== device) return;
         const now = this.clock.now();
         if (answer === undefined) {
           device.missed += 1;
@@ -228,12 +266,10 @@ export class PresenceTracker {
         }
         device.missed = 0;
         device.lastAnswerAt = now;
-        watch.speakingDevice = deviceId;
-        watch.rtts = [answer.rttMs, ...watch.rtts].slice(0, RTT_WINDOW);
-        if (answer.deviceAt !== undefined) {
-          const sample = { rttMs: answer.rttMs, offsetMs: clockOffset(answer.serverAt, answer.rttMs, answer.deviceAt) };
-          device.clock = [sample, ...device.clock].slice(0, RTT_WINDOW);
-        }
+        watch.speakingDevice = device.device.id;
+        keepNewest(watch.rtts, answer.rttMs);
+        if (answer.deviceAt !== undefined)
+          keepNewest(device.clock, { rttMs: answer.rttMs, offsetMs: clockOffset(answer.serverAt, answer.rttMs, answer.deviceAt) });
         const clock = clockEstimate(device.clock);
         const fresh: Partial<Presence> = {
           rttMs: round1(answer.rttMs),
@@ -246,7 +282,7 @@ export class PresenceTracker {
       .catch((error: unknown) => this.logger.warn({ err: error, memberId: watch.member.memberId }, 'probe failed'));
   }
 
-  /** Recomputes the member's state; saves and announces it on a change of state, or with a fresh RTT. */
+  /** Recomputes the member's state; on a change of state, or with a fresh RTT, queues it to be saved and announced. */
   #update(watch: MemberWatch, fresh: Partial<Presence>, freshRtt = false) {
     const now = this.clock.now();
     const state = presenceState([...watch.devices.values()], now, this.timing);
@@ -255,26 +291,90 @@ export class PresenceTracker {
     const since = state !== 'offline' ? undefined : previous === 'offline' ? offlineSince : now;
     watch.presence = { ...rest, ...(since === undefined ? {} : { offlineSince: since }) };
     if (state === previous && !freshRtt) return;
-    const presence = watch.presence;
     watch.reportedAt = now;
-    watch.reportedRtt = presence.rttMs;
-    const log = state !== previous ? [logLine.presence(now, watch.member.memberId, state, previous, presence.rttMs)] : [];
-    const device = { id: watch.speakingDevice, onlyIfOwner: state === 'offline' };
-    watch.saving = watch.saving
-      .then(async () => {
-        if (state !== previous) await this.watcher.changing(watch.missionId, presence, previous);
-        if (!(await this.store.savePresence(watch.missionId, presence, log, device))) return;
-        this.fanout.toWatchers(watch.missionId, 'presence', presence);
-        if (state !== previous) await this.watcher.changed(watch.missionId, presence, previous);
-        if (state === 'offline' && previous !== 'offline' && ROLE_AUTHORITY[watch.member.role].receivesCues) {
-          const mission = await this.store.getMission(watch.missionId);
-          if (mission?.status === 'active')
-            await this.deadlines.schedule(
-              { kind: 'offline', missionId: watch.missionId, memberId: watch.member.memberId, since: now },
-              now + mission.settings.offlineGraceMs,
-            );
-        }
-      })
-      .catch((error: unknown) => this.logger.warn({ err: error, memberId: watch.member.memberId }, 'presence not saved'));
+    watch.reportedRtt = watch.presence.rttMs;
+    const pending = this.#pending.get(watch.member.memberId) ?? { watch, saved: previous, changes: [], log: [] };
+    if (state !== previous) {
+      pending.changes.push(watch.presence);
+      pending.log.push(logLine.presence(now, watch.member.memberId, state, previous, watch.presence.rttMs));
+    }
+    this.#pending.set(watch.member.memberId, pending);
+    this.#flushSoon();
   }
+
+  #flushSoon() {
+    if (this.#flushTimer || this.#flushing) return;
+    this.#flushTimer = setTimeout(() => {
+      this.#flushTimer = undefined;
+      this.#flushing = this.#flush()
+        .catch((error: unknown) => this.logger.warn({ err: error }, 'presence not saved'))
+        .finally(() => {
+          this.#flushing = undefined;
+          if (this.#pending.size > 0) this.#flushSoon();
+        });
+    }, PRESENCE_FLUSH_MS);
+    this.#flushTimer.unref();
+  }
+
+  /**
+   * Saves and announces everything queued, one flush at a time, so each member's changes reach
+   * the store and the watchers in order. What must follow a change of state is written first
+   * (`changing`), and what reacts to it comes after it is saved (`changed`, the offline deadline).
+   */
+  async #flush() {
+    const queued = [...this.#pending.values()].map((pending) => ({ ...pending, presence: pending.watch.presence }));
+    this.#pending.clear();
+    // A change whose follow-up could not be written first is not saved either, as if it had not been seen.
+    const ready = await Promise.all(
+      queued.map(({ watch, presence, saved }) =>
+        presence.state === saved
+          ? true
+          : this.watcher.changing(watch.missionId, presence, saved).then(
+              () => true,
+              (error: unknown) => {
+                this.logger.warn({ err: error, memberId: watch.member.memberId }, 'presence not saved');
+                return false;
+              },
+            ),
+      ),
+    );
+    const batch = queued.filter((_, i) => ready[i]);
+    const saved = await this.store.savePresences(
+      batch.map(({ watch, presence, log }) => ({
+        missionId: watch.missionId,
+        presence,
+        log,
+        device: { id: watch.speakingDevice, onlyIfOwner: presence.state === 'offline' },
+      })),
+    );
+    const done = batch.filter((_, i) => saved[i]);
+    this.fanout.presenceToWatchers(
+      done.flatMap(({ watch, presence, changes }) =>
+        [...changes, ...(changes.at(-1) === presence ? [] : [presence])].map((p) => ({ missionId: watch.missionId, presence: p })),
+      ),
+    );
+    await Promise.all(done.filter(({ presence, saved }) => presence.state !== saved).map((save) => this.#afterChange(save)));
+  }
+
+  async #afterChange({ watch, presence, saved }: PendingSave & { presence: Presence }) {
+    try {
+      await this.watcher.changed(watch.missionId, presence, saved);
+      if (presence.state !== 'offline' || saved === 'offline' || !ROLE_AUTHORITY[watch.member.role].receivesCues) return;
+      const mission = await this.store.getMission(watch.missionId);
+      const since = presence.offlineSince ?? presence.lastSeenAt;
+      if (mission?.status === 'active')
+        await this.deadlines.schedule(
+          { kind: 'offline', missionId: watch.missionId, memberId: watch.member.memberId, since },
+          since + mission.settings.offlineGraceMs,
+        );
+    } catch (error) {
+      this.logger.warn({ err: error, memberId: watch.member.memberId }, 'presence change not followed up');
+    }
+  }
+}
+
+/** Puts a sample first in a newest-first window of RTT_WINDOW, in place: this runs on every probe answer. */
+function keepNewest<T>(window: T[], sample: T): void {
+  window.unshift(sample);
+  if (window.length > RTT_WINDOW) window.length = RTT_WINDOW;
 }

@@ -22,7 +22,7 @@ import type { z } from 'zod';
 import type { Alerts } from '../alerts.ts';
 import { memberOfToken } from '../auth/identity.ts';
 import type { Clock } from '../clock.ts';
-import type { Fanout } from '../fanout.ts';
+import type { Fanout, PresenceUpdate } from '../fanout.ts';
 import type { ResponseGapTracker } from '../gaps/response-gaps.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Missions } from '../missions/missions.ts';
@@ -66,6 +66,7 @@ export interface SocketData {
 /** Between nodes: a cue for a member whose socket may be on another node. */
 interface InterServerEvents {
   cue: (memberId: string, cue: TriggerCue) => void;
+  presence: (updates: PresenceUpdate[]) => void;
 }
 export type LockstepIo = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 type LockstepSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
@@ -112,12 +113,24 @@ export class SocketFanout implements Fanout {
     private readonly ackTimeoutMs: (cue: TriggerCue) => number,
     private readonly clustered: boolean,
   ) {
-    if (clustered) io.on('cue', (memberId, cue) => this.#deliverHere(memberId, cue));
+    if (!clustered) return;
+    io.on('cue', (memberId, cue) => this.#deliverHere(memberId, cue));
+    io.on('presence', (updates) => this.#presenceHere(updates));
   }
 
   toWatchers: Fanout['toWatchers'] = (missionId, event, payload) => this.#broadcast(rooms.watchers(missionId), event, payload);
   toMission: Fanout['toMission'] = (missionId, event, payload) => this.#broadcast(rooms.mission(missionId), event, payload);
   toMember: Fanout['toMember'] = (memberId, event, payload) => this.#broadcast(rooms.member(memberId), event, payload);
+
+  presenceToWatchers(updates: readonly PresenceUpdate[]): void {
+    this.#presenceHere(updates);
+    if (this.clustered && updates.length > 0) this.io.serverSideEmit('presence', [...updates]);
+  }
+
+  /** To this node's watchers only: the other nodes were sent the whole batch as one message. */
+  #presenceHere(updates: readonly PresenceUpdate[]): void {
+    for (const { missionId, presence } of updates) this.io.local.to(rooms.watchers(missionId)).emit('presence', presence);
+  }
 
   /** Each event is typed by the Fanout signatures; socket.io's emit overloads cannot see through their generics. */
   #broadcast(room: string, event: string, payload: unknown): void {

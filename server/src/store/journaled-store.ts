@@ -1,4 +1,4 @@
-import type { Alert, Mission, MissionStatus, Person, Presence } from '@lockstep/shared';
+import type { Alert, Mission, MissionStatus, Person } from '@lockstep/shared';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
@@ -11,7 +11,7 @@ import type { OutageJournal } from './outage-journal.ts';
 import { OutageMirror } from './outage-mirror.ts';
 import { OutageSwitch } from './outage-switch.ts';
 import type { RedisStore } from './redis-store.ts';
-import type { Change, CredentialRef, DeadlineChanges, IssueOutcome, LogDraft, Store, StoredObservation } from './store.ts';
+import type { Change, CredentialRef, DeadlineChanges, IssueOutcome, LogDraft, PresenceSave, Store, StoredObservation } from './store.ts';
 
 export interface JournaledStoreDeps {
   redis: Redis;
@@ -197,9 +197,9 @@ export class JournaledStore implements Store {
     return this.#switch.either({ redis: () => this.#redis.recentObservations(missionId, limit), outage: async () => [] });
   }
 
-  savePresence(missionId: string, presence: Presence, log: LogDraft[], device: { id: string; onlyIfOwner: boolean }) {
-    const outage = () => this.#mirror.savePresence(missionId, presence, log, device);
-    return this.#switch.either({ redis: () => this.#redis.savePresence(missionId, presence, log, device), outage });
+  savePresences(saves: readonly PresenceSave[]) {
+    const outage = () => this.#mirror.savePresences(saves);
+    return this.#switch.either({ redis: () => this.#redis.savePresences(saves), outage });
   }
 
   getPresence(missionId: string, memberId: string) {

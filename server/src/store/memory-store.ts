@@ -3,7 +3,7 @@ import { refuse, accept, type Result } from '../refusal.ts';
 import type { CueLoad } from '../rules/overload.ts';
 import type { TriggerRecord } from '../rules/trigger-record.ts';
 import { viewFromReads, type MissionViewLimits } from './mission-view.ts';
-import type { Change, CredentialRef, DeadlineChanges, IssueOutcome, LogDraft, Store, StoredObservation } from './store.ts';
+import type { Change, CredentialRef, DeadlineChanges, IssueOutcome, LogDraft, PresenceSave, Store, StoredObservation } from './store.ts';
 
 interface MissionSlot {
   mission: Mission;
@@ -273,13 +273,15 @@ export class MemoryStore implements Store {
     return copiesOf(this.#observations, this.#slot(missionId)?.observationIds.slice(-limit) ?? []);
   }
 
-  async savePresence(missionId: string, presence: Presence, log: LogDraft[], device: { id: string; onlyIfOwner: boolean }) {
-    const owner = this.#presenceOwner.get(presence.memberId);
-    if (device.onlyIfOwner && owner !== undefined && owner !== device.id) return false;
-    this.#presenceOwner.set(presence.memberId, device.id);
-    this.#slot(missionId)?.presence.set(presence.memberId, structuredClone(presence));
-    this.#log(missionId, log);
-    return true;
+  async savePresences(saves: readonly PresenceSave[]) {
+    return saves.map(({ missionId, presence, log, device }) => {
+      const owner = this.#presenceOwner.get(presence.memberId);
+      if (device.onlyIfOwner && owner !== undefined && owner !== device.id) return false;
+      this.#presenceOwner.set(presence.memberId, device.id);
+      this.#slot(missionId)?.presence.set(presence.memberId, structuredClone(presence));
+      this.#log(missionId, log);
+      return true;
+    });
   }
 
   async getPresence(missionId: string, memberId: string) {

@@ -1,10 +1,10 @@
-import type { Alert, Mission, Presence } from '@lockstep/shared';
+import type { Alert, Mission } from '@lockstep/shared';
 import type { Clock } from '../clock.ts';
 import { accept } from '../refusal.ts';
 import type { TriggerRecord } from '../rules/trigger-record.ts';
 import { MemoryStore } from './memory-store.ts';
 import type { JournalEntry, OutageJournal } from './outage-journal.ts';
-import type { Change, CredentialRef, DeadlineChanges, IssueOutcome, LogDraft } from './store.ts';
+import type { Change, CredentialRef, DeadlineChanges, IssueOutcome, LogDraft, PresenceSave } from './store.ts';
 
 /** Open triggers are kept here this long past their staleAt, for answers and expiry during an outage. */
 const KEEP_PAST_STALE_MS = 60_000;
@@ -141,9 +141,9 @@ export class OutageMirror {
   missionAlerts = (missionId: string) => this.#memory.missionAlerts(missionId);
 
   /** Presence during an outage is this node's own view; only its log lines must reach Redis. */
-  async savePresence(missionId: string, presence: Presence, log: LogDraft[], device: { id: string; onlyIfOwner: boolean }) {
-    const saved = await this.#memory.savePresence(missionId, presence, [], device);
-    if (saved) await this.appendLog(missionId, log);
+  async savePresences(saves: readonly PresenceSave[]) {
+    const saved = await this.#memory.savePresences(saves.map((save) => ({ ...save, log: [] })));
+    for (const [i, save] of saves.entries()) if (saved[i]) await this.appendLog(save.missionId, save.log);
     return saved;
   }
 

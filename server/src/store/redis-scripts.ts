@@ -135,13 +135,29 @@ append_log(KEYS[1], KEYS[2], 1, #ARGV)
 return #ARGV
 `;
 
-/** KEYS: presence hash, owner hash. ARGV: member id, presence json, device id, only-if-owner (1/0) → 1 saved, 0 not the owner. */
-export const SAVE_PRESENCE = `
-local owner = redis.call('HGET', KEYS[2], ARGV[1])
-if ARGV[4] == '1' and owner and owner ~= ARGV[3] then return 0 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
-return 1
+/**
+ * KEYS: per entry its mission's presence hash, owner hash, log and log seq. ARGV: per entry its
+ * member id, presence json, device id, only-if-owner (1/0), log count, log drafts... → per entry
+ * 1 saved, 0 not the owner.
+ */
+export const SAVE_PRESENCES = `${APPEND_LOG}
+local saved = {}
+local a = 1
+for e = 1, #KEYS / 4 do
+  local k = (e - 1) * 4
+  local member, device, logged = ARGV[a], ARGV[a + 2], tonumber(ARGV[a + 4])
+  local owner = redis.call('HGET', KEYS[k + 2], member)
+  if ARGV[a + 3] == '1' and owner and owner ~= device then
+    saved[e] = 0
+  else
+    redis.call('HSET', KEYS[k + 1], member, ARGV[a + 1])
+    redis.call('HSET', KEYS[k + 2], member, device)
+    append_log(KEYS[k + 3], KEYS[k + 4], a + 5, a + 4 + logged)
+    saved[e] = 1
+  end
+  a = a + 5 + logged
+end
+return saved
 `;
 
 /** KEYS: deadline set. ARGV: now, lease until, limit → the due keys, each pushed back to its lease end. */

@@ -15,11 +15,11 @@ import {
   ISSUE_TRIGGER,
   READ_MISSION_INDEX,
   READ_RECORDS,
-  SAVE_PRESENCE,
+  SAVE_PRESENCES,
   SET_IF_REV,
   Script,
 } from './redis-scripts.ts';
-import type { Change, CredentialRef, DeadlineChanges, IssueOutcome, LogDraft, Store, StoredObservation } from './store.ts';
+import type { Change, CredentialRef, DeadlineChanges, IssueOutcome, LogDraft, PresenceSave, Store, StoredObservation } from './store.ts';
 
 const scripts = {
   create: new Script(CREATE),
@@ -27,7 +27,7 @@ const scripts = {
   compareAndSet: new Script(COMPARE_AND_SET),
   issueTrigger: new Script(ISSUE_TRIGGER),
   append: new Script(APPEND),
-  savePresence: new Script(SAVE_PRESENCE),
+  savePresences: new Script(SAVE_PRESENCES),
   claimDeadlines: new Script(CLAIM_DEADLINES),
   handOverCue: new Script(HAND_OVER_CUE),
   setIfRev: new Script(SET_IF_REV),
@@ -45,6 +45,9 @@ function fieldsOf(pairs: string[]): Record<string, string> {
 
 /** Log lines per read of a long list (a tenth as many triggers, which are larger). */
 const READ_PAGE = 1000;
+
+/** Presence saves per script call. */
+const PRESENCE_CHUNK = 500;
 
 /** How often a change is retried when another writer (another node) changed the record first. */
 const MAX_CHANGE_ATTEMPTS = 16;
@@ -456,15 +459,33 @@ export class RedisStore implements Store {
     return this.#readMany<StoredObservation>(ids.map((id) => this.#keys.observation(id)));
   }
 
-  async savePresence(missionId: string, presence: Presence, log: LogDraft[], device: { id: string; onlyIfOwner: boolean }) {
-    const saved = await scripts.savePresence.run(
-      this.#redis,
-      [this.#keys.presence(missionId), this.#keys.presenceOwner(missionId)],
-      [presence.memberId, JSON.stringify(presence), device.id, device.onlyIfOwner ? '1' : '0'],
+  /** One script a chunk: a connect storm's thousands of saves must not hold Redis in one script for long. */
+  async savePresences(saves: readonly PresenceSave[]) {
+    const chunks: (readonly PresenceSave[])[] = [];
+    for (let from = 0; from < saves.length; from += PRESENCE_CHUNK) chunks.push(saves.slice(from, from + PRESENCE_CHUNK));
+    const replies = await Promise.all(
+      chunks.map(
+        (chunk) =>
+          scripts.savePresences.run(
+            this.#redis,
+            chunk.flatMap(({ missionId }) => [
+              this.#keys.presence(missionId),
+              this.#keys.presenceOwner(missionId),
+              this.#keys.log(missionId),
+              this.#keys.logSeq(missionId),
+            ]),
+            chunk.flatMap(({ presence, log, device }) => [
+              presence.memberId,
+              JSON.stringify(presence),
+              device.id,
+              device.onlyIfOwner ? '1' : '0',
+              log.length,
+              ...this.#drafts(log),
+            ]),
+          ) as Promise<number[]>,
+      ),
     );
-    if (saved !== 1) return false;
-    if (log.length) await this.appendLog(missionId, log);
-    return true;
+    return replies.flat().map((saved) => saved === 1);
   }
 
   async getPresence(missionId: string, memberId: string) {

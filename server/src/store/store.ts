@@ -37,6 +37,14 @@ export interface StoredObservation extends Observation {
   fingerprint: string;
 }
 
+/** One member's presence to save, as seen through one device (see `Store.savePresences`). */
+export interface PresenceSave {
+  missionId: string;
+  presence: Presence;
+  log: LogDraft[];
+  device: { id: string; onlyIfOwner: boolean };
+}
+
 export interface IssueOutcome {
   /** False when a trigger with this id already existed: `trigger` is then that one, untouched. */
   created: boolean;
@@ -120,11 +128,13 @@ export interface Store {
   recentObservations(missionId: string, limit: number): Promise<StoredObservation[]>;
 
   /**
-   * Saves a member's presence as seen through one device. With `onlyIfOwner` it is saved only
-   * if that device is still the one that spoke last: a node that lost a socket must not mark
-   * offline a member who has meanwhile reconnected to another node. Returns whether it was saved.
+   * Saves members' presence, each as seen through one device, with its log lines, in one step:
+   * a node saves what its devices told it in batches, not one write per probe. With `onlyIfOwner`
+   * an entry is saved only if that device is still the one that spoke last: a node that lost a
+   * socket must not mark offline a member who has meanwhile reconnected to another node.
+   * Answers, per entry in order, whether it was saved.
    */
-  savePresence(missionId: string, presence: Presence, log: LogDraft[], device: { id: string; onlyIfOwner: boolean }): Promise<boolean>;
+  savePresences(saves: readonly PresenceSave[]): Promise<boolean[]>;
   getPresence(missionId: string, memberId: string): Promise<Presence | undefined>;
   missionPresence(missionId: string): Promise<Presence[]>;
 
