@@ -69,10 +69,11 @@ describe('presence state (docs/PROTOCOL.md §5)', () => {
 });
 
 describe('when a fresh RTT is worth telling the watchers', () => {
-  it('is at the first figure, every 10 s, or when it moved by more than 10 ms and 25 %', () => {
+  it('is at the first figure, every 30 s, or when it moved by more than 10 ms and 25 %', () => {
     expect(rttWorthReporting(undefined, 12, 0)).toBe(true);
     expect(rttWorthReporting(12, 14, 3000)).toBe(false);
-    expect(rttWorthReporting(12, 14, 10_000)).toBe(true);
+    expect(rttWorthReporting(12, 14, 10_000)).toBe(false);
+    expect(rttWorthReporting(12, 14, 30_000)).toBe(true);
     expect(rttWorthReporting(12, 40, 3000)).toBe(true);
     // A tunnel: 200 → 215 ms is under a quarter, not worth a broadcast yet.
     expect(rttWorthReporting(200, 215, 3000)).toBe(false);

@@ -40,8 +40,10 @@ export interface ProbedDevice {
  * A fresh RTT alone is saved and announced at most this often, unless it moved by more than
  * RTT_MOVE: one write and one broadcast per member per probe would be the hub's largest cost
  * at thousands of devices, and a watcher gains nothing from a figure that did not change.
+ * At 10,000 devices the periodic announcement alone was two watcher writes per member per 10 s,
+ * more than the probes themselves; a change of state and an RTT that moved are still told at once.
  */
-const RTT_REPORT_MS = 10_000;
+const RTT_REPORT_MS = 30_000;
 const RTT_MOVE = { ms: 10, ratio: 0.25 };
 
 /** Whether a new RTT is worth telling the watchers now. */
@@ -66,8 +68,10 @@ interface MemberWatch {
   member: Member;
   missionId: string;
   devices: Map<string, DeviceWatch>;
-  /** The member's presence as this node sees it now; what was last saved may be a flush behind. */
-  presence: Presence;
+  /** The member's state as this node sees it now; what was last saved may be a flush behind. */
+  state: PresenceState;
+  offlineSince: number | undefined;
+  lastSeenAt: number;
   /** The device whose word the stored presence carries. */
   speakingDevice: string;
   /** The member's recent round trips, newest first: the rolling p95 is taken over these. */
@@ -75,6 +79,27 @@ interface MemberWatch {
   /** When, and with which RTT, the presence was last saved and announced. */
   reportedAt: number;
   reportedRtt: number | undefined;
+}
+
+/**
+ * The member's presence as it is told: built only when it is saved and announced, not on every
+ * probe answer, which at thousands of devices is where the garbage came from.
+ */
+function presenceOf(watch: MemberWatch): Presence {
+  const { member } = watch;
+  const rttMs = watch.rtts[0];
+  const clock = clockEstimate(watch.devices.get(watch.speakingDevice)?.clock ?? []);
+  return {
+    memberId: member.memberId,
+    callsign: member.callsign,
+    role: member.role,
+    ...(member.vehicleId ? { vehicleId: member.vehicleId } : {}),
+    state: watch.state,
+    ...(rttMs === undefined ? {} : { rttMs: round1(rttMs), rttP95Ms: round1(percentile(watch.rtts, 95) ?? rttMs) }),
+    lastSeenAt: watch.lastSeenAt,
+    ...(clock === undefined ? {} : { clockOffsetMs: Math.round(clock.offsetMs), clockErrorMs: round1(clock.errorMs) }),
+    ...(watch.offlineSince === undefined ? {} : { offlineSince: watch.offlineSince }),
+  };
 }
 
 /** A member's presence waiting for the next flush, and what it changed since the last one. */
@@ -85,6 +110,8 @@ interface PendingSave {
   /** Each change of state since, in order: every one is announced, however close together. */
   changes: Presence[];
   log: LogDraft[];
+  /** A fresh RTT came after the last change of state. */
+  refreshed: boolean;
 }
 
 /**
@@ -99,13 +126,16 @@ const PROBE_TICK_MS = 100;
 
 /** The state of a member from its devices (docs/PROTOCOL.md §5). Pure. */
 export function presenceState(
-  devices: readonly Pick<DeviceWatch, 'missed' | 'lastAnswerAt'>[],
+  devices: Iterable<Pick<DeviceWatch, 'missed' | 'lastAnswerAt'>>,
   now: number,
   timing: PresenceTiming,
 ): PresenceState {
-  if (devices.length === 0) return 'offline';
-  if (devices.some((d) => d.missed < MISSED_FOR_STALE)) return 'online';
-  const lastAnswer = Math.max(...devices.map((d) => d.lastAnswerAt));
+  let lastAnswer: number | undefined;
+  for (const device of devices) {
+    if (device.missed < MISSED_FOR_STALE) return 'online';
+    lastAnswer = Math.max(lastAnswer ?? device.lastAnswerAt, device.lastAnswerAt);
+  }
+  if (lastAnswer === undefined) return 'offline';
   return now - lastAnswer >= timing.offlineAfterMs ? 'offline' : 'stale';
 }
 
@@ -191,18 +221,13 @@ export class PresenceTracker {
 
   attach(member: Member, missionId: string, device: ProbedDevice): void {
     const now = this.clock.now();
-    const watch = this.#members.get(member.memberId) ?? {
+    const watch: MemberWatch = this.#members.get(member.memberId) ?? {
       member,
       missionId,
       devices: new Map(),
-      presence: {
-        memberId: member.memberId,
-        callsign: member.callsign,
-        role: member.role,
-        ...(member.vehicleId ? { vehicleId: member.vehicleId } : {}),
-        state: 'offline',
-        lastSeenAt: now,
-      },
+      state: 'offline',
+      offlineSince: undefined,
+      lastSeenAt: now,
       speakingDevice: device.id,
       rtts: [],
       reportedAt: 0,
@@ -216,8 +241,9 @@ export class PresenceTracker {
     this.#round[slot]?.add(deviceWatch);
     watch.devices.set(device.id, deviceWatch);
     watch.speakingDevice = device.id;
+    watch.lastSeenAt = now;
     this.#probe(deviceWatch);
-    this.#update(watch, { lastSeenAt: now });
+    this.#update(watch);
   }
 
   detach(memberId: string, deviceId: string): void {
@@ -226,7 +252,7 @@ export class PresenceTracker {
     if (!watch || !device) return;
     this.#round[device.slot]?.delete(device);
     watch.devices.delete(deviceId);
-    this.#update(watch, {});
+    this.#update(watch);
   }
 
   /** The driver is still gone after the grace. */
@@ -261,43 +287,38 @@ export class PresenceTracker {
         const now = this.clock.now();
         if (answer === undefined) {
           device.missed += 1;
-          this.#update(watch, {});
+          this.#update(watch);
           return;
         }
         device.missed = 0;
         device.lastAnswerAt = now;
+        watch.lastSeenAt = now;
         watch.speakingDevice = device.device.id;
         keepNewest(watch.rtts, answer.rttMs);
         if (answer.deviceAt !== undefined)
           keepNewest(device.clock, { rttMs: answer.rttMs, offsetMs: clockOffset(answer.serverAt, answer.rttMs, answer.deviceAt) });
-        const clock = clockEstimate(device.clock);
-        const fresh: Partial<Presence> = {
-          rttMs: round1(answer.rttMs),
-          rttP95Ms: round1(percentile(watch.rtts, 95) ?? answer.rttMs),
-          lastSeenAt: now,
-          ...(clock === undefined ? {} : { clockOffsetMs: Math.round(clock.offsetMs), clockErrorMs: round1(clock.errorMs) }),
-        };
-        this.#update(watch, fresh, rttWorthReporting(watch.reportedRtt, answer.rttMs, now - watch.reportedAt));
+        this.#update(watch, rttWorthReporting(watch.reportedRtt, answer.rttMs, now - watch.reportedAt));
       })
       .catch((error: unknown) => this.logger.warn({ err: error, memberId: watch.member.memberId }, 'probe failed'));
   }
 
   /** Recomputes the member's state; on a change of state, or with a fresh RTT, queues it to be saved and announced. */
-  #update(watch: MemberWatch, fresh: Partial<Presence>, freshRtt = false) {
+  #update(watch: MemberWatch, freshRtt = false) {
     const now = this.clock.now();
-    const state = presenceState([...watch.devices.values()], now, this.timing);
-    const previous = watch.presence.state;
-    const { offlineSince, ...rest } = { ...watch.presence, ...fresh, state };
-    const since = state !== 'offline' ? undefined : previous === 'offline' ? offlineSince : now;
-    watch.presence = { ...rest, ...(since === undefined ? {} : { offlineSince: since }) };
+    const state = presenceState(watch.devices.values(), now, this.timing);
+    const previous = watch.state;
     if (state === previous && !freshRtt) return;
+    watch.state = state;
+    watch.offlineSince = state !== 'offline' ? undefined : previous === 'offline' ? watch.offlineSince : now;
     watch.reportedAt = now;
-    watch.reportedRtt = watch.presence.rttMs;
-    const pending = this.#pending.get(watch.member.memberId) ?? { watch, saved: previous, changes: [], log: [] };
+    watch.reportedRtt = watch.rtts[0];
+    const pending = this.#pending.get(watch.member.memberId) ?? { watch, saved: previous, changes: [], log: [], refreshed: false };
     if (state !== previous) {
-      pending.changes.push(watch.presence);
-      pending.log.push(logLine.presence(now, watch.member.memberId, state, previous, watch.presence.rttMs));
+      const presence = presenceOf(watch);
+      pending.changes.push(presence);
+      pending.log.push(logLine.presence(now, watch.member.memberId, state, previous, presence.rttMs));
     }
+    pending.refreshed = state === previous;
     this.#pending.set(watch.member.memberId, pending);
     this.#flushSoon();
   }
@@ -322,7 +343,7 @@ export class PresenceTracker {
    * (`changing`), and what reacts to it comes after it is saved (`changed`, the offline deadline).
    */
   async #flush() {
-    const queued = [...this.#pending.values()].map((pending) => ({ ...pending, presence: pending.watch.presence }));
+    const queued = [...this.#pending.values()].map((pending) => ({ ...pending, presence: latest(pending) }));
     this.#pending.clear();
     // A change whose follow-up could not be written first is not saved either, as if it had not been seen.
     const ready = await Promise.all(
@@ -371,6 +392,12 @@ export class PresenceTracker {
       this.logger.warn({ err: error, memberId: watch.member.memberId }, 'presence change not followed up');
     }
   }
+}
+
+/** What a flush saves of a member: its last change of state, or a fresh view when a fresh RTT came after it. */
+function latest({ watch, changes, refreshed }: PendingSave): Presence {
+  const last = changes.at(-1);
+  return last === undefined || refreshed ? presenceOf(watch) : last;
 }
 
 /** Puts a sample first in a newest-first window of RTT_WINDOW, in place: this runs on every probe answer. */
