@@ -60,8 +60,10 @@ interface DeviceWatch {
   lastAnswerAt: number;
   /** The tick of the probe round on which this device is probed. */
   slot: number;
-  /** This device's recent probes, newest first: each device has its own clock. */
+  /** This device's recent probes, in no order (the estimate takes the lowest RTT): each device has its own clock. */
   clock: ClockSample[];
+  /** Where the next sample goes once the window is full. */
+  clockNext: number;
 }
 
 interface MemberWatch {
@@ -237,7 +239,7 @@ export class PresenceTracker {
     // Round robin over the ticks: a connect storm's devices are probed evenly over the round, not all at once.
     const slot = this.#nextSlot;
     this.#nextSlot = (slot + 1) % this.#round.length;
-    const deviceWatch: DeviceWatch = { device, member: watch, missed: 0, lastAnswerAt: now, slot, clock: [] };
+    const deviceWatch: DeviceWatch = { device, member: watch, missed: 0, lastAnswerAt: now, slot, clock: [], clockNext: 0 };
     this.#round[slot]?.add(deviceWatch);
     watch.devices.set(device.id, deviceWatch);
     watch.speakingDevice = device.id;
@@ -296,7 +298,7 @@ export class PresenceTracker {
         watch.speakingDevice = device.device.id;
         keepNewest(watch.rtts, answer.rttMs);
         if (answer.deviceAt !== undefined)
-          keepNewest(device.clock, { rttMs: answer.rttMs, offsetMs: clockOffset(answer.serverAt, answer.rttMs, answer.deviceAt) });
+          keepClockSample(device, answer.rttMs, clockOffset(answer.serverAt, answer.rttMs, answer.deviceAt));
         this.#update(watch, rttWorthReporting(watch.reportedRtt, answer.rttMs, now - watch.reportedAt));
       })
       .catch((error: unknown) => this.logger.warn({ err: error, memberId: watch.member.memberId }, 'probe failed'));
@@ -398,6 +400,20 @@ export class PresenceTracker {
 function latest({ watch, changes, refreshed }: PendingSave): Presence {
   const last = changes.at(-1);
   return last === undefined || refreshed ? presenceOf(watch) : last;
+}
+
+/**
+ * Keeps the device's last RTT_WINDOW clock samples, overwriting the oldest in place once full:
+ * samples live a minute, long enough to reach the old heap, so one object per probe answer at
+ * thousands of devices was steady work for the major collector.
+ */
+function keepClockSample(device: DeviceWatch, rttMs: number, offsetMs: number): void {
+  const oldest = device.clock.length < RTT_WINDOW ? undefined : device.clock[device.clockNext];
+  if (oldest) {
+    oldest.rttMs = rttMs;
+    oldest.offsetMs = offsetMs;
+  } else device.clock.push({ rttMs, offsetMs });
+  device.clockNext = (device.clockNext + 1) % RTT_WINDOW;
 }
 
 /** Puts a sample first in a newest-first window of RTT_WINDOW, in place: this runs on every probe answer. */

@@ -1,6 +1,5 @@
 import type { Server as HttpServer } from 'node:http';
 import {
-  CLIENT_EVENT_NAMES,
   CLIENT_EVENTS,
   HandshakeAuth,
   PROTOCOL_VERSION,
@@ -61,6 +60,8 @@ export interface SocketData {
   bucket: TokenBucket;
   rateLimitedSince: number;
   rateLimitedCount: number;
+  /** Made the first time the socket has something to log: ten thousand quiet devices need none. */
+  logger: Logger | undefined;
 }
 
 /** Between nodes: a cue for a member whose socket may be on another node. */
@@ -209,6 +210,7 @@ export function authenticate(io: LockstepIo, deps: SocketDeps): void {
         bucket: fullBucket(deps.clock.monotonic()),
         rateLimitedSince: -Infinity,
         rateLimitedCount: 0,
+        logger: undefined,
       };
       next();
     })().catch((error: unknown) => {
@@ -224,16 +226,18 @@ export function serveSessions(io: LockstepIo, deps: SessionDeps): void {
   const members = new MemberSockets<LockstepSocket>(MAX_SOCKETS_PER_MEMBER);
   io.on('connection', (socket) => {
     const { member, missionId } = socket.data;
-    const logger = deps.logger.child({ missionId, memberId: member.memberId, socketId: socket.id });
     deps.metrics.connectedDevices.inc({ role: member.role });
 
     for (const evicted of members.add(member.memberId, socket, deps.clock.monotonic())) {
-      logger.info({ evicted: evicted.id, cap: MAX_SOCKETS_PER_MEMBER }, 'socket evicted: the member opened more sockets than the cap');
+      socketLogger(socket, deps).info(
+        { evicted: evicted.id, cap: MAX_SOCKETS_PER_MEMBER },
+        'socket evicted: the member opened more sockets than the cap',
+      );
       evicted.disconnect(true);
     }
     dropWhenBacklogged(socket.conn, deps.outboundLimitBytes, (backlogBytes) => {
       deps.metrics.slowConsumersDropped.inc();
-      logger.warn({ backlogBytes }, 'socket dropped: it does not read what it is sent');
+      socketLogger(socket, deps).warn({ backlogBytes }, 'socket dropped: it does not read what it is sent');
     });
 
     if (ROLE_AUTHORITY[member.role].receivesCues) {
@@ -242,7 +246,7 @@ export function serveSessions(io: LockstepIo, deps: SessionDeps): void {
         .then((cues) => {
           for (const cue of cues) deps.fanout.queueCue(socket, cue);
         })
-        .catch((error: unknown) => logger.error({ err: error }, 'replay failed'));
+        .catch((error: unknown) => socketLogger(socket, deps).error({ err: error }, 'replay failed'));
     }
     socket.join([
       rooms.mission(missionId),
@@ -265,12 +269,9 @@ export function serveSessions(io: LockstepIo, deps: SessionDeps): void {
         }),
     });
 
-    const refusals = refusalRecorder(socket, deps, logger);
-    socket.use(admission(socket, deps, refusals, members.bucketOf(member.memberId, deps.clock.monotonic())));
-    const on = eventHandler(socket, deps, logger, refusals);
-    // Generic in the event, so each handler is checked against its own event's payload and reply.
-    const serve = <E extends ClientEventName>(event: E) => on(event, handlers[event]);
-    for (const event of CLIENT_EVENT_NAMES) serve(event);
+    const memberBucket = members.bucketOf(member.memberId, deps.clock.monotonic());
+    // Every packet is handled in the middleware: no listener per event per socket.
+    socket.use((packet) => handlePacket(socket, deps, handlers, memberBucket, packet));
 
     socket.on('disconnect', () => {
       deps.metrics.connectedDevices.dec({ role: member.role });
@@ -280,117 +281,124 @@ export function serveSessions(io: LockstepIo, deps: SessionDeps): void {
   });
 }
 
+/** The socket's own child logger, made the first time it has something to say. */
+function socketLogger(socket: LockstepSocket, deps: SessionDeps): Logger {
+  socket.data.logger ??= deps.logger.child({
+    missionId: socket.data.missionId,
+    memberId: socket.data.member.memberId,
+    socketId: socket.id,
+  });
+  return socket.data.logger;
+}
+
 /** An event name the contract does not know, as it may be logged: bounded, and never mistaken for one it knows. */
 const unknownEventName = (event: unknown) => `unknown: ${String(event).slice(0, 64)}`;
 
 const isClientEvent = (event: unknown): event is ClientEventName => typeof event === 'string' && Object.hasOwn(CLIENT_EVENTS, event);
 
-type RefusalRecorder = ReturnType<typeof refusalRecorder>;
-
-/** Records a socket's refusals (§4): each one counted and logged, a flood of rate-limited ones logged at most once a second. */
-function refusalRecorder(socket: LockstepSocket, deps: SessionDeps, logger: Logger) {
+/** Records a socket's refusal (§4): counted and logged. */
+function recordSocketRefusal(socket: LockstepSocket, deps: SessionDeps, request: string, refusal: Refusal): void {
   const { member, missionId } = socket.data;
-  const refusalDeps = { ...deps, logger };
-  return {
-    refused: (request: string, refusal: Refusal) =>
-      void recordRefusal(refusalDeps, { missionId, memberId: member.memberId, request, refusal }),
-    rateLimited: (request: string, refusal: Refusal) => {
-      const now = deps.clock.monotonic();
-      socket.data.rateLimitedCount += 1;
-      if (now - socket.data.rateLimitedSince < 1000) {
-        void recordRefusal(refusalDeps, { missionId: undefined, memberId: member.memberId, request, refusal });
-        return;
-      }
-      socket.data.rateLimitedSince = now;
-      const count = socket.data.rateLimitedCount;
-      socket.data.rateLimitedCount = 0;
-      logger.warn({ event: request, refused: count }, 'rate limited');
-      void recordRefusal(refusalDeps, { missionId, memberId: member.memberId, request, refusal, refused: count });
-    },
-  };
+  void recordRefusal({ ...deps, logger: socketLogger(socket, deps) }, { missionId, memberId: member.memberId, request, refusal });
 }
 
-const answerOf = (args: unknown[]) => (typeof args.at(-1) === 'function' ? (args.at(-1) as (reply: unknown) => void) : undefined);
-
-/**
- * Every packet a socket sends passes here first, whatever its name: the socket's own limit of
- * §4 and its member's budget across sockets (an expensive event costs more), then the name must
- * be one the contract knows. What is refused here is answered, counted and logged, and goes no
- * further; the rest goes on to its event's handler.
- */
-function admission(socket: LockstepSocket, deps: SessionDeps, refusals: RefusalRecorder, memberBucket: TokenBucket) {
-  return ([event, ...args]: [unknown, ...unknown[]], next: (error?: Error) => void) => {
-    const answer = answerOf(args);
-    const known = isClientEvent(event);
-    const request = known ? event : unknownEventName(event);
-    const admitted = takeFromAll(
-      [
-        { bucket: socket.data.bucket, limit: SOCKET_LIMIT, cost: 1 },
-        { bucket: memberBucket, limit: MEMBER_LIMIT, cost: eventCost(request) },
-      ],
-      deps.clock.monotonic(),
-    );
-    if (!admitted) {
-      const { refusal } = refuse(
-        'rate_limited',
-        'too many events: at most 20 per second per socket, bursts of 40, and a budget per member',
-      );
-      refusals.rateLimited(request, refusal);
-      return answer?.({ ok: false, error: refusal });
-    }
-    if (!known) {
-      const { refusal } = refuse('invalid_payload', 'unknown event');
-      deps.metrics.unknownEvents.inc();
-      refusals.refused(request, refusal);
-      return answer?.({ ok: false, error: refusal });
-    }
-    next();
-  };
+/** A flood of rate-limited refusals is counted in full and logged at most once a second, with how many it stands for. */
+function recordRateLimited(socket: LockstepSocket, deps: SessionDeps, request: string, refusal: Refusal): void {
+  const { member, missionId } = socket.data;
+  const logger = socketLogger(socket, deps);
+  const now = deps.clock.monotonic();
+  socket.data.rateLimitedCount += 1;
+  if (now - socket.data.rateLimitedSince < 1000) {
+    void recordRefusal({ ...deps, logger }, { missionId: undefined, memberId: member.memberId, request, refusal });
+    return;
+  }
+  socket.data.rateLimitedSince = now;
+  const count = socket.data.rateLimitedCount;
+  socket.data.rateLimitedCount = 0;
+  logger.warn({ event: request, refused: count }, 'rate limited');
+  void recordRefusal({ ...deps, logger }, { missionId, memberId: member.memberId, request, refusal, refused: count });
 }
 
 /**
- * The one wrapper every client event goes through once admitted, in the order of docs/PROTOCOL.md §4:
- * the role may send it → the payload parses → the handler's own checks.
- * Every event is answered when it carries a callback; every refusal is counted and logged.
+ * Every packet a socket sends is handled here, whatever its name, in the order of
+ * docs/PROTOCOL.md §4: the socket's own limit and its member's budget across sockets (an
+ * expensive event costs more) → the name is one the contract knows → the role may send it →
+ * the payload parses → the handler's own checks. Every event is answered when it carries a
+ * callback; every refusal is counted and logged.
  */
-function eventHandler(socket: LockstepSocket, deps: SessionDeps, logger: Logger, refusals: RefusalRecorder) {
-  const { member, missionId } = socket.data;
+function handlePacket(
+  socket: LockstepSocket,
+  deps: SessionDeps,
+  handlers: ClientEventHandlers,
+  memberBucket: TokenBucket,
+  [event, ...args]: [unknown, ...unknown[]],
+): void {
+  const answer = typeof args.at(-1) === 'function' ? (args.pop() as (reply: unknown) => void) : undefined;
+  const known = isClientEvent(event);
+  const request = known ? event : unknownEventName(event);
+  const admitted = takeFromAll(
+    [
+      { bucket: socket.data.bucket, limit: SOCKET_LIMIT, cost: 1 },
+      { bucket: memberBucket, limit: MEMBER_LIMIT, cost: eventCost(request) },
+    ],
+    deps.clock.monotonic(),
+  );
+  if (!admitted) {
+    const { refusal } = refuse('rate_limited', 'too many events: at most 20 per second per socket, bursts of 40, and a budget per member');
+    recordRateLimited(socket, deps, request, refusal);
+    answer?.({ ok: false, error: refusal });
+    return;
+  }
+  if (!known) {
+    const { refusal } = refuse('invalid_payload', 'unknown event');
+    deps.metrics.unknownEvents.inc();
+    recordSocketRefusal(socket, deps, request, refusal);
+    answer?.({ ok: false, error: refusal });
+    return;
+  }
+  handleEvent(socket, deps, event, handlers[event], args[0], answer);
+}
 
-  return <E extends ClientEventName>(event: E, handle: ClientEventHandler<E>) => {
-    const schema: z.ZodType = CLIENT_EVENTS[event].payload;
-    const listener = (...args: unknown[]) => {
-      const receivedAt = deps.clock.monotonic();
-      const answer = typeof args.at(-1) === 'function' ? (args.pop() as (reply: ClientReply<E>) => void) : undefined;
-      const send = (result: Result<ReplyBody<E>>) => {
-        // `ok: true` plus the body is the reply's shape; TypeScript cannot see through Omit of a generic E.
-        if (result.ok) answer?.({ ok: true, ...result.value } as ClientReply<E>);
-        else answer?.({ ok: false, error: result.refusal });
-      };
-      if (!maySend(member.role, event)) {
-        const result = refuse('forbidden', `a ${member.role} may not send ${event}`);
-        refusals.refused(event, result.refusal);
-        return send(result);
-      }
-      const parsed = schema.safeParse(args[0]);
-      if (!parsed.success) {
-        const result = invalidPayload(parsed.error);
-        refusals.refused(event, result.refusal);
-        return send(result);
-      }
-      // The table's schema for E parsed it; TypeScript cannot follow a generic key into the table.
-      const handling = handle(parsed.data as ParsedPayload<E>, { member, missionId, receivedAt, connectedAt: socket.data.connectedAt })
-        .then((result) => {
-          if (!result.ok) refusals.refused(event, result.refusal);
-          send(result);
-        })
-        .catch((error: unknown) => {
-          logger.error({ err: error, event }, 'event failed');
-          send(refuse('internal', 'the server could not process this event'));
-        })
-        .finally(() => deps.inFlight.delete(handling));
-      deps.inFlight.add(handling);
-    };
-    // The listener validates its own arguments, so it registers untyped: the payload is `unknown` until parsed.
-    (socket.on.bind(socket) as (event: string, listener: (...args: unknown[]) => void) => void)(event, listener);
+/** A known, admitted event: the role, the payload, then its handler; generic in the event so each handler meets its own payload and reply. */
+function handleEvent<E extends ClientEventName>(
+  socket: LockstepSocket,
+  deps: SessionDeps,
+  event: E,
+  handle: ClientEventHandler<E>,
+  payload: unknown,
+  answer: ((reply: ClientReply<E>) => void) | undefined,
+): void {
+  const { member, missionId } = socket.data;
+  const receivedAt = deps.clock.monotonic();
+  const send = (result: Result<ReplyBody<E>>) => {
+    // `ok: true` plus the body is the reply's shape; TypeScript cannot see through Omit of a generic E.
+    if (result.ok) answer?.({ ok: true, ...result.value } as ClientReply<E>);
+    else answer?.({ ok: false, error: result.refusal });
   };
+  if (!maySend(member.role, event)) {
+    const result = refuse('forbidden', `a ${member.role} may not send ${event}`);
+    recordSocketRefusal(socket, deps, event, result.refusal);
+    send(result);
+    return;
+  }
+  const schema: z.ZodType = CLIENT_EVENTS[event].payload;
+  const parsed = schema.safeParse(payload);
+  if (!parsed.success) {
+    const result = invalidPayload(parsed.error);
+    recordSocketRefusal(socket, deps, event, result.refusal);
+    send(result);
+    return;
+  }
+  // The table's schema for E parsed it; TypeScript cannot follow a generic key into the table.
+  const handling = handle(parsed.data as ParsedPayload<E>, { member, missionId, receivedAt, connectedAt: socket.data.connectedAt })
+    .then((result) => {
+      if (!result.ok) recordSocketRefusal(socket, deps, event, result.refusal);
+      send(result);
+    })
+    .catch((error: unknown) => {
+      socketLogger(socket, deps).error({ err: error, event }, 'event failed');
+      send(refuse('internal', 'the server could not process this event'));
+    })
+    .finally(() => deps.inFlight.delete(handling));
+  deps.inFlight.add(handling);
 }
