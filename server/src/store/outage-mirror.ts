@@ -47,9 +47,8 @@ export class OutageMirror {
 
   // ---------------------------------------------------------------- kept while Redis answers
 
-  async keepMission(mission: Mission) {
-    const kept = await this.#memory.changeMission(mission.id, () => accept({ next: mission, log: [] }));
-    if (!kept.ok) await this.#memory.createMission(mission, []);
+  keepMission(mission: Mission) {
+    this.#memory.holdMission(mission);
   }
 
   async keepCredential(tokenHash: string, ref: CredentialRef | undefined) {
