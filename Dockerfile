@@ -18,4 +18,6 @@ ENV NODE_ENV=production
 RUN mkdir -p /var/lib/lockstep && chown node:node /var/lib/lockstep
 EXPOSE 8080
 USER node
-CMD ["node", "--import", "tsx", "server/src/main.ts"]
+# A young generation of 64 MB: at thousands of devices the default one promoted each probe's
+# short-lived objects, and the old generation's collections were the relay's slowest moments (BENCHMARKS.md).
+CMD ["node", "--max-semi-space-size=64", "--import", "tsx", "server/src/main.ts"]

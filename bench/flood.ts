@@ -5,6 +5,7 @@ import type { RedisServer } from '@lockstep/test/support/redis-server';
 import type { FloodReport, FlooderRpc } from './flood/flooder.ts';
 import { BenchChild } from './ipc.ts';
 import type { LockstepNodeRpc } from './servers/lockstep-node.ts';
+import { SERVER_NODE_FLAGS } from './servers/node-flags.ts';
 
 /**
  * Issue #15's flood: one `advance` member opens 20 sockets on a node and sends `mission:snapshot`
@@ -96,7 +97,7 @@ export async function runFlood(redis: RedisServer, settings: FloodSettings, prog
       BENCH_ADMIN_TOKEN: adminToken,
       BENCH_JOURNAL_PATH: join(redis.dir, `journal-${randomUUID()}.jsonl`),
     },
-    nodeFlags: ['--expose-gc'],
+    nodeFlags: SERVER_NODE_FLAGS,
     startTimeoutMs: 30_000,
   });
   const flooder = await BenchChild.start<FlooderRpc>('flooder', './flood/flooder.ts', { startTimeoutMs: 30_000 });

@@ -7,6 +7,7 @@ import { io, type Socket } from 'socket.io-client';
 import { BenchChild } from './ipc.ts';
 import { summarise, type LatencySummary } from './latency.ts';
 import type { LockstepNodeRpc } from './servers/lockstep-node.ts';
+import { SERVER_NODE_FLAGS } from './servers/node-flags.ts';
 
 /**
  * `npm run bench -- --report`: the after-action report of a long mission (issue #10) — 10
@@ -222,6 +223,7 @@ export async function runReportBench(redis: RedisServer, progress: (line: string
       BENCH_ADMIN_TOKEN: adminToken,
       BENCH_JOURNAL_PATH: join(redis.dir, `journal-${randomUUID()}.jsonl`),
     },
+    nodeFlags: SERVER_NODE_FLAGS,
     startTimeoutMs: 30_000,
   });
   const url = node.url ?? '';

@@ -8,6 +8,7 @@ import { bareMissions, createLockstepMissions, DEVICES_PER_MISSION } from './mis
 import type { ProcessStats, StatsRpc } from './process-stats.ts';
 import type { RedisServer } from '@lockstep/test/support/redis-server';
 import type { LockstepNodeRpc } from './servers/lockstep-node.ts';
+import { SERVER_NODE_FLAGS } from './servers/node-flags.ts';
 
 export const SYSTEMS = ['bare', 'lockstep', 'lockstep-2'] as const;
 export type SystemName = (typeof SYSTEMS)[number];
@@ -110,9 +111,6 @@ interface Deployment {
   setupS: number;
 }
 
-/** --expose-gc: memory is read after a full collection, so it is what the devices keep alive. */
-const SERVER_FLAGS = ['--expose-gc'];
-
 /**
  * Starts the measured server(s) and creates the missions. Lockstep's missions are made through
  * the HTTP API of a separate setup node on the same Redis and key prefix, which then exits: the
@@ -122,7 +120,7 @@ async function deploy(system: SystemName, missionCount: number, context: RunCont
   const setupStart = performance.now();
   if (system === 'bare') {
     const bare = await BenchChild.start<StatsRpc>('bare relay', './servers/bare-relay.ts', {
-      nodeFlags: SERVER_FLAGS,
+      nodeFlags: SERVER_NODE_FLAGS,
       startTimeoutMs: START_TIMEOUT_MS,
     });
     if (!bare.url) throw new Error('the bare relay did not say where it listens');
@@ -138,7 +136,7 @@ async function deploy(system: SystemName, missionCount: number, context: RunCont
       startTimeoutMs: START_TIMEOUT_MS,
     });
   const names = system === 'lockstep' ? ['lockstep node'] : ['lockstep node A', 'lockstep node B'];
-  const started = await Promise.allSettled([start('lockstep setup node', []), ...names.map((name) => start(name, SERVER_FLAGS))]);
+  const started = await Promise.allSettled([start('lockstep setup node', []), ...names.map((name) => start(name, SERVER_NODE_FLAGS))]);
   const nodes = started.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
   const failure = started.find((outcome) => outcome.status === 'rejected');
   if (failure) {
