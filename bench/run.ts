@@ -23,12 +23,13 @@ import {
   type Row,
   type RunMode,
 } from './report.ts';
-import { runScenario, SYSTEM_LABELS, SYSTEMS, type BenchSettings, type RunContext } from './scenario.ts';
+import { runScenario, SYSTEM_LABELS, SYSTEMS, type BenchSettings, type RunContext, type SystemName } from './scenario.ts';
 
 /**
- * `npm run bench [-- --quick] [-- --sizes 1000,5000] [-- --profile 5000] [-- --fleets K] [-- --report]`:
+ * `npm run bench [-- --quick] [-- --sizes 1000,5000] [-- --systems bare,lockstep] [-- --profile 5000] [-- --fleets K] [-- --report]`:
  * Lockstep side by side with a bare Socket.IO relay, at several numbers of connected devices,
- * on 127.0.0.1 only. --profile N writes a CPU profile of the Lockstep node's fire window at N devices.
+ * on 127.0.0.1 only. --systems runs only the systems named (bare, lockstep, lockstep-2).
+ * --profile N writes a CPU profile of the Lockstep node's fire window at N devices.
  * `npm run bench -- --flood` runs only the flood scenario of issue #15 (bench/flood.ts) and prints its own table.
  * `npm run bench -- --gap [--gap-cues N]` runs only the response-gap scenario (bench/gap.ts): N cues per answer delay and jitter.
  * --report measures the after-action report of a long mission instead (bench/report-bench.ts).
@@ -37,6 +38,7 @@ const { values: options } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     sizes: { type: 'string' },
+    systems: { type: 'string' },
     profile: { type: 'string' },
     fleets: { type: 'string', default: '2' },
     flood: { type: 'boolean', default: false },
@@ -59,9 +61,16 @@ const MAX_DEVICES = 20_000;
 const requestedSizes = options.sizes?.split(',').map(Number) ?? SIZES[mode];
 if (requestedSizes.some((n) => !Number.isInteger(n) || n < DEVICES_PER_MISSION || n > MAX_DEVICES))
   throw new Error(`--sizes takes device counts from ${DEVICES_PER_MISSION} to ${MAX_DEVICES}`);
+const isSystem = (name: string): name is SystemName => (SYSTEMS as readonly string[]).includes(name);
+const requestedSystems = options.systems?.split(',') ?? [...SYSTEMS];
+const chosenSystems = new Set(requestedSystems.filter(isSystem));
+if (chosenSystems.size === 0 || chosenSystems.size !== new Set(requestedSystems).size)
+  throw new Error(`--systems takes a comma-separated list of ${SYSTEMS.join(', ')}`);
 const profiledSize = options.profile === undefined ? undefined : Number(options.profile);
 if (profiledSize !== undefined && !requestedSizes.includes(profiledSize))
   throw new Error(`--profile takes one of the run's sizes (${requestedSizes.join(', ')})`);
+if (profiledSize !== undefined && !chosenSystems.has('lockstep'))
+  throw new Error('--profile profiles the one-node lockstep: keep it in --systems');
 /** The issue's targets are stated at 5,000 devices. */
 const TARGET_SIZE = 5000;
 
@@ -83,7 +92,7 @@ const settings: BenchSettings = {
 
 /** --quick runs two nodes at its smallest size only: enough to see whether issue #4 has landed, within 45 s. */
 const systemsAt = (devices: number, smallest: number) =>
-  SYSTEMS.filter((system) => mode === 'full' || system !== 'lockstep-2' || devices === smallest);
+  SYSTEMS.filter((system) => chosenSystems.has(system) && (mode === 'full' || system !== 'lockstep-2' || devices === smallest));
 
 const progress = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -230,8 +239,8 @@ async function main(): Promise<number> {
   out.push(ratioLine(rows, largest));
   process.stdout.write(`${out.join('\n')}\n`);
 
-  // Only the standard sizes, unprofiled, are comparable over time.
-  if (options.sizes === undefined && profilePath === undefined) {
+  // Only the standard sizes and systems, unprofiled, are comparable over time.
+  if (options.sizes === undefined && options.systems === undefined && profilePath === undefined) {
     writeBenchmarks(`${repoRoot}BENCHMARKS.md`, {
       mode,
       revision,
@@ -244,7 +253,7 @@ async function main(): Promise<number> {
       notes,
     });
   } else {
-    progress('BENCHMARKS.md left as it is: --sizes or --profile make a run not comparable with the standard ones.');
+    progress('BENCHMARKS.md left as it is: --sizes, --systems or --profile make a run not comparable with the standard ones.');
   }
   return failed ? 1 : 0;
 }
