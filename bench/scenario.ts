@@ -136,15 +136,16 @@ export async function deployLockstep(
   names: readonly string[],
   missionCount: number,
   place: (urls: readonly string[]) => Placement,
-  context: Pick<RunContext, 'redis' | 'settings'>,
+  redis: RedisServer,
+  setupConcurrency: number,
 ): Promise<{ nodes: BenchChild<LockstepNodeRpc>[]; missions: MissionDevices[] }> {
   const adminToken = `bench-admin-${randomUUID()}`;
   // A fresh key prefix per scenario: nothing of an earlier scenario is read or counted.
-  const env = { BENCH_REDIS_URL: context.redis.url, BENCH_REDIS_PREFIX: `bench:${randomUUID()}:`, BENCH_ADMIN_TOKEN: adminToken };
+  const env = { BENCH_REDIS_URL: redis.url, BENCH_REDIS_PREFIX: `bench:${randomUUID()}:`, BENCH_ADMIN_TOKEN: adminToken };
   const start = (name: string, nodeFlags: string[]) =>
     BenchChild.start<LockstepNodeRpc>(name, './servers/lockstep-node.ts', {
       nodeFlags,
-      env: { ...env, BENCH_JOURNAL_PATH: join(context.redis.dir, `journal-${randomUUID()}.jsonl`) },
+      env: { ...env, BENCH_JOURNAL_PATH: join(redis.dir, `journal-${randomUUID()}.jsonl`) },
       startTimeoutMs: START_TIMEOUT_MS,
     });
   const started = await Promise.allSettled([start('lockstep setup node', []), ...names.map((name) => start(name, SERVER_FLAGS))]);
@@ -158,7 +159,7 @@ export async function deployLockstep(
   try {
     const urls = nodes.flatMap((node) => (node.url ? [node.url] : []));
     if (!setup?.url || urls.length !== names.length) throw new Error('a Lockstep node did not say where it listens');
-    const missions = await createLockstepMissions(setup.url, adminToken, missionCount, place(urls), context.settings.setupConcurrency);
+    const missions = await createLockstepMissions(setup.url, adminToken, missionCount, place(urls), setupConcurrency);
     await setup.stop(STOP_GRACE_MS);
     return { nodes, missions };
   } catch (error) {
@@ -177,7 +178,7 @@ async function deploy(system: SystemName, missionCount: number, context: RunCont
   }
   const names = system === 'lockstep' ? ['lockstep node'] : ['lockstep node A', 'lockstep node B'];
   const place = ([first = '', second = first]: readonly string[]): Placement => ({ leadUrl: first, othersUrl: second });
-  const { nodes, missions } = await deployLockstep(names, missionCount, place, context);
+  const { nodes, missions } = await deployLockstep(names, missionCount, place, context.redis, context.settings.setupConcurrency);
   return { servers: nodes, profiled: system === 'lockstep' ? nodes[0] : undefined, missions, setupS: seconds(setupStart) };
 }
 

@@ -60,22 +60,29 @@ export function withDeadline<T>(timeoutMs: number, onReply: (reply: T | undefine
   };
 }
 
-/** Runs each job, `concurrency` at a time, so the server's accept queue is not flooded; counts what connected and what failed. */
-export async function connectAll(jobs: readonly (() => Promise<void>)[], concurrency: number): Promise<ConnectReport> {
-  const report: ConnectReport = { connected: 0, failed: 0, errors: [] };
+/** Calls `each` on every item, `concurrency` at a time. */
+export async function inTurns<T>(items: readonly T[], concurrency: number, each: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   const worker = async () => {
-    while (next < jobs.length) {
-      const job = jobs[next++];
-      try {
-        await job?.();
-        report.connected += 1;
-      } catch (error) {
-        report.failed += 1;
-        if (report.errors.length < MAX_ERROR_SAMPLES) report.errors.push(error instanceof Error ? error.message : String(error));
-      }
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await each(item);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
+}
+
+/** Runs each job, `concurrency` at a time, so the server's accept queue is not flooded; counts what connected and what failed. */
+export async function connectAll(jobs: readonly (() => Promise<void>)[], concurrency: number): Promise<ConnectReport> {
+  const report: ConnectReport = { connected: 0, failed: 0, errors: [] };
+  await inTurns(jobs, concurrency, async (job) => {
+    try {
+      await job();
+      report.connected += 1;
+    } catch (error) {
+      report.failed += 1;
+      if (report.errors.length < MAX_ERROR_SAMPLES) report.errors.push(error instanceof Error ? error.message : String(error));
+    }
+  });
   return report;
 }
