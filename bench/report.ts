@@ -189,11 +189,15 @@ export function writeBenchmarks(path: string, run: RunRecord): void {
       : `## ${mode === 'full' ? 'Full run' : 'Quick run'}\n\nNot run yet.`;
   };
   const body = (mode: RunMode) => (mode === run.mode ? section(run) : kept(mode));
+  // Sections written by hand after the generated ones (the gap bench's, before and after) are kept as they are.
+  const quickEnd = previous.indexOf(end('quick'));
+  const byHand = quickEnd >= 0 ? previous.slice(quickEnd + end('quick').length).trim() : '';
   const text = [
     HEADER,
     '## Method',
     method(run.settings),
     ...(['full', 'quick'] as const).map((mode) => `${begin(mode)}\n${body(mode)}\n${end(mode)}`),
+    ...(byHand ? [byHand] : []),
   ].join('\n\n');
   writeFileSync(path, `${text}\n`);
 }
