@@ -368,7 +368,7 @@ function stormTable(rows: readonly (StormRow | FailedStorm)[], settings: StormSe
   return [
     ...lines,
     '',
-    `- Reconnect pacing, the same for both systems: the Lockstep client's own (client/src/lockstep-client.ts), socket.io-client's backoff with reconnectionDelay ${pacing.minMs} ms, reconnectionDelayMax ${pacing.maxMs} ms, randomizationFactor ${pacing.jitter}: each device's first attempt ${pacing.minMs * (1 - pacing.jitter)}–${pacing.minMs * (1 + pacing.jitter)} ms after it sees its socket close, then ${pacing.minMs * 2}, ${pacing.minMs * 4} ms … up to ${pacing.maxMs} ms, each ± ${pacing.jitter * 100} %; ${pacing.attemptTimeoutMs / 1000} s connect timeout. Every device on its own timer, no cap on connects in flight.`,
+    `- Reconnect pacing, the same for both systems: ${pacingNote(pacing)}`,
     `- **back** = the device's socket connected to node B (\`connect\` event). **back with cues** = back, and holding the cue its lead fired right after the kill (each lead is on B, so the cue is accepted while its drivers are gone; it reaches them by the replay after \`lastSeq\`, or live when the driver is back first). A cue id a device already held (including the ${settings.primeCuesPerLead} open cues from before the kill) counts as shown twice, up to ${settings.tailMs / 1000} s after the storm settled; an owed cue not held ${settings.boundMs / 1000} s after the kill is lost.`,
     '- The bare relay has no store and no replay: its devices are done when they are connected, and it fires no cues (its two relays share nothing). Its time is what reconnecting alone costs: the target compares Lockstep\'s "all back with cues" with it.',
     `- Survivor, Redis and the rest of the machine (other processes and the bench orchestrator; not the device fleets) in % of one core, from the kill until the storm settled: a busy rest of the machine makes a row measure contention as much as the server. Load average read just before the kill and when it settled (a 1-minute average lags a storm of seconds).`,
@@ -376,6 +376,21 @@ function stormTable(rows: readonly (StormRow | FailedStorm)[], settings: StormSe
     '',
     ...stormTarget(rows),
   ];
+}
+
+/** How the devices come back, for the table's note and BENCHMARKS.md's method. */
+function pacingNote(pacing: ReconnectPacing): string {
+  const { minMs, maxMs, jitter, attemptTimeoutMs } = pacing;
+  return `the Lockstep client's own (client/src/lockstep-client.ts), socket.io-client's backoff with reconnectionDelay ${minMs} ms, reconnectionDelayMax ${maxMs} ms, randomizationFactor ${jitter}: each device's first attempt ${Math.round(minMs * (1 - jitter))}–${Math.round(minMs * (1 + jitter))} ms after it sees its socket close, then ${minMs * 2}, ${minMs * 4} ms … up to ${maxMs} ms, each ± ${Math.round(jitter * 100)} %; ${attemptTimeoutMs / 1000} s connect timeout. Every device on its own timer, no cap on connects in flight.`;
+}
+
+/** The storm's paragraph of BENCHMARKS.md's method: its results are printed, not written there. */
+export function stormMethod(settings: StormSettings): string {
+  return [
+    `**Reconnect storm** (\`npm run bench -- --storm [--storm-devices 5000]\`, issue #12; it prints its own table and does not write this file). Two server processes: two bare relays, or two Lockstep nodes on one Redis and key prefix. Every device is on node A except the leads, which are on node B. Lockstep's drivers first receive ${settings.primeCuesPerLead} cues from their lead and answer none, so they stay open; A is killed ${settings.primeSettleMs / 1000} s after they hold them, past the cues' undelivered deadline (\`--storm-in-flight\` kills at once, with receipts possibly still in flight).`,
+    `Node A gets SIGKILL; at once each lead, still on B, fires one more cue to its convoy, which its drivers can get only from the replay after \`lastSeq\` (or live, when a driver is back before the issue is accepted: the table counts the owed cues accepted first). A's devices come back to B (the fleet points them at B, as a load balancer would) with \`lastSeq\` the highest seq they hold. Reconnect pacing, the same for both systems: ${pacingNote(settings.pacing)}`,
+    `Measured from the SIGKILL: until every device of A is connected to B (**all back**), and for Lockstep until every driver also holds the cue it is owed (**all back with cues**), with per-device p50 / p99 / max; a cue id a device already holds counts as shown twice, an owed cue not held ${settings.boundMs / 1000} s after the kill as lost; the survivor's CPU and event-loop delay, Redis's and the rest of the machine's CPU over the same window. The bare relay has no store and no replay: its time is reconnecting alone, the base of the issue's 1.5× target.`,
+  ].join('\n\n');
 }
 
 /** Issue #12's target, measured, never asserted. */
