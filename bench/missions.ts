@@ -101,10 +101,15 @@ export async function createLockstepMissions(
 }
 
 /** The bare relay has no API: a token is `missionKey|role`, made up here. */
-export function bareMissions(url: string, count: number): MissionDevices[] {
+export function bareMissions(placement: Placement, count: number): MissionDevices[] {
   return Array.from({ length: count }, () => {
     const key = randomUUID();
-    const endpoint = (role: string): Endpoint => ({ url, token: `${key}|${role}` });
-    return { key, lead: endpoint('lead'), ops: endpoint('ops'), drivers: VEHICLES.map(() => endpoint('driver')) };
+    const endpoint = (role: string, url: string): Endpoint => ({ url, token: `${key}|${role}` });
+    return {
+      key,
+      lead: endpoint('lead', placement.leadUrl),
+      ops: endpoint('ops', placement.othersUrl),
+      drivers: VEHICLES.map(() => endpoint('driver', placement.othersUrl)),
+    };
   });
 }

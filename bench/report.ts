@@ -3,6 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import type { LatencySummary } from './latency.ts';
 import { SYSTEM_LABELS, type BenchSettings, type ScenarioResult } from './scenario.ts';
+import { STORM_SETTINGS, stormMethod } from './storm.ts';
 
 export type RunMode = 'full' | 'quick';
 
@@ -135,6 +136,7 @@ export function method(settings: BenchSettings): string {
     `Missions and members are created through the HTTP API of a separate setup node on the same Redis and key prefix, which exits before the measured node(s) see a device: their baseline holds no setup garbage, like the bare relay's.`,
     `Memory: server RSS and heap after a forced GC, with every device connected and idle for a while, minus the same before any device connected, per 1,000 devices. **Idle server CPU** is over that idle time (liveness probes only). Loop delay (perf_hooks, 10 ms sampling, the sampling period subtracted) and CPU are over the fire window. Two nodes: lead on node A, everyone else on node B, one Redis, one key prefix; memory and CPU are the sum of both, loop delay the worse.`,
     "The bare relay is socket.io with rooms and the same 3 s probe, forwarding the issue to the drivers' room with a receipt ack and answering ok: no validation, no authority, no store.",
+    stormMethod(STORM_SETTINGS),
   ].join('\n\n');
 }
 
@@ -189,11 +191,15 @@ export function writeBenchmarks(path: string, run: RunRecord): void {
       : `## ${mode === 'full' ? 'Full run' : 'Quick run'}\n\nNot run yet.`;
   };
   const body = (mode: RunMode) => (mode === run.mode ? section(run) : kept(mode));
+  // Sections written by hand after the generated ones (the gap bench's, before and after) are kept as they are.
+  const quickEnd = previous.indexOf(end('quick'));
+  const byHand = quickEnd >= 0 ? previous.slice(quickEnd + end('quick').length).trim() : '';
   const text = [
     HEADER,
     '## Method',
     method(run.settings),
     ...(['full', 'quick'] as const).map((mode) => `${begin(mode)}\n${body(mode)}\n${end(mode)}`),
+    ...(byHand ? [byHand] : []),
   ].join('\n\n');
   writeFileSync(path, `${text}\n`);
 }

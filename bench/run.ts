@@ -4,6 +4,7 @@ import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { FleetRpc } from './fleet/plan.ts';
+import type { StormFleetRpc } from './fleet/storm-fleet.ts';
 import { FLOOD_SETTINGS, runFlood } from './flood.ts';
 import { BenchChild, killAllChildren } from './ipc.ts';
 import { runGapBench } from './gap.ts';
@@ -23,26 +24,36 @@ import {
   type Row,
   type RunMode,
 } from './report.ts';
-import { runScenario, SYSTEM_LABELS, SYSTEMS, type BenchSettings, type RunContext } from './scenario.ts';
+import { runStorm, STORM_SETTINGS, STORM_SYSTEMS, type StormSystem } from './storm.ts';
+import { runScenario, SYSTEM_LABELS, SYSTEMS, type BenchSettings, type RunContext, type SystemName } from './scenario.ts';
 
 /**
- * `npm run bench [-- --quick] [-- --sizes 1000,5000] [-- --profile 5000] [-- --fleets K] [-- --report]`:
+ * `npm run bench [-- --quick] [-- --sizes 1000,5000] [-- --systems bare,lockstep] [-- --profile 5000] [-- --fleets K] [-- --report]`:
  * Lockstep side by side with a bare Socket.IO relay, at several numbers of connected devices,
- * on 127.0.0.1 only. --profile N writes a CPU profile of the Lockstep node's fire window at N devices.
+ * on 127.0.0.1 only. --systems runs only the systems named (bare, lockstep, lockstep-2).
+ * --profile N writes a CPU profile of the Lockstep node's fire window at N devices.
  * `npm run bench -- --flood` runs only the flood scenario of issue #15 (bench/flood.ts) and prints its own table.
  * `npm run bench -- --gap [--gap-cues N]` runs only the response-gap scenario (bench/gap.ts): N cues per answer delay and jitter.
  * --report measures the after-action report of a long mission instead (bench/report-bench.ts).
+ * `npm run bench -- --storm [--storm-devices N] [--systems bare,lockstep-2]` runs only the reconnect storm of
+ * issue #12 (bench/storm.ts): one of two nodes holding N devices (default 5,000) is SIGKILLed, its devices come
+ * back to the other; its own table. --storm-in-flight kills the node right after its drivers hold their open cues,
+ * while their receipts may still be in flight (see bench/storm.ts).
  */
 const { values: options } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     sizes: { type: 'string' },
+    systems: { type: 'string' },
     profile: { type: 'string' },
     fleets: { type: 'string', default: '2' },
     flood: { type: 'boolean', default: false },
     gap: { type: 'boolean', default: false },
     'gap-cues': { type: 'string', default: '12' },
     report: { type: 'boolean', default: false },
+    storm: { type: 'boolean', default: false },
+    'storm-devices': { type: 'string', default: '5000' },
+    'storm-in-flight': { type: 'boolean', default: false },
   },
 });
 
@@ -50,6 +61,8 @@ const mode: RunMode = options.quick ? 'quick' : 'full';
 const SIZES: Record<RunMode, number[]> = { quick: [100, 1000], full: [100, 1000, 5000, 10_000] };
 /** The whole run stops by itself past this, whatever hangs. */
 const DEADLINE_MS: Record<RunMode, number> = { quick: 120_000, full: 45 * 60_000 };
+/** Per system: setup of up to 4,000 missions, their connects, and the storm's own 60 s bound, twice over. */
+const STORM_DEADLINE_MS = 20 * 60_000;
 /** File descriptors the server process needs beyond one per device: Redis, listeners, stdio, slack. */
 const FD_HEADROOM = 1000;
 
@@ -59,9 +72,16 @@ const MAX_DEVICES = 20_000;
 const requestedSizes = options.sizes?.split(',').map(Number) ?? SIZES[mode];
 if (requestedSizes.some((n) => !Number.isInteger(n) || n < DEVICES_PER_MISSION || n > MAX_DEVICES))
   throw new Error(`--sizes takes device counts from ${DEVICES_PER_MISSION} to ${MAX_DEVICES}`);
+const isSystem = (name: string): name is SystemName => (SYSTEMS as readonly string[]).includes(name);
+const requestedSystems = options.systems?.split(',') ?? [...SYSTEMS];
+const chosenSystems = new Set(requestedSystems.filter(isSystem));
+if (chosenSystems.size === 0 || chosenSystems.size !== new Set(requestedSystems).size)
+  throw new Error(`--systems takes a comma-separated list of ${SYSTEMS.join(', ')}`);
 const profiledSize = options.profile === undefined ? undefined : Number(options.profile);
 if (profiledSize !== undefined && !requestedSizes.includes(profiledSize))
   throw new Error(`--profile takes one of the run's sizes (${requestedSizes.join(', ')})`);
+if (profiledSize !== undefined && !chosenSystems.has('lockstep'))
+  throw new Error('--profile profiles the one-node lockstep: keep it in --systems');
 /** The issue's targets are stated at 5,000 devices. */
 const TARGET_SIZE = 5000;
 
@@ -83,7 +103,7 @@ const settings: BenchSettings = {
 
 /** --quick runs two nodes at its smallest size only: enough to see whether issue #4 has landed, within 45 s. */
 const systemsAt = (devices: number, smallest: number) =>
-  SYSTEMS.filter((system) => mode === 'full' || system !== 'lockstep-2' || devices === smallest);
+  SYSTEMS.filter((system) => chosenSystems.has(system) && (mode === 'full' || system !== 'lockstep-2' || devices === smallest));
 
 const progress = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -107,11 +127,12 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.exit(130);
   });
 }
+const deadlineMs = options.storm ? STORM_DEADLINE_MS : DEADLINE_MS[mode];
 setTimeout(() => {
-  progress(`the bench did not finish within ${DEADLINE_MS[mode] / 1000} s: stopping`);
+  progress(`the bench did not finish within ${deadlineMs / 1000} s: stopping`);
   cleanUp();
   process.exit(1);
-}, DEADLINE_MS[mode]).unref();
+}, deadlineMs).unref();
 
 /** `--report`: the after-action report's own table alone (issue #10); no device fleets. */
 async function reportOnly(): Promise<number> {
@@ -141,6 +162,34 @@ async function floodOnly(): Promise<number> {
     `${['', `Lockstep flood bench, ${new Date().toISOString()}`, `Machine: ${machine()}. Server: ${serverRevision(repoRoot)}.`, '', ...table, '', load, ''].join('\n')}\n`,
   );
   return 0;
+}
+
+/** `--storm`: issue #12's reconnect storm alone, bare relays then Lockstep, with its own table. */
+async function stormOnly(): Promise<number> {
+  const devices = Number(options['storm-devices']);
+  if (!Number.isInteger(devices) || devices < DEVICES_PER_MISSION || devices > MAX_DEVICES)
+    throw new Error(`--storm-devices takes ${DEVICES_PER_MISSION} to ${MAX_DEVICES}`);
+  if (devices + FD_HEADROOM > fileDescriptorLimit())
+    throw new Error(`ulimit -n is ${fileDescriptorLimit()}: the survivor needs one descriptor per device plus ~${FD_HEADROOM}`);
+  const isStormSystem = (name: SystemName): name is StormSystem => (STORM_SYSTEMS as readonly string[]).includes(name);
+  if (options.systems !== undefined && ![...chosenSystems].every(isStormSystem))
+    throw new Error(`the storm runs ${STORM_SYSTEMS.join(' and ')}: one Lockstep node alone has no survivor`);
+  const systems = STORM_SYSTEMS.filter((system) => chosenSystems.has(system));
+  const loadBefore = loadavg()[0] ?? 0;
+  redis = await RedisServer.start(10_000);
+  const fleets = await Promise.all(
+    Array.from({ length: fleetCount }, (_, i) =>
+      BenchChild.start<StormFleetRpc>(`storm fleet ${i + 1}`, './fleet/storm-fleet.ts', { startTimeoutMs: 30_000 }),
+    ),
+  );
+  const settings = { ...STORM_SETTINGS, primeSettleMs: options['storm-in-flight'] ? 0 : STORM_SETTINGS.primeSettleMs };
+  const { lines, failed } = await runStorm(systems, devices, redis, fleets, settings, progress);
+  await Promise.all(fleets.map((fleet) => fleet.stop(5000)));
+  const load = `Load average (1 min) of the whole run before: ${loadBefore.toFixed(2)}, after: ${(loadavg()[0] ?? 0).toFixed(2)}.`;
+  process.stdout.write(
+    `${['', `Lockstep storm bench, ${new Date().toISOString()}`, `Machine: ${machine()}. Server: ${serverRevision(repoRoot)}.`, '', ...lines, '', load, ''].join('\n')}\n`,
+  );
+  return failed ? 1 : 0;
 }
 
 async function main(): Promise<number> {
@@ -230,8 +279,8 @@ async function main(): Promise<number> {
   out.push(ratioLine(rows, largest));
   process.stdout.write(`${out.join('\n')}\n`);
 
-  // Only the standard sizes, unprofiled, are comparable over time.
-  if (options.sizes === undefined && profilePath === undefined) {
+  // Only the standard sizes and systems, unprofiled, are comparable over time.
+  if (options.sizes === undefined && options.systems === undefined && profilePath === undefined) {
     writeBenchmarks(`${repoRoot}BENCHMARKS.md`, {
       mode,
       revision,
@@ -244,7 +293,7 @@ async function main(): Promise<number> {
       notes,
     });
   } else {
-    progress('BENCHMARKS.md left as it is: --sizes or --profile make a run not comparable with the standard ones.');
+    progress('BENCHMARKS.md left as it is: --sizes, --systems or --profile make a run not comparable with the standard ones.');
   }
   return failed ? 1 : 0;
 }
@@ -260,7 +309,7 @@ async function gapOnly(): Promise<number> {
   return 0;
 }
 
-(options.gap ? gapOnly() : options.flood ? floodOnly() : main()).then(
+(options.gap ? gapOnly() : options.flood ? floodOnly() : options.storm ? stormOnly() : main()).then(
   (code) => {
     cleanUp();
     process.exit(code);

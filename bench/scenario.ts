@@ -4,7 +4,7 @@ import { cpuSecondsOfPid, machineBusySeconds } from './cpu.ts';
 import type { FireReport, FiringMission, FleetRpc, MissionDevices } from './fleet/plan.ts';
 import { BenchChild } from './ipc.ts';
 import { summarise, type LatencySummary } from './latency.ts';
-import { bareMissions, createLockstepMissions, DEVICES_PER_MISSION } from './missions.ts';
+import { bareMissions, createLockstepMissions, DEVICES_PER_MISSION, type Placement } from './missions.ts';
 import type { ProcessStats, StatsRpc } from './process-stats.ts';
 import type { RedisServer } from '@lockstep/test/support/redis-server';
 import type { LockstepNodeRpc } from './servers/lockstep-node.ts';
@@ -111,50 +111,73 @@ interface Deployment {
   setupS: number;
 }
 
-/**
- * Starts the measured server(s) and creates the missions. Lockstep's missions are made through
- * the HTTP API of a separate setup node on the same Redis and key prefix, which then exits: the
- * measured nodes start as fresh as the bare relay, with no setup garbage in their baseline.
- */
-async function deploy(system: SystemName, missionCount: number, context: RunContext): Promise<Deployment> {
-  const setupStart = performance.now();
-  if (system === 'bare') {
-    const bare = await BenchChild.start<StatsRpc>('bare relay', './servers/bare-relay.ts', {
-      nodeFlags: SERVER_NODE_FLAGS,
-      startTimeoutMs: START_TIMEOUT_MS,
-    });
-    if (!bare.url) throw new Error('the bare relay did not say where it listens');
-    return { servers: [bare], profiled: undefined, missions: bareMissions(bare.url, missionCount), setupS: seconds(setupStart) };
+/** One bare relay process, and where it listens. */
+export async function startBareRelay(name: string): Promise<{ relay: BenchChild<StatsRpc>; url: string }> {
+  const relay = await BenchChild.start<StatsRpc>(name, './servers/bare-relay.ts', {
+    nodeFlags: SERVER_NODE_FLAGS,
+    startTimeoutMs: START_TIMEOUT_MS,
+  });
+  if (!relay.url) {
+    await relay.stop(STOP_GRACE_MS);
+    throw new Error(`${name} did not say where it listens`);
   }
+  return { relay, url: relay.url };
+}
+
+/**
+ * Lockstep nodes named `names`, on one Redis and one fresh key prefix (one hub), with `missionCount`
+ * missions placed by `place` from the nodes' urls. The missions are made through the HTTP API of a
+ * separate setup node on the same Redis and prefix, which then exits: the measured nodes start as
+ * fresh as the bare relay, with no setup garbage in their baseline.
+ */
+export async function deployLockstep(
+  names: readonly string[],
+  missionCount: number,
+  place: (urls: readonly string[]) => Placement,
+  redis: RedisServer,
+  setupConcurrency: number,
+): Promise<{ nodes: BenchChild<LockstepNodeRpc>[]; missions: MissionDevices[] }> {
   const adminToken = `bench-admin-${randomUUID()}`;
   // A fresh key prefix per scenario: nothing of an earlier scenario is read or counted.
-  const env = { BENCH_REDIS_URL: context.redis.url, BENCH_REDIS_PREFIX: `bench:${randomUUID()}:`, BENCH_ADMIN_TOKEN: adminToken };
+  const env = { BENCH_REDIS_URL: redis.url, BENCH_REDIS_PREFIX: `bench:${randomUUID()}:`, BENCH_ADMIN_TOKEN: adminToken };
   const start = (name: string, nodeFlags: string[]) =>
     BenchChild.start<LockstepNodeRpc>(name, './servers/lockstep-node.ts', {
       nodeFlags,
-      env: { ...env, BENCH_JOURNAL_PATH: join(context.redis.dir, `journal-${randomUUID()}.jsonl`) },
+      env: { ...env, BENCH_JOURNAL_PATH: join(redis.dir, `journal-${randomUUID()}.jsonl`) },
       startTimeoutMs: START_TIMEOUT_MS,
     });
-  const names = system === 'lockstep' ? ['lockstep node'] : ['lockstep node A', 'lockstep node B'];
   const started = await Promise.allSettled([start('lockstep setup node', []), ...names.map((name) => start(name, SERVER_NODE_FLAGS))]);
-  const nodes = started.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
+  const all = started.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
   const failure = started.find((outcome) => outcome.status === 'rejected');
   if (failure) {
-    await Promise.all(nodes.map((node) => node.stop(STOP_GRACE_MS)));
+    await Promise.all(all.map((node) => node.stop(STOP_GRACE_MS)));
     throw failure.reason;
   }
-  const [setup, first, second] = nodes;
+  const [setup, ...nodes] = all;
   try {
-    if (!setup?.url || !first?.url) throw new Error('a Lockstep node did not say where it listens');
-    const placement = { leadUrl: first.url, othersUrl: second?.url ?? first.url };
-    const missions = await createLockstepMissions(setup.url, adminToken, missionCount, placement, context.settings.setupConcurrency);
+    const urls = nodes.flatMap((node) => (node.url ? [node.url] : []));
+    if (!setup?.url || urls.length !== names.length) throw new Error('a Lockstep node did not say where it listens');
+    const missions = await createLockstepMissions(setup.url, adminToken, missionCount, place(urls), setupConcurrency);
     await setup.stop(STOP_GRACE_MS);
-    const measured = nodes.slice(1);
-    return { servers: measured, profiled: system === 'lockstep' ? first : undefined, missions, setupS: seconds(setupStart) };
+    return { nodes, missions };
   } catch (error) {
-    await Promise.all(nodes.map((node) => node.stop(STOP_GRACE_MS)));
+    await Promise.all(all.map((node) => node.stop(STOP_GRACE_MS)));
     throw error;
   }
+}
+
+/** Starts the measured server(s) and creates the missions: one node, or two with the lead on A and everyone else on B. */
+async function deploy(system: SystemName, missionCount: number, context: RunContext): Promise<Deployment> {
+  const setupStart = performance.now();
+  if (system === 'bare') {
+    const { relay, url } = await startBareRelay('bare relay');
+    const missions = bareMissions({ leadUrl: url, othersUrl: url }, missionCount);
+    return { servers: [relay], profiled: undefined, missions, setupS: seconds(setupStart) };
+  }
+  const names = system === 'lockstep' ? ['lockstep node'] : ['lockstep node A', 'lockstep node B'];
+  const place = ([first = '', second = first]: readonly string[]): Placement => ({ leadUrl: first, othersUrl: second });
+  const { nodes, missions } = await deployLockstep(names, missionCount, place, context.redis, context.settings.setupConcurrency);
+  return { servers: nodes, profiled: system === 'lockstep' ? nodes[0] : undefined, missions, setupS: seconds(setupStart) };
 }
 
 /** A result with nothing measured in a fire window. */

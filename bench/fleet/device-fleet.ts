@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { ClientToServerEvents, ServerToClientEvents, TriggerCue } from '@lockstep/shared';
-import { io, type Socket } from 'socket.io-client';
+import type { TriggerCue } from '@lockstep/shared';
 import { serve } from '../ipc.ts';
 import { selfStats } from '../process-stats.ts';
+import { connectAll, connected, type Device, deviceNow, deviceSocket, MAX_ERROR_SAMPLES, sleep, withDeadline } from './device.ts';
 import type { CanaryReport, ConnectReport, ConnectRequest, Endpoint, FireReport, FireRequest, FleetRpc, MissionDevices } from './plan.ts';
 
 /**
@@ -11,8 +11,6 @@ import type { CanaryReport, ConnectReport, ConnectRequest, Endpoint, FireReport,
  * fleet: the issue time and the cue's arrival are read from this one process's
  * `performance.now()`, so latency needs no clock sync across processes.
  */
-
-type Device = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 interface FleetMission {
   spec: MissionDevices;
@@ -43,30 +41,9 @@ function newWindow(): FireReport {
   };
 }
 
-const MAX_ERROR_SAMPLES = 5;
 const DRAIN_POLL_MS = 20;
 
-const deviceNow = () => performance.timeOrigin + performance.now();
 const micros = (ms: number) => Math.max(1, Math.round(ms * 1000));
-/**
- * An acknowledgement callback that also fires, with undefined, when no reply came in time.
- * (socket.timeout() cannot see through the optional answer of the shared event map.)
- */
-function withDeadline<T>(timeoutMs: number, onReply: (reply: T | undefined) => void): (reply: T) => void {
-  let settled = false;
-  const timer = setTimeout(() => {
-    settled = true;
-    onReply(undefined);
-  }, timeoutMs);
-  return (reply) => {
-    if (settled) return;
-    settled = true;
-    clearTimeout(timer);
-    onReply(reply);
-  };
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 class Fleet {
   readonly #missions = new Map<string, FleetMission>();
@@ -82,27 +59,15 @@ class Fleet {
   }
 
   async connect({ missions, concurrency, timeoutMs }: ConnectRequest): Promise<ConnectReport> {
-    const report: ConnectReport = { connected: 0, failed: 0, errors: [] };
     const leads = new Map<string, Device>();
-    const jobs = missions.flatMap((spec) => [
-      () => this.#open(spec.lead, timeoutMs).then((lead) => void leads.set(spec.key, lead)),
-      () => this.#open(spec.ops, timeoutMs).then(() => undefined),
-      ...spec.drivers.map((driver, index) => () => this.#open(driver, timeoutMs).then((socket) => this.#driver(socket, index))),
-    ]);
-    let next = 0;
-    const worker = async () => {
-      while (next < jobs.length) {
-        const job = jobs[next++];
-        try {
-          await job?.();
-          report.connected += 1;
-        } catch (error) {
-          report.failed += 1;
-          if (report.errors.length < MAX_ERROR_SAMPLES) report.errors.push(error instanceof Error ? error.message : String(error));
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
+    const report = await connectAll(
+      missions.flatMap((spec) => [
+        () => this.#open(spec.lead, timeoutMs).then((lead) => void leads.set(spec.key, lead)),
+        () => this.#open(spec.ops, timeoutMs).then(() => undefined),
+        ...spec.drivers.map((driver, index) => () => this.#open(driver, timeoutMs).then((socket) => this.#driver(socket, index))),
+      ]),
+      concurrency,
+    );
     for (const spec of missions) {
       const lead = leads.get(spec.key);
       if (lead) this.#missions.set(spec.key, { spec, lead });
@@ -110,30 +75,14 @@ class Fleet {
     return report;
   }
 
-  #open(endpoint: Endpoint, timeoutMs: number): Promise<Device> {
-    const socket: Device = io(endpoint.url, {
-      transports: ['websocket'],
-      auth: { token: endpoint.token },
-      // One device, one connection: without forceNew socket.io-client would multiplex every device over one.
-      forceNew: true,
-      reconnection: false,
-      timeout: timeoutMs,
-    });
+  async #open(endpoint: Endpoint, timeoutMs: number): Promise<Device> {
+    const socket = deviceSocket(endpoint.url, { token: endpoint.token }, timeoutMs);
     this.#devices.push(socket);
-    // Every Lockstep client must answer probes at once (docs/PROTOCOL.md §5).
-    socket.on('probe', (_probe, answer) => answer({ deviceAt: deviceNow() }));
-    return new Promise((resolve, reject) => {
-      socket.once('connect', () => {
-        socket.on('disconnect', (reason) => {
-          if (!this.#closing) this.#error(`device disconnected: ${reason}`);
-        });
-        resolve(socket);
-      });
-      socket.once('connect_error', (error) => {
-        socket.close();
-        reject(new Error(`connect_error: ${error.message}`));
-      });
+    await connected(socket);
+    socket.on('disconnect', (reason) => {
+      if (!this.#closing) this.#error(`device disconnected: ${reason}`);
     });
+    return socket;
   }
 
   #driver(socket: Device, index: number) {
