@@ -1,30 +1,9 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DEVICES, launchBrowser, openScreen, screenshot, type Screen } from '../support/browser.ts';
-import { startHub, type Hub } from '../support/hub.ts';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { DEVICES, screenshot, useBrowserHub } from '../support/browser.ts';
 import { decodeQrCode } from '../support/qr.ts';
 
-let hub: Hub;
-let browser: Browser;
-const screens: Screen[] = [];
-
-beforeAll(async () => {
-  [hub, browser] = await Promise.all([startHub(), launchBrowser()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await hub?.close();
-});
-afterEach(async () => {
-  for (const screen of screens) expect(screen.errors).toEqual([]);
-  await Promise.all(screens.splice(0).map((s) => s.context.close()));
-});
-
-async function open(path: string, device: keyof typeof DEVICES) {
-  const screen = await openScreen(browser, `${hub.url}${path}`, device);
-  screens.push(screen);
-  return screen;
-}
+const { hub, open } = useBrowserHub();
 
 async function photograph(page: Page, name: string) {
   for (const [size, viewport] of [
