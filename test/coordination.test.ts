@@ -1,5 +1,5 @@
 import type { Alert, MissionSettingsInput } from '@lockstep/shared';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
   STANDARD_MEMBERS,
   closeAllSockets,
@@ -10,17 +10,12 @@ import {
   nextEvent,
   request,
   requestOk,
-  startHub,
+  useHub,
   type Client,
-  type Hub,
 } from './support/hub.ts';
 
 /** docs/PROTOCOL.md §3 "Coordination alerts" and §11, on one node on the run's Redis. */
-let hub: Hub;
-beforeAll(async () => {
-  hub = await startHub({ presence: { probeIntervalMs: 200, offlineAfterMs: 1000 } });
-});
-afterAll(() => hub.close());
+const hub = useHub({ presence: { probeIntervalMs: 200, offlineAfterMs: 1000 } });
 afterEach(() => closeAllSockets());
 
 const PLAN = { routes: [{ id: 'main', name: 'Main', kind: 'primary' as const }] };

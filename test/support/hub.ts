@@ -17,7 +17,7 @@ import {
 } from '@lockstep/shared';
 import { pino } from 'pino';
 import { io, type Socket } from 'socket.io-client';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 
 export type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -140,6 +140,16 @@ export function startedHub(current: () => Hub | undefined): Hub {
     api: (...args) => hub().api(...args),
     close: () => hub().close(),
   };
+}
+
+/** One node for a test file: started before its first test, closed after its last. */
+export function useHub(options?: FileHubOptions): Hub {
+  let started: Hub | undefined;
+  beforeAll(async () => {
+    started = await startHub(await resolveHubOptions(options));
+  });
+  afterAll(() => started?.close());
+  return startedHub(() => started);
 }
 
 export interface MissionSpec {
