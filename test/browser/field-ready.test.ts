@@ -1,3 +1,4 @@
+import type { MissionSettingsInput } from '@lockstep/shared';
 import { describe, expect, it } from 'vitest';
 import { screenshot, type Screen, useBrowserHub } from '../support/browser.ts';
 import { STANDARD_MEMBERS, createMission } from '../support/hub.ts';
@@ -41,6 +42,15 @@ async function brief(...drivers: Screen[]) {
   }
 }
 
+/** The lead's handset and ALPHA's tablet, both live, its driver briefed. */
+async function handsetAndTablet(settings?: MissionSettingsInput) {
+  const mission = await createMission(hub, { members: STANDARD_MEMBERS, plan: PLAN, ...(settings ? { settings } : {}) });
+  const [cpo, driver] = await Promise.all([openMember(mission, 'LEAD', 'cpo', 'phone'), openMember(mission, 'DRV-1', 'driver', 'tablet')]);
+  await Promise.all([online(cpo), online(driver)]);
+  await brief(driver);
+  return { cpo, driver };
+}
+
 describe('field-ready screens', () => {
   it('fires from a handset opened by a LAN name over plain http, where crypto.randomUUID does not exist', async () => {
     const mission = await createMission(hub, { members: STANDARD_MEMBERS, plan: PLAN });
@@ -68,13 +78,7 @@ describe('field-ready screens', () => {
   });
 
   it('does not let a double tap on UNABLE send SAY AGAIN: the reasons arm after a moment', async () => {
-    const mission = await createMission(hub, { members: STANDARD_MEMBERS, plan: PLAN });
-    const [cpo, driver] = await Promise.all([
-      openMember(mission, 'LEAD', 'cpo', 'phone'),
-      openMember(mission, 'DRV-1', 'driver', 'tablet'),
-    ]);
-    await Promise.all([online(cpo), online(driver)]);
-    await brief(driver);
+    const { cpo, driver } = await handsetAndTablet();
     await cpo.page.getByRole('button', { name: 'ALPHA', exact: true }).click();
     await cpo.page.getByRole('button', { name: 'HOLD', exact: true }).click();
     const cue = driver.page.getByRole('alertdialog', { name: 'HOLD' });
@@ -137,13 +141,7 @@ describe('field-ready screens', () => {
   });
 
   it('shows an ACK tapped offline as waiting to be sent, and clears it once the server has it', async () => {
-    const mission = await createMission(hub, { members: STANDARD_MEMBERS, plan: PLAN });
-    const [cpo, driver] = await Promise.all([
-      openMember(mission, 'LEAD', 'cpo', 'phone'),
-      openMember(mission, 'DRV-1', 'driver', 'tablet'),
-    ]);
-    await Promise.all([online(cpo), online(driver)]);
-    await brief(driver);
+    const { cpo, driver } = await handsetAndTablet();
     await cpo.page.getByRole('button', { name: 'ALPHA', exact: true }).click();
     await cpo.page.getByRole('button', { name: 'HOLD', exact: true }).click();
     await driver.page.getByRole('alertdialog', { name: 'HOLD' }).waitFor();
@@ -195,13 +193,7 @@ describe('field-ready screens', () => {
   });
 
   it('lets the CPO rebind a key on screen; the binding fires at once and survives a reload', async () => {
-    const mission = await createMission(hub, { members: STANDARD_MEMBERS, plan: PLAN });
-    const [cpo, driver] = await Promise.all([
-      openMember(mission, 'LEAD', 'cpo', 'phone'),
-      openMember(mission, 'DRV-1', 'driver', 'tablet'),
-    ]);
-    await Promise.all([online(cpo), online(driver)]);
-    await brief(driver);
+    const { cpo, driver } = await handsetAndTablet();
     await cpo.page.getByRole('button', { name: 'ALPHA', exact: true }).click();
     await cpo.page.getByRole('button', { name: 'Keys and earpiece bindings' }).click();
     const keys = cpo.page.getByRole('dialog', { name: 'Keys and earpiece bindings' });
@@ -263,13 +255,7 @@ describe('field-ready screens', () => {
   });
 
   it('sounds and keeps a plain note when a cue expires unanswered', async () => {
-    const mission = await createMission(hub, { members: STANDARD_MEMBERS, plan: PLAN, settings: { staleMs: { default: 5000 } } });
-    const [cpo, driver] = await Promise.all([
-      openMember(mission, 'LEAD', 'cpo', 'phone'),
-      openMember(mission, 'DRV-1', 'driver', 'tablet'),
-    ]);
-    await Promise.all([online(cpo), online(driver)]);
-    await brief(driver);
+    const { cpo, driver } = await handsetAndTablet({ staleMs: { default: 5000 } });
     // Counts the tones the page starts, without a hook in the page's own code.
     await driver.page.evaluate(() => {
       const counted = window as unknown as { tones: number };
