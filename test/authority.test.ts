@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { PROTOCOL_VERSION } from '@lockstep/shared';
 import {
   STANDARD_MEMBERS,
@@ -13,16 +13,11 @@ import {
   request,
   requestRefused,
   requestOk,
-  startHub,
+  useHub,
   type Client,
-  type Hub,
 } from './support/hub.ts';
 
-let hub: Hub;
-beforeAll(async () => {
-  hub = await startHub();
-});
-afterAll(() => hub.close());
+const hub = useHub();
 afterEach(() => closeAllSockets());
 
 async function detail(options: { start?: boolean; plan?: boolean } = {}) {

@@ -1,5 +1,5 @@
 import type { Alert, MissionSettingsInput } from '@lockstep/shared';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
   STANDARD_MEMBERS,
   closeAllSockets,
@@ -10,17 +10,12 @@ import {
   nextEvent,
   request,
   requestOk,
-  startHub,
+  useHub,
   type Client,
-  type Hub,
 } from './support/hub.ts';
 
 /** docs/PROTOCOL.md §3 "Coordination alerts" and §11, on one node on the run's Redis. */
-let hub: Hub;
-beforeAll(async () => {
-  hub = await startHub({ presence: { probeIntervalMs: 200, offlineAfterMs: 1000 } });
-});
-afterAll(() => hub.close());
+const hub = useHub({ presence: { probeIntervalMs: 200, offlineAfterMs: 1000 } });
 afterEach(() => closeAllSockets());
 
 const PLAN = { routes: [{ id: 'main', name: 'Main', kind: 'primary' as const }] };
@@ -161,8 +156,10 @@ describe('plan-unacked (§3)', () => {
 });
 
 describe('succession of command (§11)', () => {
-  it('names the first online member of the line acting lead once the lead has been gone offlineGraceMs, with its authority, and hands it back', async () => {
-    const grace = 600;
+  const grace = 600;
+
+  /** The standard detail and a second vehicle CPO, not started, with `line` (callsigns) as its succession of command. */
+  async function successionDetail(line: string[]) {
     const mission = await createMission(hub, {
       members: [...STANDARD_MEMBERS, { callsign: 'CPO-2', role: 'cpo', vehicleId: 'v2' }],
       settings: { offlineGraceMs: grace },
@@ -170,8 +167,12 @@ describe('succession of command (§11)', () => {
     });
     const id = (callsign: string) => mission.members[callsign]!.memberId;
     const as = (callsign: string) => connect(hub, mission.members[callsign]!.token);
-    await hub.api('PUT', `/api/missions/${mission.id}/plan`, { body: { ...PLAN, successionOfCommand: [id('CPO-2'), id('CPO-1')] } });
-    const ops = await as('OPS');
+    await hub.api('PUT', `/api/missions/${mission.id}/plan`, { body: { ...PLAN, successionOfCommand: line.map(id) } });
+    return { mission, id, as, ops: await as('OPS') };
+  }
+
+  it('names the first online member of the line acting lead once the lead has been gone offlineGraceMs, with its authority, and hands it back', async () => {
+    const { mission, id, as, ops } = await successionDetail(['CPO-2', 'CPO-1']);
     const alerts = collect(ops, 'alert');
     const everyoneOnline = Promise.all(
       ['LEAD', 'CPO-1'].map((callsign) => nextEvent(ops, 'presence', (p) => p.memberId === id(callsign) && p.state === 'online')),
@@ -232,16 +233,7 @@ describe('succession of command (§11)', () => {
   });
 
   it('passes command to the next online member in line when the acting lead has been gone offlineGraceMs', async () => {
-    const grace = 600;
-    const mission = await createMission(hub, {
-      members: [...STANDARD_MEMBERS, { callsign: 'CPO-2', role: 'cpo', vehicleId: 'v2' }],
-      settings: { offlineGraceMs: grace },
-      start: false,
-    });
-    const id = (callsign: string) => mission.members[callsign]!.memberId;
-    const as = (callsign: string) => connect(hub, mission.members[callsign]!.token);
-    await hub.api('PUT', `/api/missions/${mission.id}/plan`, { body: { ...PLAN, successionOfCommand: [id('CPO-1'), id('CPO-2')] } });
-    const ops = await as('OPS');
+    const { mission, id, as, ops } = await successionDetail(['CPO-1', 'CPO-2']);
     const bothOnline = Promise.all(
       ['CPO-1', 'CPO-2'].map((callsign) => nextEvent(ops, 'presence', (p) => p.memberId === id(callsign) && p.state === 'online')),
     );

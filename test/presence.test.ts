@@ -1,12 +1,8 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { STANDARD_MEMBERS, closeAllSockets, connect, createMission, nextEvent, requestOk, startHub, type Hub } from './support/hub.ts';
+import { afterEach, describe, expect, it } from 'vitest';
+import { STANDARD_MEMBERS, closeAllSockets, connect, createMission, nextEvent, requestOk, useHub } from './support/hub.ts';
 
-let hub: Hub;
 // Probes every 100 ms and offline after 600 ms of silence: the protocol's 3 s / 10 s, scaled down so the test is quick.
-beforeAll(async () => {
-  hub = await startHub({ presence: { probeIntervalMs: 100, offlineAfterMs: 600 } });
-});
-afterAll(() => hub.close());
+const hub = useHub({ presence: { probeIntervalMs: 100, offlineAfterMs: 600 } });
 afterEach(() => closeAllSockets());
 
 describe('presence and latency (docs/PROTOCOL.md §5)', () => {

@@ -1,5 +1,5 @@
 import type { TriggerCue } from '@lockstep/shared';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
   STANDARD_MEMBERS,
   closeAllSockets,
@@ -11,16 +11,11 @@ import {
   nextEvent,
   request,
   requestOk,
-  startHub,
+  useHub,
   type Client,
-  type Hub,
 } from './support/hub.ts';
 
-let hub: Hub;
-beforeAll(async () => {
-  hub = await startHub();
-});
-afterAll(() => hub.close());
+const hub = useHub();
 afterEach(() => closeAllSockets());
 
 /** A driver tablet that draws every cue at once and sends the receipt, as the real one does. */

@@ -1,5 +1,5 @@
 import type { Alert } from '@lockstep/shared';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { DelayedTablet, ONE_PROBE, ONE_WAY_MS, closeAllTablets, type TabletOptions } from './support/delayed-tablet.ts';
 import {
   STANDARD_MEMBERS,
@@ -11,9 +11,8 @@ import {
   nextEvent,
   request,
   requestOk,
-  startHub,
+  useHub,
   type Client,
-  type Hub,
 } from './support/hub.ts';
 
 /**
@@ -25,11 +24,7 @@ import {
 const THRESHOLD_MS = 1000;
 const ALLOWANCE_MS = ONE_WAY_MS;
 
-let hub: Hub;
-beforeAll(async () => {
-  hub = await startHub({ presence: ONE_PROBE });
-});
-afterAll(() => hub.close());
+const hub = useHub({ presence: ONE_PROBE });
 afterEach(async () => {
   closeAllSockets();
   await closeAllTablets();

@@ -1,21 +1,7 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  STANDARD_MEMBERS,
-  closeAllSockets,
-  collect,
-  connect,
-  createMission,
-  nextEvent,
-  request,
-  startHub,
-  type Hub,
-} from './support/hub.ts';
+import { afterEach, describe, expect, it } from 'vitest';
+import { STANDARD_MEMBERS, closeAllSockets, collect, connect, createMission, nextEvent, request, useHub } from './support/hub.ts';
 
-let hub: Hub;
-beforeAll(async () => {
-  hub = await startHub();
-});
-afterAll(() => hub.close());
+const hub = useHub();
 afterEach(() => closeAllSockets());
 
 const MINUTE = 60_000;

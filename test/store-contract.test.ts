@@ -12,7 +12,7 @@ import {
   type Store,
   type TriggerRecord,
 } from '@lockstep/server';
-import type { Alert, LogKind, Mission, Person } from '@lockstep/shared';
+import { type Alert, type LogKind, type Mission, MissionSettings, type Person } from '@lockstep/shared';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from './support/redis-server.ts';
@@ -64,15 +64,7 @@ function storeContract(name: string, open: () => { store: Store; outage?: Outage
       members: [],
       plan: { version: 0, routes: [] },
       planAcks: {},
-      settings: {
-        thresholds: { default: 2000 },
-        staleMs: { default: 30_000 },
-        offlineGraceMs: 3000,
-        overload: { count: 4, windowMs: 10_000 },
-        silenceMs: 5000,
-        planAckGraceMs: 30_000,
-        scheduleDriftMs: 60_000,
-      },
+      settings: MissionSettings.parse({}),
       createdAt: 1,
     });
 

@@ -1,5 +1,5 @@
 import type { Mission, TriggerCue } from '@lockstep/shared';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
   STANDARD_MEMBERS,
   closeAllSockets,
@@ -10,16 +10,11 @@ import {
   nextEvent,
   request,
   requestOk,
-  startHub,
+  useHub,
   type Client,
-  type Hub,
 } from './support/hub.ts';
 
-let hub: Hub;
-beforeAll(async () => {
-  hub = await startHub();
-});
-afterAll(() => hub.close());
+const hub = useHub();
 afterEach(() => closeAllSockets());
 
 const disconnected = (socket: Client) => new Promise<void>((resolve) => socket.once('disconnect', () => resolve()));

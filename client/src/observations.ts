@@ -15,6 +15,7 @@ import {
 } from './coordination.ts';
 import { button, h, patchChildren } from './dom.ts';
 import { clockTime } from './format.ts';
+import { newId } from './ids.ts';
 import type { Connection, PayloadOf } from './lockstep-client.ts';
 import { isOutboxEntries, Outbox, type OutboxEntry, type Settled } from './outbox.ts';
 import { shelf } from './storage.ts';
@@ -29,16 +30,6 @@ export type ObservationDraft = Omit<PayloadOf<'observation:post'>, 'id'>;
 const RETRY_EVERY_MS = 1000;
 /** An observation not sent within this would arrive stamped with a time it no longer describes. */
 const OBSERVATION_STALE_MS = 60_000;
-
-/** A random v4 UUID; `crypto.randomUUID` exists only in secure contexts, a tablet on a LAN over http has none. */
-export function newId(): string {
-  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x40;
-  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
-  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
 
 export interface SenderOptions {
   /** Names the session-storage shelf, one per screen. */

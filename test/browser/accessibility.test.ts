@@ -1,8 +1,8 @@
 import { createRequire } from 'node:module';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type DEVICES, launchBrowser, openScreen, screenshot, type Screen } from '../support/browser.ts';
-import { STANDARD_MEMBERS, createMission, startHub, type Hub, type TestMission } from '../support/hub.ts';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { type Device, type MemberScreen, screenshot, type Screen, useBrowserHub } from '../support/browser.ts';
+import { STANDARD_MEMBERS, createMission, type TestMission } from '../support/hub.ts';
 
 /**
  * axe-core, injected into every screen in each of its states: no serious or critical violation,
@@ -11,21 +11,7 @@ import { STANDARD_MEMBERS, createMission, startHub, type Hub, type TestMission }
 
 const AXE_PATH = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
-let hub: Hub;
-let browser: Browser;
-const screens: Screen[] = [];
-
-beforeAll(async () => {
-  [hub, browser] = await Promise.all([startHub(), launchBrowser()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await hub?.close();
-});
-afterEach(async () => {
-  for (const screen of screens) expect(screen.errors).toEqual([]);
-  await Promise.all(screens.splice(0).map((s) => s.context.close()));
-});
+const { hub, open: openPage, openMember } = useBrowserHub();
 
 const PLAN = {
   routes: [
@@ -72,9 +58,8 @@ async function expectClean(page: Page, name: string) {
   expect(blocking, `${name}: ${JSON.stringify(blocking, null, 1)}`).toEqual([]);
 }
 
-async function open(mission: TestMission, callsign: string, path: string, device: keyof typeof DEVICES) {
-  const screen = await openScreen(browser, `${hub.url}/${path}?token=${mission.members[callsign]!.token}`, device);
-  screens.push(screen);
+async function open(mission: TestMission, callsign: string, path: MemberScreen, device: Device) {
+  const screen = await openMember(mission, callsign, path, device);
   // No pulsing banner while axe reads colours.
   await screen.page.emulateMedia({ reducedMotion: 'reduce' });
   return screen;
@@ -150,13 +135,11 @@ describe('every screen passes axe-core', () => {
   it(
     'the operations console: sign-in, missions, new mission, crew with QR codes, plan editor, start refused, its dialogs',
     async () => {
-      const signIn = await openScreen(browser, `${hub.url}/ops`, 'desk');
-      screens.push(signIn);
+      const signIn = await openPage('/ops', 'desk');
       await signIn.page.getByLabel('Admin token').waitFor();
       await expectClean(signIn.page, 'ops sign-in');
 
-      const ops = await openScreen(browser, `${hub.url}/ops?token=${hub.adminToken}`, 'desk');
-      screens.push(ops);
+      const ops = await openPage(`/ops?token=${hub.adminToken}`, 'desk');
       const { page } = ops;
       await page.getByRole('heading', { name: 'Missions' }).waitFor();
       await expectClean(page, 'ops missions');

@@ -1,7 +1,7 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, openScreen, screenshot, type Screen } from '../support/browser.ts';
-import { type Client, closeAllSockets, connect, createMission, deviceNow, type Hub, newId, request, startHub } from '../support/hub.ts';
+import type { Page } from 'playwright-core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { screenshot, useBrowserHub } from '../support/browser.ts';
+import { type Client, closeAllSockets, connect, createMission, deviceNow, newId, request } from '../support/hub.ts';
 
 /**
  * The board for a real convoy: ten vehicles (and twenty) on a 1920×1080 and a 3840×2160 wall,
@@ -44,23 +44,9 @@ const SEVERITY: Record<string, number> = {
   'plan-unacked': 0,
 };
 
-let hub: Hub;
-let browser: Browser;
-const screens: Screen[] = [];
-
-beforeAll(async () => {
-  // Probes every 200 ms: a device that stops answering is stale within half a second and stays so (offline only after 60 s).
-  [hub, browser] = await Promise.all([startHub({ presence: { probeIntervalMs: 200, offlineAfterMs: 60_000 } }), launchBrowser()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await hub?.close();
-});
-afterEach(async () => {
-  closeAllSockets();
-  for (const screen of screens) expect(screen.errors).toEqual([]);
-  await Promise.all(screens.splice(0).map((s) => s.context.close()));
-});
+// Probes every 200 ms: a device that stops answering is stale within half a second and stays so (offline only after 60 s).
+const { hub, openMember } = useBrowserHub({ hub: { presence: { probeIntervalMs: 200, offlineAfterMs: 60_000 } } });
+afterEach(() => closeAllSockets());
 
 interface Driver {
   callsign: string;
@@ -156,8 +142,7 @@ describe('the board with a real convoy', () => {
     'shows ten vehicles and every alert (directly or behind +N MORE) at 1920×1080 and 3840×2160',
     async () => {
       const { mission, drivers, open, lead } = await convoy(10);
-      const board = await openScreen(browser, `${hub.url}/board?token=${mission.members.OPS!.token}`, 'wall');
-      screens.push(board);
+      const board = await openMember(mission, 'OPS', 'board', 'wall');
       const { page } = board;
       await page.getByRole('status').filter({ hasText: 'LIVE' }).waitFor();
       await page.locator('.vehicle[data-vehicle="v10"] .presence-word', { hasText: 'online' }).waitFor();
@@ -224,8 +209,7 @@ describe('the board with a real convoy', () => {
     async () => {
       const { mission, drivers } = await convoy(20);
       for (const driver of drivers.slice(12)) driver.socket.close();
-      const board = await openScreen(browser, `${hub.url}/board?token=${mission.members.OPS!.token}`, 'wall');
-      screens.push(board);
+      const board = await openMember(mission, 'OPS', 'board', 'wall');
       const { page } = board;
       await page.getByRole('status').filter({ hasText: 'LIVE' }).waitFor();
       await page.locator('.vehicle[data-vehicle="v20"] .presence-word', { hasText: 'offline' }).waitFor();
@@ -244,8 +228,7 @@ describe('the board with a real convoy', () => {
     'puts every vehicle of a ten-car convoy on the handset target row, in view above the pad',
     async () => {
       const { mission } = await convoy(10);
-      const cpo = await openScreen(browser, `${hub.url}/cpo?token=${mission.members.LEAD!.token}`, 'phone');
-      screens.push(cpo);
+      const cpo = await openMember(mission, 'LEAD', 'cpo', 'phone');
       await cpo.page.getByRole('button', { name: 'JULIET', exact: true }).waitFor();
       const { viewport, targets, pad } = await cpo.page.evaluate(() => ({
         viewport: { width: innerWidth, height: innerHeight },

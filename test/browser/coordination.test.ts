@@ -1,25 +1,10 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, openScreen, type Screen, screenshot } from '../support/browser.ts';
-import { createMission, type Hub, type MissionSpec, STANDARD_MEMBERS, startHub, type TestMission } from '../support/hub.ts';
+import { describe, expect, it } from 'vitest';
+import { screenshot, useBrowserHub } from '../support/browser.ts';
+import { createMission, type MissionSpec, STANDARD_MEMBERS, type TestMission } from '../support/hub.ts';
 
 /** The shared picture on the three screens (issue #9): the briefing, observations, overload and command. */
 
-let hub: Hub;
-let browser: Browser;
-const screens: Screen[] = [];
-
-beforeAll(async () => {
-  [hub, browser] = await Promise.all([startHub(), launchBrowser()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await hub?.close();
-});
-afterEach(async () => {
-  for (const screen of screens) expect(screen.errors).toEqual([]);
-  await Promise.all(screens.splice(0).map((s) => s.context.close()));
-});
+const { hub, openMember, closeScreen } = useBrowserHub();
 
 /** A plan listed out of order on purpose: the tablet must still put the primary route first. */
 const PLAN = {
@@ -38,8 +23,7 @@ const PLAN = {
 };
 
 async function open(mission: TestMission, callsign: string, path: 'driver' | 'cpo' | 'board', device: 'tablet' | 'phone' | 'wall') {
-  const screen = await openScreen(browser, `${hub.url}/${path}?token=${mission.members[callsign]!.token}`, device);
-  screens.push(screen);
+  const screen = await openMember(mission, callsign, path, device);
   await screen.page
     .getByRole('status')
     // A handset of a mission not yet started says so in place of ONLINE.
@@ -197,8 +181,7 @@ describe('the shared picture on the three screens', () => {
     // A vehicle CPO reaches only their own vehicle.
     await expect(cpo.page.getByRole('button', { name: 'CONVOY' }).count()).resolves.toBe(0);
 
-    await lead.context.close();
-    screens.splice(screens.indexOf(lead), 1);
+    await closeScreen(lead);
     const notice = cpo.page.getByRole('alert').filter({ hasText: 'YOU HAVE COMMAND' });
     await notice.waitFor();
     await cpo.page.getByText('ACTING LEAD CPO-1').waitFor();

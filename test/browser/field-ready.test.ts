@@ -1,7 +1,7 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type DEVICES, launchBrowser, openScreen, screenshot, type Screen } from '../support/browser.ts';
-import { STANDARD_MEMBERS, createMission, startHub, type Hub, type TestMission } from '../support/hub.ts';
+import type { MissionSettingsInput } from '@lockstep/shared';
+import { describe, expect, it } from 'vitest';
+import { screenshot, type Screen, useBrowserHub } from '../support/browser.ts';
+import { STANDARD_MEMBERS, createMission } from '../support/hub.ts';
 import { freePort } from '../support/redis-server.ts';
 
 /**
@@ -12,25 +12,13 @@ import { freePort } from '../support/redis-server.ts';
 /** A name Chromium resolves to the node without DNS: not localhost nor 127.x, so the page is not a secure context. */
 const LAN_NAME = 'lockstep.field';
 
-let hub: Hub;
-let browser: Browser;
-const screens: Screen[] = [];
-
-beforeAll(async () => {
+const { hub, open, openMember, newContext } = useBrowserHub({
   // A page opened by a name is a browser origin the node must be told is its own (LOCKSTEP_PUBLIC_URL): never taken from Host.
-  const port = await freePort();
-  [hub, browser] = await Promise.all([
-    startHub({ port, publicOrigin: `http://${LAN_NAME}:${port}` }),
-    launchBrowser([`--host-resolver-rules=MAP ${LAN_NAME} 127.0.0.1`]),
-  ]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await hub?.close();
-});
-afterEach(async () => {
-  for (const screen of screens) expect(screen.errors).toEqual([]);
-  await Promise.all(screens.splice(0).map((s) => s.context.close()));
+  hub: async () => {
+    const port = await freePort();
+    return { port, publicOrigin: `http://${LAN_NAME}:${port}` };
+  },
+  browserArgs: [`--host-resolver-rules=MAP ${LAN_NAME} 127.0.0.1`],
 });
 
 const PLAN = {
@@ -39,12 +27,6 @@ const PLAN = {
     { id: 'river', name: 'River', kind: 'alternate' as const },
   ],
 };
-
-async function open(mission: TestMission, callsign: string, path: string, device: keyof typeof DEVICES, base = hub.url) {
-  const screen = await openScreen(browser, `${base}/${path}?token=${mission.members[callsign]!.token}`, device);
-  screens.push(screen);
-  return screen;
-}
 
 const online = (screen: Screen) =>
   screen.page
@@ -60,12 +42,21 @@ async function brief(...drivers: Screen[]) {
   }
 }
 
+/** The lead's handset and ALPHA's tablet, both live, its driver briefed. */
+async function handsetAndTablet(settings?: MissionSettingsInput) {
+  const mission = await createMission(hub, { members: STANDARD_MEMBERS, plan: PLAN, ...(settings ? { settings } : {}) });
+  const [cpo, driver] = await Promise.all([openMember(mission, 'LEAD', 'cpo', 'phone'), openMember(mission, 'DRV-1', 'driver', 'tablet')]);
+  await Promise.all([online(cpo), online(driver)]);
+  await brief(driver);
+  return { cpo, driver };
+}
+
 describe('field-ready screens', () => {
   it('fires from a handset opened by a LAN name over plain http, where crypto.randomUUID does not exist', async () => {
     const mission = await createMission(hub, { members: STANDARD_MEMBERS, plan: PLAN });
     const lanBase = hub.url.replace('127.0.0.1', LAN_NAME);
-    const cpo = await open(mission, 'LEAD', 'cpo', 'phone', lanBase);
-    const driver = await open(mission, 'DRV-1', 'driver', 'tablet', lanBase);
+    const cpo = await openMember(mission, 'LEAD', 'cpo', 'phone', lanBase);
+    const driver = await openMember(mission, 'DRV-1', 'driver', 'tablet', lanBase);
     expect(await cpo.page.evaluate(() => ({ secure: window.isSecureContext, randomUUID: typeof crypto.randomUUID }))).toEqual({
       secure: false,
       randomUUID: 'undefined',
@@ -87,10 +78,7 @@ describe('field-ready screens', () => {
   });
 
   it('does not let a double tap on UNABLE send SAY AGAIN: the reasons arm after a moment', async () => {
-    const mission = await createMission(hub, { members: STANDARD_MEMBERS, plan: PLAN });
-    const [cpo, driver] = await Promise.all([open(mission, 'LEAD', 'cpo', 'phone'), open(mission, 'DRV-1', 'driver', 'tablet')]);
-    await Promise.all([online(cpo), online(driver)]);
-    await brief(driver);
+    const { cpo, driver } = await handsetAndTablet();
     await cpo.page.getByRole('button', { name: 'ALPHA', exact: true }).click();
     await cpo.page.getByRole('button', { name: 'HOLD', exact: true }).click();
     const cue = driver.page.getByRole('alertdialog', { name: 'HOLD' });
@@ -126,9 +114,9 @@ describe('field-ready screens', () => {
   it('keeps the CPO target across a reload, shown next to the pad', async () => {
     const mission = await createMission(hub, { members: STANDARD_MEMBERS, plan: PLAN });
     const [cpo, driver1, driver2] = await Promise.all([
-      open(mission, 'LEAD', 'cpo', 'phone'),
-      open(mission, 'DRV-1', 'driver', 'tablet'),
-      open(mission, 'DRV-2', 'driver', 'tablet'),
+      openMember(mission, 'LEAD', 'cpo', 'phone'),
+      openMember(mission, 'DRV-1', 'driver', 'tablet'),
+      openMember(mission, 'DRV-2', 'driver', 'tablet'),
     ]);
     await Promise.all([online(cpo), online(driver1), online(driver2)]);
     await brief(driver1, driver2);
@@ -153,10 +141,7 @@ describe('field-ready screens', () => {
   });
 
   it('shows an ACK tapped offline as waiting to be sent, and clears it once the server has it', async () => {
-    const mission = await createMission(hub, { members: STANDARD_MEMBERS, plan: PLAN });
-    const [cpo, driver] = await Promise.all([open(mission, 'LEAD', 'cpo', 'phone'), open(mission, 'DRV-1', 'driver', 'tablet')]);
-    await Promise.all([online(cpo), online(driver)]);
-    await brief(driver);
+    const { cpo, driver } = await handsetAndTablet();
     await cpo.page.getByRole('button', { name: 'ALPHA', exact: true }).click();
     await cpo.page.getByRole('button', { name: 'HOLD', exact: true }).click();
     await driver.page.getByRole('alertdialog', { name: 'HOLD' }).waitFor();
@@ -178,9 +163,8 @@ describe('field-ready screens', () => {
 
   it('keeps the driver token across a closed tab, and answers a revoked tablet and an ended mission in plain words', async () => {
     const mission = await createMission(hub, { members: STANDARD_MEMBERS, plan: PLAN });
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, hasTouch: true });
+    const context = await newContext({ viewport: { width: 1280, height: 800 }, hasTouch: true });
     context.setDefaultTimeout(6000);
-    screens.push({ context, page: await context.newPage(), errors: [] });
     const first = await context.newPage();
     await first.goto(`${hub.url}/driver?token=${mission.members['DRV-1']!.token}`);
     await first.getByRole('status').filter({ hasText: 'ONLINE' }).waitFor();
@@ -197,23 +181,19 @@ describe('field-ready screens', () => {
     await reopened.getByRole('alert').filter({ hasText: 'LINK NOT VALID' }).waitFor();
     await screenshot(reopened, 'driver-revoked');
 
-    const other = await open(mission, 'DRV-2', 'driver', 'tablet');
+    const other = await openMember(mission, 'DRV-2', 'driver', 'tablet');
     await online(other);
     await hub.api('POST', `/api/missions/${mission.id}/end`, { body: {} });
     await other.page.getByRole('alert').filter({ hasText: 'MISSION ENDED' }).waitFor();
     await screenshot(other.page, 'driver-mission-ended');
 
-    const none = await openScreen(browser, `${hub.url}/driver`, 'tablet');
-    screens.push(none);
+    const none = await open('/driver', 'tablet');
     await none.page.getByRole('alert').filter({ hasText: 'NO LINK' }).waitFor();
     await screenshot(none.page, 'driver-no-token');
   });
 
   it('lets the CPO rebind a key on screen; the binding fires at once and survives a reload', async () => {
-    const mission = await createMission(hub, { members: STANDARD_MEMBERS, plan: PLAN });
-    const [cpo, driver] = await Promise.all([open(mission, 'LEAD', 'cpo', 'phone'), open(mission, 'DRV-1', 'driver', 'tablet')]);
-    await Promise.all([online(cpo), online(driver)]);
-    await brief(driver);
+    const { cpo, driver } = await handsetAndTablet();
     await cpo.page.getByRole('button', { name: 'ALPHA', exact: true }).click();
     await cpo.page.getByRole('button', { name: 'Keys and earpiece bindings' }).click();
     const keys = cpo.page.getByRole('dialog', { name: 'Keys and earpiece bindings' });
@@ -237,8 +217,8 @@ describe('field-ready screens', () => {
       plan: { ...PLAN, safeHavens: [{ id: 'embassy', name: 'Embassy' }] },
     });
     // The advance member was given a handset link by mistake: the page moves to the field screen.
-    const field = await open(mission, 'ADV', 'cpo', 'phone');
-    const board = await open(mission, 'OPS', 'board', 'wall');
+    const field = await openMember(mission, 'ADV', 'cpo', 'phone');
+    const board = await openMember(mission, 'OPS', 'board', 'wall');
     await field.page.waitForURL(/\/field$/);
     await online(field);
     await field.page.getByRole('region', { name: 'Plan' }).getByText('Embassy').waitFor();
@@ -255,7 +235,7 @@ describe('field-ready screens', () => {
     await screenshot(field.page, 'field-phone');
 
     // A driver's link opened as a board moves to the driver's screen, token and all.
-    const misplaced = await open(mission, 'DRV-2', 'board', 'tablet');
+    const misplaced = await openMember(mission, 'DRV-2', 'board', 'tablet');
     await misplaced.page.waitForURL(/\/driver$/);
     // There it is the driver's own tablet: the briefing it owes, then standing by in BRAVO.
     await brief(misplaced);
@@ -264,7 +244,7 @@ describe('field-ready screens', () => {
 
   it('never refuses a tap in silence: an ended mission is on the banner, and a refused HOLD says why in words', async () => {
     const mission = await createMission(hub, { members: STANDARD_MEMBERS, plan: PLAN });
-    const cpo = await open(mission, 'LEAD', 'cpo', 'phone');
+    const cpo = await openMember(mission, 'LEAD', 'cpo', 'phone');
     await online(cpo);
     await cpo.page.getByRole('button', { name: 'ALPHA', exact: true }).click();
     await hub.api('POST', `/api/missions/${mission.id}/end`, { body: {} });
@@ -275,10 +255,7 @@ describe('field-ready screens', () => {
   });
 
   it('sounds and keeps a plain note when a cue expires unanswered', async () => {
-    const mission = await createMission(hub, { members: STANDARD_MEMBERS, plan: PLAN, settings: { staleMs: { default: 5000 } } });
-    const [cpo, driver] = await Promise.all([open(mission, 'LEAD', 'cpo', 'phone'), open(mission, 'DRV-1', 'driver', 'tablet')]);
-    await Promise.all([online(cpo), online(driver)]);
-    await brief(driver);
+    const { cpo, driver } = await handsetAndTablet({ staleMs: { default: 5000 } });
     // Counts the tones the page starts, without a hook in the page's own code.
     await driver.page.evaluate(() => {
       const counted = window as unknown as { tones: number };

@@ -1,17 +1,7 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { DelayedTablet, ONE_PROBE, closeAllTablets } from '../support/delayed-tablet.ts';
-import { launchBrowser, openScreen, screenshot, type Screen } from '../support/browser.ts';
-import {
-  STANDARD_MEMBERS,
-  closeAllSockets,
-  connect,
-  createMission,
-  nextEvent,
-  startHub,
-  type Hub,
-  type TestMission,
-} from '../support/hub.ts';
+import { screenshot, useBrowserHub } from '../support/browser.ts';
+import { STANDARD_MEMBERS, closeAllSockets, connect, createMission, nextEvent, type TestMission } from '../support/hub.ts';
 
 /**
  * What the handset and the board show of a withdrawn hesitation and of a server-clock gap
@@ -19,27 +9,17 @@ import {
  * withdrawal happens on cue: threshold 1 s, the answer tapped at 0.8 s spends 0.9 s on the uplink,
  * past the live deadline (1 s + 0.3 s allowance).
  */
-let hub: Hub;
-let browser: Browser;
-const screens: Screen[] = [];
 
-beforeAll(async () => {
-  [hub, browser] = await Promise.all([startHub({ presence: ONE_PROBE }), launchBrowser()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await hub?.close();
-});
+// Registered before the screens' own hooks, so it runs after them (vitest runs after-hooks last in, first out):
+// the screens are checked and closed while the watcher and the tablet are still connected.
 afterEach(async () => {
-  for (const screen of screens) expect(screen.errors).toEqual([]);
-  await Promise.all(screens.splice(0).map((s) => s.context.close()));
   closeAllSockets();
   await closeAllTablets();
 });
+const { hub, openMember } = useBrowserHub({ hub: { presence: ONE_PROBE } });
 
 async function open(mission: TestMission, callsign: string, path: 'cpo' | 'board', device: 'phone' | 'wall') {
-  const screen = await openScreen(browser, `${hub.url}/${path}?token=${mission.members[callsign]!.token}`, device);
-  screens.push(screen);
+  const screen = await openMember(mission, callsign, path, device);
   await screen.page
     .getByRole('status')
     .filter({ hasText: /ONLINE|LIVE/ })

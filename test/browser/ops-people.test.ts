@@ -1,44 +1,10 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DEVICES, launchBrowser, openScreen, screenshot, type Screen } from '../support/browser.ts';
-import { startHub, type Hub } from '../support/hub.ts';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { useBrowserHub } from '../support/browser.ts';
+import { missionIdOf, photograph } from '../support/ops-console.ts';
 import { decodeQrCode } from '../support/qr.ts';
 
-let hub: Hub;
-let browser: Browser;
-const screens: Screen[] = [];
-
-beforeAll(async () => {
-  [hub, browser] = await Promise.all([startHub(), launchBrowser()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await hub?.close();
-});
-afterEach(async () => {
-  for (const screen of screens) expect(screen.errors).toEqual([]);
-  await Promise.all(screens.splice(0).map((s) => s.context.close()));
-});
-
-async function open(path: string, device: keyof typeof DEVICES) {
-  const screen = await openScreen(browser, `${hub.url}${path}`, device);
-  screens.push(screen);
-  return screen;
-}
-
-async function photograph(page: Page, name: string) {
-  for (const [size, viewport] of [
-    ['1366', DEVICES.desk.viewport],
-    ['1920', DEVICES.wall.viewport],
-  ] as const) {
-    await page.setViewportSize(viewport);
-    await expect.poll(() => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
-    await page.evaluate(() => window.scrollTo(0, 0));
-    await screenshot(page, `ops-${name}-${size}`);
-    if (size === '1366') await screenshot(page, `ops-${name}-${size}-whole`, { fullPage: true });
-  }
-  await page.setViewportSize(DEVICES.desk.viewport);
-}
+const { hub, open } = useBrowserHub();
 
 async function addPerson(page: Page, name: string, callsign: string, standby: boolean) {
   const form = page.getByRole('form', { name: 'New person' });
@@ -48,8 +14,6 @@ async function addPerson(page: Page, name: string, callsign: string, standby: bo
   await form.getByRole('button', { name: 'Add person' }).click();
   await page.locator('tr', { hasText: name }).waitFor();
 }
-
-const missionIdOf = (page: Page) => decodeURIComponent(new URL(page.url()).hash.split('/')[2] ?? '');
 
 describe('the console with the people directory, new links, swaps and the report (PROTOCOL.md v1.1)', () => {
   it('adds two people as drivers, gives a lost tablet a new link the old one cannot use, swaps in a standby driver, ends and reports', async () => {

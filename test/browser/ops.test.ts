@@ -1,48 +1,10 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DEVICES, launchBrowser, openScreen, screenshot, type Screen } from '../support/browser.ts';
-import { startHub, type Hub } from '../support/hub.ts';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { useBrowserHub } from '../support/browser.ts';
+import { missionIdOf, photograph } from '../support/ops-console.ts';
 import { decodeQrCode } from '../support/qr.ts';
 
-let hub: Hub;
-let browser: Browser;
-const screens: Screen[] = [];
-
-beforeAll(async () => {
-  [hub, browser] = await Promise.all([startHub(), launchBrowser()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await hub?.close();
-});
-afterEach(async () => {
-  for (const screen of screens) expect(screen.errors).toEqual([]);
-  await Promise.all(screens.splice(0).map((s) => s.context.close()));
-});
-
-async function open(path: string, device: keyof typeof DEVICES) {
-  const screen = await openScreen(browser, `${hub.url}${path}`, device);
-  screens.push(screen);
-  return screen;
-}
-
-/**
- * Each console view at the desk's 1366×768 and the wall's 1920×1080 as the operator first sees it
- * (and whole, scrolled, at the desk's size): photographed, and nothing runs off the side.
- */
-async function photograph(page: Page, name: string) {
-  for (const [size, viewport] of [
-    ['1366', DEVICES.desk.viewport],
-    ['1920', DEVICES.wall.viewport],
-  ] as const) {
-    await page.setViewportSize(viewport);
-    await expect.poll(() => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
-    await page.evaluate(() => window.scrollTo(0, 0));
-    await screenshot(page, `ops-${name}-${size}`);
-    if (size === '1366') await screenshot(page, `ops-${name}-${size}-whole`, { fullPage: true });
-  }
-  await page.setViewportSize(DEVICES.desk.viewport);
-}
+const { hub, open } = useBrowserHub();
 
 async function createMission(page: Page, name: string, vehicles: string[]) {
   await page.getByRole('button', { name: '+ New mission' }).click();
@@ -239,5 +201,3 @@ describe('the operations console against a real node', () => {
     expect(await served.text()).toContain('/assets/ops-');
   });
 });
-
-const missionIdOf = (page: Page) => decodeURIComponent(new URL(page.url()).hash.split('/')[2] ?? '');

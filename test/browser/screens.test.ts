@@ -1,23 +1,8 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, openScreen, screenshot, type Screen } from '../support/browser.ts';
-import { STANDARD_MEMBERS, createMission, startHub, type Hub, type TestMission } from '../support/hub.ts';
+import { describe, expect, it } from 'vitest';
+import { screenshot, useBrowserHub } from '../support/browser.ts';
+import { STANDARD_MEMBERS, createMission } from '../support/hub.ts';
 
-let hub: Hub;
-let browser: Browser;
-const screens: Screen[] = [];
-
-beforeAll(async () => {
-  [hub, browser] = await Promise.all([startHub(), launchBrowser()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await hub?.close();
-});
-afterEach(async () => {
-  for (const screen of screens) expect(screen.errors).toEqual([]);
-  await Promise.all(screens.splice(0).map((s) => s.context.close()));
-});
+const { hub, openMember } = useBrowserHub();
 
 const PLAN = {
   routes: [
@@ -26,19 +11,13 @@ const PLAN = {
   ],
 };
 
-async function open(mission: TestMission, callsign: string, path: 'driver' | 'cpo' | 'board', device: 'tablet' | 'phone' | 'wall') {
-  const screen = await openScreen(browser, `${hub.url}/${path}?token=${mission.members[callsign]!.token}`, device);
-  screens.push(screen);
-  return screen;
-}
-
 /** The lead's handset, the first vehicle's tablet and the ops board, all three live. */
 async function detail(settings?: { thresholds: { default: number } }) {
   const mission = await createMission(hub, { members: STANDARD_MEMBERS, plan: PLAN, ...(settings ? { settings } : {}) });
   const [cpo, driver, board] = await Promise.all([
-    open(mission, 'LEAD', 'cpo', 'phone'),
-    open(mission, 'DRV-1', 'driver', 'tablet'),
-    open(mission, 'OPS', 'board', 'wall'),
+    openMember(mission, 'LEAD', 'cpo', 'phone'),
+    openMember(mission, 'DRV-1', 'driver', 'tablet'),
+    openMember(mission, 'OPS', 'board', 'wall'),
   ]);
   await Promise.all(
     [cpo, driver, board].map(({ page }) =>

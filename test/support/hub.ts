@@ -17,7 +17,7 @@ import {
 } from '@lockstep/shared';
 import { pino } from 'pino';
 import { io, type Socket } from 'socket.io-client';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 
 export type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -107,6 +107,49 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     return { status: response.status, body: parsed };
   };
   return { app, url, adminToken, logLines, api, close: () => app.close() };
+}
+
+/** Options for a hub a test file starts once: as given, or worked out when the file starts (a free port, say). */
+export type FileHubOptions = HubOptions | (() => Promise<HubOptions>);
+
+export const resolveHubOptions = async (options: FileHubOptions = {}) => (typeof options === 'function' ? options() : options);
+
+/**
+ * A stand-in for a hub that a `beforeAll` starts: it can be taken at the top of a file, and each
+ * member reads the started hub when used (in a test, a hook, or a helper they call).
+ */
+export function startedHub(current: () => Hub | undefined): Hub {
+  const hub = () => {
+    const started = current();
+    if (!started) throw new Error('the hub is started in beforeAll: use it inside a test or a hook');
+    return started;
+  };
+  return {
+    get app() {
+      return hub().app;
+    },
+    get url() {
+      return hub().url;
+    },
+    get adminToken() {
+      return hub().adminToken;
+    },
+    get logLines() {
+      return hub().logLines;
+    },
+    api: (...args) => hub().api(...args),
+    close: () => hub().close(),
+  };
+}
+
+/** One node for a test file: started before its first test, closed after its last. */
+export function useHub(options?: FileHubOptions): Hub {
+  let started: Hub | undefined;
+  beforeAll(async () => {
+    started = await startHub(await resolveHubOptions(options));
+  });
+  afterAll(() => started?.close());
+  return startedHub(() => started);
 }
 
 export interface MissionSpec {

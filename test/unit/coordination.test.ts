@@ -1,5 +1,5 @@
 import { alertWords, briefingOf, overloadWarning, planAckRows, recentThreats, spokenSpan } from '@lockstep/client/coordination';
-import type { Alert, Mission, Observation, TriggerState } from '@lockstep/shared';
+import { type Alert, type Mission, MissionSettings, type Observation, type TriggerState } from '@lockstep/shared';
 import { describe, expect, it } from 'vitest';
 
 /** What the screens say about the shared picture, without a screen. */
@@ -20,15 +20,7 @@ const mission = (fields: Partial<Mission> = {}): Mission => ({
   ],
   plan: { version: 3, routes: [] },
   planAcks: { 'drv-1': 3, 'drv-2': 2 },
-  settings: {
-    thresholds: { default: 2000 },
-    staleMs: { default: 30_000 },
-    offlineGraceMs: 3000,
-    overload: { count: 4, windowMs: 10_000 },
-    silenceMs: 5000,
-    planAckGraceMs: 30_000,
-    scheduleDriftMs: 60_000,
-  },
+  settings: MissionSettings.parse({}),
   createdAt: 0,
   ...fields,
 });

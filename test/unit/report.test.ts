@@ -1,5 +1,5 @@
 import { cueOutcomes, gapSummary, missionReport, scheduleFigures, tally, timing, type TriggerRecord } from '@lockstep/server';
-import type { Alert, Mission, RecipientState } from '@lockstep/shared';
+import { type Alert, type Mission, MissionSettings, type RecipientState } from '@lockstep/shared';
 import { describe, expect, it } from 'vitest';
 
 const mission: Mission = {
@@ -10,15 +10,7 @@ const mission: Mission = {
   members: [{ memberId: 'd1', callsign: 'ALPHA-D', role: 'driver', vehicleId: 'v1' }],
   plan: { version: 1, routes: [] },
   planAcks: {},
-  settings: {
-    thresholds: { default: 2000 },
-    staleMs: { default: 30_000 },
-    offlineGraceMs: 3000,
-    overload: { count: 4, windowMs: 10_000 },
-    silenceMs: 5000,
-    planAckGraceMs: 30_000,
-    scheduleDriftMs: 60_000,
-  },
+  settings: MissionSettings.parse({}),
   createdAt: 0,
   startedAt: 0,
 };
