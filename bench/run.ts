@@ -182,8 +182,17 @@ async function stormOnly(): Promise<number> {
       BenchChild.start<StormFleetRpc>(`storm fleet ${i + 1}`, './fleet/storm-fleet.ts', { startTimeoutMs: 30_000 }),
     ),
   );
-  const settings = { ...STORM_SETTINGS, primeSettleMs: options['storm-in-flight'] ? 0 : STORM_SETTINGS.primeSettleMs };
+  const profilePath = profiledSize === undefined ? undefined : `${benchDir}profiles/storm-survivor-${Date.now()}.cpuprofile`;
+  if (profilePath) mkdirSync(`${benchDir}profiles`, { recursive: true });
+  const settings = { ...STORM_SETTINGS, primeSettleMs: options['storm-in-flight'] ? 0 : STORM_SETTINGS.primeSettleMs, profilePath };
   const { lines, failed } = await runStorm(systems, devices, redis, fleets, settings, progress);
+  if (profilePath && existsSync(profilePath))
+    lines.push(
+      '',
+      `CPU profile of the Lockstep survivor from the kill until the storm settled: ${profilePath}`,
+      '',
+      summariseProfile(profilePath, repoRoot, 15),
+    );
   await Promise.all(fleets.map((fleet) => fleet.stop(5000)));
   const load = `Load average (1 min) of the whole run before: ${loadBefore.toFixed(2)}, after: ${(loadavg()[0] ?? 0).toFixed(2)}.`;
   process.stdout.write(

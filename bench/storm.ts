@@ -7,6 +7,7 @@ import type { BenchChild } from './ipc.ts';
 import { summarise } from './latency.ts';
 import { bareMissions, DEVICES_PER_MISSION } from './missions.ts';
 import type { ProcessStats, StatsRpc } from './process-stats.ts';
+import type { LockstepNodeRpc } from './servers/lockstep-node.ts';
 import { deployLockstep, startBareRelay, type SystemName } from './scenario.ts';
 
 /**
@@ -58,6 +59,8 @@ export interface StormSettings {
   connectConcurrency: number;
   setupConcurrency: number;
   ackTimeoutMs: number;
+  /** Where to write a CPU profile of the Lockstep survivor from the kill until the storm settled; none when undefined. */
+  profilePath?: string | undefined;
 }
 
 /**
@@ -141,6 +144,8 @@ function mergePrimes(reports: readonly PrimeReport[]): PrimeReport {
 interface Pair {
   killed: BenchChild<StatsRpc>;
   survivor: BenchChild<StatsRpc>;
+  /** The survivor when it is a Lockstep node, which can be CPU-profiled. */
+  profiled?: BenchChild<LockstepNodeRpc>;
   killedUrl: string;
   survivorUrl: string;
   missions: MissionDevices[];
@@ -159,7 +164,7 @@ async function deployPair(system: StormSystem, missionCount: number, redis: Redi
     );
     const [killed, survivor] = nodes;
     if (!killed?.url || !survivor?.url) throw new Error('a Lockstep node did not say where it listens');
-    return { killed, survivor, killedUrl: killed.url, survivorUrl: survivor.url, missions };
+    return { killed, survivor, profiled: survivor, killedUrl: killed.url, survivorUrl: survivor.url, missions };
   }
   const started = await Promise.allSettled([startBareRelay('bare relay A (killed)'), startBareRelay('bare relay B (survivor)')]);
   const [a, b] = started.map((outcome) => (outcome.status === 'fulfilled' ? outcome.value : undefined));
@@ -183,7 +188,8 @@ async function stormOnce(
   const label = STORM_LABELS[system];
   const devices = missionCount * DEVICES_PER_MISSION;
   const setupStart = performance.now();
-  const { killed, survivor, killedUrl, survivorUrl, missions } = await deployPair(system, missionCount, redis, settings);
+  const { killed, survivor, profiled, killedUrl, survivorUrl, missions } = await deployPair(system, missionCount, redis, settings);
+  const profilePath = profiled && settings.profilePath;
   try {
     const connectStart = performance.now();
     const connected = await Promise.all(
@@ -234,6 +240,7 @@ async function stormOnce(
     const redisBefore = cpuSecondsOfPid(redis.pid);
     const machineBefore = machineBusySeconds();
     progress(`storm ${label} N=${devices}: SIGKILL to node A, ${sum(armed.map((a) => a.armed))} devices to come back to node B`);
+    if (profilePath) await profiled.call('profile:start', { samplingIntervalUs: 1000 }, RPC_TIMEOUT_MS);
     const killAt = wallNow();
     killed.process.kill('SIGKILL');
     await Promise.all(
@@ -246,6 +253,7 @@ async function stormOnce(
       ),
     );
     const windowS = (wallNow() - killAt) / 1000;
+    if (profilePath) await profiled.call('profile:stop', { path: profilePath }, RPC_TIMEOUT_MS);
     const redisAfter = cpuSecondsOfPid(redis.pid);
     const machineAfter = machineBusySeconds();
     const survivorAfter = await survivor.call('stats', { gc: false, resetLoopDelay: false }, RPC_TIMEOUT_MS);
