@@ -80,8 +80,8 @@ if (chosenSystems.size === 0 || chosenSystems.size !== new Set(requestedSystems)
 const profiledSize = options.profile === undefined ? undefined : Number(options.profile);
 if (profiledSize !== undefined && !requestedSizes.includes(profiledSize))
   throw new Error(`--profile takes one of the run's sizes (${requestedSizes.join(', ')})`);
-if (profiledSize !== undefined && !chosenSystems.has('lockstep'))
-  throw new Error('--profile profiles the one-node lockstep: keep it in --systems');
+if (profiledSize !== undefined && !chosenSystems.has(options.storm ? 'lockstep-2' : 'lockstep'))
+  throw new Error(`--profile profiles ${options.storm ? "the storm's Lockstep survivor" : 'the one-node lockstep'}: keep it in --systems`);
 /** The issue's targets are stated at 5,000 devices. */
 const TARGET_SIZE = 5000;
 
