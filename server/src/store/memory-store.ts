@@ -178,6 +178,25 @@ export class MemoryStore implements Store {
   async issueTrigger(trigger: TriggerRecord, log: LogDraft, deadlines: { key: string; at: number }[]): Promise<IssueOutcome> {
     const existing = this.#triggers.get(trigger.id);
     if (existing) return { created: false, trigger: structuredClone(existing) };
+    const stored = this.#admit(trigger);
+    this.#log(trigger.missionId, [log]);
+    this.#applyDeadlines({ schedule: deadlines });
+    return { created: true, trigger: structuredClone(stored) };
+  }
+
+  /**
+   * Holds the trigger as given, replacing what was held, with the deadlines its write set or
+   * cleared and no log line: what an outage mirror keeps of each trigger Redis wrote. One copy,
+   * where a change would take three, on every receipt and answer.
+   */
+  holdTrigger(trigger: TriggerRecord, deadlines: DeadlineChanges): void {
+    if (this.#triggers.has(trigger.id)) this.#triggers.set(trigger.id, structuredClone(trigger));
+    else this.#admit(trigger);
+    this.#applyDeadlines(deadlines);
+  }
+
+  /** A new trigger: its recipients' seqs (a seq already given, > 0, is kept) and the indexes that find it. */
+  #admit(trigger: TriggerRecord): TriggerRecord {
     const stored = structuredClone(trigger);
     for (const recipient of stored.recipients) {
       const cues = this.#cues.get(recipient.memberId) ?? { seq: 0, held: [] };
@@ -188,9 +207,7 @@ export class MemoryStore implements Store {
     }
     this.#triggers.set(trigger.id, stored);
     this.#slot(trigger.missionId)?.triggerIds.push(trigger.id);
-    this.#log(trigger.missionId, [log]);
-    this.#applyDeadlines({ schedule: deadlines });
-    return { created: true, trigger: structuredClone(stored) };
+    return stored;
   }
 
   async getTrigger(triggerId: string) {
@@ -257,6 +274,12 @@ export class MemoryStore implements Store {
     this.#slot(alert.missionId)?.alertIds.push(alert.id);
     this.#log(alert.missionId, [log]);
     return true;
+  }
+
+  /** Holds the alert as given, raised or replaced, with no log line: what an outage mirror keeps of each alert Redis wrote. */
+  holdAlert(alert: Alert): void {
+    if (!this.#alerts.has(alert.id)) this.#slot(alert.missionId)?.alertIds.push(alert.id);
+    this.#alerts.set(alert.id, structuredClone(alert));
   }
 
   async changeAlert(alertId: string, change: Change<Alert>) {

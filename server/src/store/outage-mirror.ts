@@ -19,9 +19,6 @@ function unknownDuringOutage(what: string): never {
   throw new StoreUnavailable(`${what}, unknown to this node,`);
 }
 
-/** The log line a kept record is given: the mirror keeps no log, so it is never read. */
-const unlogged = (at: number): LogDraft => ({ at, kind: 'trigger.issued', data: {} });
-
 /**
  * What a node needs to go on alone through a Redis outage: a memory store (the store contract's
  * own semantics) kept in step with Redis while it answers, and serving during an outage with
@@ -64,11 +61,7 @@ export class OutageMirror {
   /** The trigger as Redis has it, with the deadlines its write set or cleared. */
   async keepTrigger(trigger: TriggerRecord, deadlines: DeadlineChanges = {}) {
     for (const r of trigger.recipients) this.keepCueSeq(r.memberId, r.seq);
-    const kept = await this.#memory.changeTrigger(trigger.id, () => accept({ next: trigger, log: [], deadlines }));
-    if (!kept.ok) {
-      await this.#memory.issueTrigger(trigger, unlogged(trigger.issuedAt), deadlines.schedule ?? []);
-      for (const key of deadlines.complete ?? []) await this.#memory.completeDeadline(key);
-    }
+    this.#memory.holdTrigger(trigger, deadlines);
     this.#forgetOld();
   }
 
@@ -76,9 +69,8 @@ export class OutageMirror {
     this.#cueSeqs.set(memberId, Math.max(this.#cueSeqs.get(memberId) ?? 0, seq));
   }
 
-  async keepAlert(alert: Alert) {
-    const kept = await this.#memory.changeAlert(alert.id, () => accept({ next: alert, log: [] }));
-    if (!kept.ok) await this.#memory.raiseAlert(alert, unlogged(alert.at));
+  keepAlert(alert: Alert) {
+    this.#memory.holdAlert(alert);
   }
 
   async keepDeadline(key: string, at: number | undefined) {
