@@ -277,7 +277,7 @@ async function main(): Promise<number> {
     '',
     ...notes.map((note) => `- ${note}`),
     '',
-    ...targets(rows, targetSize),
+    ...targets(rows, targetSize, largest),
     '',
   ];
   if (profilePath && existsSync(profilePath)) {
