@@ -102,30 +102,47 @@ export function cpuTable(rows: readonly Row[], fleets: number): string {
 const measured = (rows: readonly Row[], system: ScenarioResult['system'], devices: number) =>
   rows.find((row): row is ScenarioResult => !isFailed(row) && row.system === system && row.devices === devices && !row.unsupported);
 
-/** The targets of issue #5, measured at `devices`: stated, never asserted. */
-export function targets(rows: readonly Row[], devices: number): string[] {
+/** Relay p99 of `system` over that of its `base`, at `devices`; undefined unless both were measured. */
+function relayP99Ratio(
+  rows: readonly Row[],
+  system: ScenarioResult['system'],
+  base: ScenarioResult['system'],
+  devices: number,
+): number | undefined {
+  const over = measured(rows, system, devices)?.relay;
+  const under = measured(rows, base, devices)?.relay;
+  return over && under ? over.p99 / under.p99 : undefined;
+}
+
+const verdict = (met: boolean) => (met ? 'met' : 'MISSED');
+
+/**
+ * The targets of issue #5, measured at `devices`, and issue #12's two-node relay target at the run's `largest` size:
+ * stated, never asserted.
+ */
+export function targets(rows: readonly Row[], devices: number, largest: number): string[] {
+  const twoNodes = relayP99Ratio(rows, 'lockstep-2', 'bare-2', largest);
+  const twoNodeLine = `- two nodes at ${count(largest)} devices: relay p99 lockstep-2 / bare-2 ≤ 1.5× (issue #12): ${twoNodes === undefined ? 'n/a' : `${twoNodes.toFixed(2)}× — ${verdict(twoNodes <= 1.5)}`}`;
   const bare = measured(rows, 'bare', devices);
   const lockstep = measured(rows, 'lockstep', devices);
-  if (!bare || !lockstep) return [`targets at ${count(devices)} devices: not measured`];
-  const relayRatio = bare.relay && lockstep.relay ? lockstep.relay.p99 / bare.relay.p99 : undefined;
+  if (!bare || !lockstep) return [`targets at ${count(devices)} devices: not measured`, twoNodeLine];
+  const relayRatio = relayP99Ratio(rows, 'lockstep', 'bare', devices);
   const memoryRatio = lockstep.memory.rssPerThousandMb / bare.memory.rssPerThousandMb;
   const lost = lockstep.expectedCues - lockstep.receivedCues;
   const loop = lockstep.server?.loopDelayP99Ms;
-  const verdict = (met: boolean) => (met ? 'met' : 'MISSED');
   return [
     `Targets at ${count(devices)} devices (measured, not asserted):`,
     `- relay p99 ≤ 2.0× bare: ${relayRatio === undefined ? 'n/a' : `${relayRatio.toFixed(2)}× — ${verdict(relayRatio <= 2)}`}`,
     `- server RSS per idle device ≤ 1.5× bare: ${memoryRatio.toFixed(2)}× (${lockstep.memory.rssPerThousandMb.toFixed(1)} vs ${bare.memory.rssPerThousandMb.toFixed(1)} MB per 1k) — ${verdict(memoryRatio <= 1.5)}`,
     `- no error, no lost cue: ${lockstep.errors} errors, ${lost} lost — ${verdict(lockstep.errors === 0 && lost === 0)}`,
     `- event-loop delay p99 ≤ 20 ms: ${loop === undefined ? 'n/a' : `${ms(loop)} ms — ${verdict(loop <= 20)}`}`,
+    twoNodeLine,
   ];
 }
 
 export function ratioLine(rows: readonly Row[], devices: number): string {
-  const bare = measured(rows, 'bare', devices)?.relay;
-  const lockstep = measured(rows, 'lockstep', devices)?.relay;
-  const ratio = bare && lockstep ? (lockstep.p99 / bare.p99).toFixed(2) : 'n/a';
-  return `relay p99 ratio (lockstep / bare socket.io) at ${count(devices)} devices: ${ratio}`;
+  const ratio = relayP99Ratio(rows, 'lockstep', 'bare', devices);
+  return `relay p99 ratio (lockstep / bare socket.io) at ${count(devices)} devices: ${ratio === undefined ? 'n/a' : ratio.toFixed(2)}`;
 }
 
 export function method(settings: BenchSettings): string {
@@ -136,6 +153,7 @@ export function method(settings: BenchSettings): string {
     `Missions and members are created through the HTTP API of a separate setup node on the same Redis and key prefix, which exits before the measured node(s) see a device: their baseline holds no setup garbage, like the bare relay's.`,
     `Memory: server RSS and heap after a forced GC, with every device connected and idle for a while, minus the same before any device connected, per 1,000 devices. **Idle server CPU** is over that idle time (liveness probes only). Loop delay (perf_hooks, 10 ms sampling, the sampling period subtracted) and CPU are over the fire window. Two nodes: lead on node A, everyone else on node B, one Redis, one key prefix; memory and CPU are the sum of both, loop delay the worse.`,
     "The bare relay is socket.io with rooms and the same 3 s probe, forwarding the issue to the drivers' room with a receipt ack and answering ok: no validation, no authority, no store.",
+    "**bare socket.io, 2 nodes** (bare-2) is two such relays joined by @socket.io/redis-adapter on the bench's Redis, with the package version, Redis client settings and adapter key Lockstep's nodes use, under a fresh key prefix per scenario. It is placed like lockstep-2 (lead on relay A, everyone else on relay B, so every cue crosses the adapter), runs wherever lockstep-2 does, and is the base of issue #12's two-node target (relay p99 ≤ 1.5×, read at the run's largest size).",
     stormMethod(STORM_SETTINGS),
   ].join('\n\n');
 }
@@ -168,7 +186,7 @@ export function section(run: RunRecord): string {
     cpuTable(run.rows, run.fleets),
     '',
     ...(run.notes.length ? [...run.notes.map((note) => `- ${note}`), ''] : []),
-    ...targets(run.rows, run.targetSize),
+    ...targets(run.rows, run.targetSize, run.largest),
     '',
     ratioLine(run.rows, run.largest),
   ].join('\n');

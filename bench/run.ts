@@ -25,12 +25,12 @@ import {
   type RunMode,
 } from './report.ts';
 import { runStorm, STORM_SETTINGS, STORM_SYSTEMS, type StormSystem } from './storm.ts';
-import { runScenario, SYSTEM_LABELS, SYSTEMS, type BenchSettings, type RunContext, type SystemName } from './scenario.ts';
+import { isTwoNodes, runScenario, SYSTEM_LABELS, SYSTEMS, type BenchSettings, type RunContext, type SystemName } from './scenario.ts';
 
 /**
  * `npm run bench [-- --quick] [-- --sizes 1000,5000] [-- --systems bare,lockstep] [-- --profile 5000] [-- --fleets K] [-- --report]`:
  * Lockstep side by side with a bare Socket.IO relay, at several numbers of connected devices,
- * on 127.0.0.1 only. --systems runs only the systems named (bare, lockstep, lockstep-2).
+ * on 127.0.0.1 only. --systems runs only the systems named (bare, lockstep, bare-2, lockstep-2).
  * --profile N writes a CPU profile of the Lockstep node's fire window at N devices.
  * `npm run bench -- --flood` runs only the flood scenario of issue #15 (bench/flood.ts) and prints its own table.
  * `npm run bench -- --gap [--gap-cues N]` runs only the response-gap scenario (bench/gap.ts): N cues per answer delay and jitter.
@@ -101,9 +101,12 @@ const settings: BenchSettings = {
   profilePath: undefined,
 };
 
-/** --quick runs two nodes at its smallest size only: enough to see whether issue #4 has landed, within 45 s. */
+/**
+ * --quick runs two nodes at its smallest size only: enough to see whether issue #4 has landed, within 45 s.
+ * bare-2 runs wherever lockstep-2 does: it is the base of lockstep-2's target (issue #12).
+ */
 const systemsAt = (devices: number, smallest: number) =>
-  SYSTEMS.filter((system) => chosenSystems.has(system) && (mode === 'full' || system !== 'lockstep-2' || devices === smallest));
+  SYSTEMS.filter((system) => chosenSystems.has(system) && (mode === 'full' || !isTwoNodes(system) || devices === smallest));
 
 const progress = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -274,7 +277,7 @@ async function main(): Promise<number> {
     '',
     ...notes.map((note) => `- ${note}`),
     '',
-    ...targets(rows, targetSize),
+    ...targets(rows, targetSize, largest),
     '',
   ];
   if (profilePath && existsSync(profilePath)) {

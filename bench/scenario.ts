@@ -10,14 +10,18 @@ import type { RedisServer } from '@lockstep/test/support/redis-server';
 import type { LockstepNodeRpc } from './servers/lockstep-node.ts';
 import { SERVER_NODE_FLAGS } from './servers/node-flags.ts';
 
-export const SYSTEMS = ['bare', 'lockstep', 'lockstep-2'] as const;
+export const SYSTEMS = ['bare', 'lockstep', 'bare-2', 'lockstep-2'] as const;
 export type SystemName = (typeof SYSTEMS)[number];
 
 export const SYSTEM_LABELS: Record<SystemName, string> = {
   bare: 'bare socket.io',
   lockstep: 'lockstep',
+  'bare-2': 'bare socket.io, 2 nodes',
   'lockstep-2': 'lockstep, 2 nodes',
 };
+
+/** Two server processes on one Redis, the lead on A and everyone else on B: each cue crosses the adapter. */
+export const isTwoNodes = (system: SystemName) => system === 'bare-2' || system === 'lockstep-2';
 
 export const UNSUPPORTED_MULTI_NODE = 'not yet supported (issue #4)';
 
@@ -29,7 +33,7 @@ export interface BenchSettings {
   drainMs: number;
   /** Idle time after the last connect before memory is read (the first probes are answered by then). */
   settleMs: number;
-  /** How long the two-node canary waits for its cues before calling the relay unsupported. */
+  /** How long the two-node canary waits for its cues before calling the relay unsupported (or, for bare-2, broken). */
   canaryMs: number;
   ackTimeoutMs: number;
   connectConcurrency: number;
@@ -104,17 +108,27 @@ export function firingPlan(missions: readonly MissionDevices[], settings: BenchS
 }
 
 interface Deployment {
-  /** The processes measured: the bare relay, or one or two Lockstep nodes. */
+  /** The processes measured: one or two bare relays, or one or two Lockstep nodes. */
   servers: BenchChild<StatsRpc>[];
   profiled: BenchChild<LockstepNodeRpc> | undefined;
   missions: MissionDevices[];
   setupS: number;
 }
 
-/** One bare relay process, and where it listens. */
-export async function startBareRelay(name: string): Promise<{ relay: BenchChild<StatsRpc>; url: string }> {
+/** A fresh key prefix per scenario: nothing of an earlier scenario is read, counted or relayed. */
+const freshPrefix = () => `bench:${randomUUID()}:`;
+
+/** Where bare relays meet: relays on one Redis url and key prefix are one hub through @socket.io/redis-adapter. */
+export interface BareHub {
+  url: string;
+  prefix: string;
+}
+
+/** One bare relay process, and where it listens: alone, or joined to `hub`. */
+export async function startBareRelay(name: string, hub?: BareHub): Promise<{ relay: BenchChild<StatsRpc>; url: string }> {
   const relay = await BenchChild.start<StatsRpc>(name, './servers/bare-relay.ts', {
     nodeFlags: SERVER_NODE_FLAGS,
+    env: hub ? { BENCH_REDIS_URL: hub.url, BENCH_REDIS_PREFIX: hub.prefix } : {},
     startTimeoutMs: START_TIMEOUT_MS,
   });
   if (!relay.url) {
@@ -138,8 +152,7 @@ export async function deployLockstep(
   setupConcurrency: number,
 ): Promise<{ nodes: BenchChild<LockstepNodeRpc>[]; missions: MissionDevices[] }> {
   const adminToken = `bench-admin-${randomUUID()}`;
-  // A fresh key prefix per scenario: nothing of an earlier scenario is read or counted.
-  const env = { BENCH_REDIS_URL: redis.url, BENCH_REDIS_PREFIX: `bench:${randomUUID()}:`, BENCH_ADMIN_TOKEN: adminToken };
+  const env = { BENCH_REDIS_URL: redis.url, BENCH_REDIS_PREFIX: freshPrefix(), BENCH_ADMIN_TOKEN: adminToken };
   const start = (name: string, nodeFlags: string[]) =>
     BenchChild.start<LockstepNodeRpc>(name, './servers/lockstep-node.ts', {
       nodeFlags,
@@ -166,6 +179,23 @@ export async function deployLockstep(
   }
 }
 
+/** Two bare relays on one Redis and a fresh key prefix, the lead on A and everyone else on B, as for lockstep-2. */
+async function deployBarePair(
+  missionCount: number,
+  redis: RedisServer,
+): Promise<{ servers: BenchChild<StatsRpc>[]; missions: MissionDevices[] }> {
+  const hub = { url: redis.url, prefix: freshPrefix() };
+  const started = await Promise.allSettled([startBareRelay('bare relay A', hub), startBareRelay('bare relay B', hub)]);
+  const relays = started.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
+  const failure = started.find((outcome) => outcome.status === 'rejected');
+  const [a, b] = relays;
+  if (failure || !a || !b) {
+    await Promise.all(relays.map(({ relay }) => relay.stop(STOP_GRACE_MS)));
+    throw failure?.reason ?? new Error('a bare relay did not start');
+  }
+  return { servers: [a.relay, b.relay], missions: bareMissions({ leadUrl: a.url, othersUrl: b.url }, missionCount) };
+}
+
 /** Starts the measured server(s) and creates the missions: one node, or two with the lead on A and everyone else on B. */
 async function deploy(system: SystemName, missionCount: number, context: RunContext): Promise<Deployment> {
   const setupStart = performance.now();
@@ -173,6 +203,10 @@ async function deploy(system: SystemName, missionCount: number, context: RunCont
     const { relay, url } = await startBareRelay('bare relay');
     const missions = bareMissions({ leadUrl: url, othersUrl: url }, missionCount);
     return { servers: [relay], profiled: undefined, missions, setupS: seconds(setupStart) };
+  }
+  if (system === 'bare-2') {
+    const { servers, missions } = await deployBarePair(missionCount, context.redis);
+    return { servers, profiled: undefined, missions, setupS: seconds(setupStart) };
   }
   const names = system === 'lockstep' ? ['lockstep node'] : ['lockstep node A', 'lockstep node B'];
   const place = ([first = '', second = first]: readonly string[]): Placement => ({ leadUrl: first, othersUrl: second });
@@ -255,10 +289,12 @@ export async function runScenario(system: SystemName, devices: number, context: 
       heapPerThousandMb: ((sum(idle.map((s) => s.heapUsedBytes)) - sum(before.map((s) => s.heapUsedBytes))) / MB / devices) * 1000,
     };
 
-    if (system === 'lockstep-2') {
+    if (isTwoNodes(system)) {
       // Fleet 0 holds mission 0 (lead on node A, drivers on node B): does one cue cross nodes at all?
       const canary = await fleets[0]?.call('canary', { waitMs: settings.canaryMs }, RPC_TIMEOUT_MS);
       if (!canary || canary.received === 0) {
+        // The adapter is socket.io's own: bare relays that do not relay across it are a broken bench, not a missing feature.
+        if (system === 'bare-2') throw new Error(`the canary cue did not reach relay B from relay A within ${settings.canaryMs} ms`);
         return {
           ...unmeasured(system, devices),
           unsupported: UNSUPPORTED_MULTI_NODE,

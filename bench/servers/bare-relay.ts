@@ -1,4 +1,6 @@
 import { createServer } from 'node:http';
+import { createAdapter } from '@socket.io/redis-adapter';
+import { Redis } from 'ioredis';
 import { Server } from 'socket.io';
 import { serve } from '../ipc.ts';
 import { selfStats, type StatsRpc } from '../process-stats.ts';
@@ -8,6 +10,10 @@ import { selfStats, type StatsRpc } from '../process-stats.ts';
  * WebSocket only, rooms per mission, the same probe every 3 s as Lockstep (so both carry the
  * same liveness traffic), a broadcast of the issue to the mission's drivers with a receipt,
  * and an ok to the issuer and to the answer. No validation, no authority, no store.
+ *
+ * With BENCH_REDIS_URL and BENCH_REDIS_PREFIX, the relay joins every other relay on that Redis
+ * and prefix through @socket.io/redis-adapter, as Lockstep's nodes do (server/src/app.ts): the
+ * two-node baseline. Without them it is one relay alone, with socket.io's in-memory adapter.
  */
 
 /** The token is `missionKey|role`: the bench is the only client, so it is trusted as is. */
@@ -46,6 +52,18 @@ const io = new Server<BareClientEvents, BareServerEvents, Record<string, never>,
   serveClient: false,
   maxHttpBufferSize: 64 * 1024,
 });
+
+const redisUrl = process.env.BENCH_REDIS_URL;
+const prefix = process.env.BENCH_REDIS_PREFIX;
+if (redisUrl !== undefined || prefix !== undefined) {
+  if (!redisUrl || !prefix) throw new Error('BENCH_REDIS_URL and BENCH_REDIS_PREFIX go together');
+  // The client settings and adapter key of Lockstep's nodes (connectRedis, buildApp), so only what runs on top differs.
+  const pubClient = new Redis(redisUrl, { protocol: 2, maxRetriesPerRequest: 2, commandTimeout: 2000 });
+  const subClient = pubClient.duplicate();
+  for (const client of [pubClient, subClient])
+    client.on('error', (error: Error) => process.stderr.write(`bare relay: redis connection error: ${error.message}\n`));
+  io.adapter(createAdapter(pubClient, subClient, { key: `${prefix}socket.io` }));
+}
 
 io.use((socket, next) => {
   const token: unknown = socket.handshake.auth.token;
