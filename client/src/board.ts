@@ -10,7 +10,7 @@ import { ALARM_STATES, clockTime, formatGap, routeName, vehicleCallsign, withdra
 import { fetchAsMember, openConnection, takeToken, type ConnectionState } from './lockstep-client.ts';
 import { feedRows, ObservationPicker, ObservationSender } from './observations.ts';
 import { moveToOwnScreen } from './screens.ts';
-import { orderAlerts, vehicleDensity } from './triage.ts';
+import { orderAlerts, VEHICLE_DENSITIES, type VehicleDensity, vehicleDensity } from './triage.ts';
 import { MissionWatch } from './watch.ts';
 
 /**
@@ -284,13 +284,24 @@ function renderVehicles(mission: Mission | undefined) {
       driver ? sparkline(watch?.rttHistory.get(driver.memberId) ?? []) : null,
     );
   });
-  vehicles.dataset.density = vehicleDensity(rows.length);
   vehicles.replaceChildren(...rows);
   team.replaceChildren(
     ...(mission?.members ?? [])
       .filter((m) => m.role !== 'driver')
       .map((m) => h('span', { class: `member presence-${watch?.presence.get(m.memberId)?.state ?? 'offline'}` }, m.callsign)),
   );
+  fitVehicles(vehicleDensity(rows.length));
+}
+
+/**
+ * The layout the convoy's size calls for, or a denser one while it does not fit: a long plan
+ * roll takes height from the vehicles, and every vehicle stays on the wall.
+ */
+function fitVehicles(density: VehicleDensity) {
+  vehicles.dataset.density = density;
+  const panel = vehicles.parentElement;
+  const denser = VEHICLE_DENSITIES[VEHICLE_DENSITIES.indexOf(density) + 1];
+  if (panel && denser && panel.scrollHeight > panel.clientHeight + 1) fitVehicles(denser);
 }
 
 function triggerRows(mission: Mission | undefined): HTMLElement[] {
