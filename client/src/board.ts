@@ -9,13 +9,19 @@ import { appRoot, button, frameScheduler, h, patchChildren, svg } from './dom.ts
 import { ALARM_STATES, clockTime, formatGap, routeName, vehicleCallsign, withdrawnText } from './format.ts';
 import { fetchAsMember, openConnection, takeToken, type ConnectionState } from './lockstep-client.ts';
 import { feedRows, ObservationPicker, ObservationSender } from './observations.ts';
+import { isOutboxEntries } from './outbox.ts';
+import { mayMarkSchedule, ScheduleMarker } from './schedule.ts';
+import { BoardSchedule } from './schedule-views.ts';
 import { moveToOwnScreen } from './screens.ts';
+import { shelf } from './storage.ts';
 import { orderAlerts, VEHICLE_DENSITIES, type VehicleDensity, vehicleDensity } from './triage.ts';
 import { MissionWatch } from './watch.ts';
+import { markRefusalNotice } from './wording.ts';
 
 /**
- * The operations board, for a wall screen: every vehicle's driver and link, every trigger and
- * each recipient's answer, the open alerts, observations and the response gaps over the mission.
+ * The operations board, for a wall screen: the schedule's legs and their drift, every vehicle's
+ * driver and link, every trigger and each recipient's answer, the open alerts, observations and
+ * the response gaps over the mission.
  * Every vehicle is always on screen (the layout gets denser with the convoy); a list longer
  * than its panel shows what fits and a "+N MORE" button that opens the whole list.
  */
@@ -96,6 +102,26 @@ const planOverlay = new PlanOverlay({ ack: (version) => planAcks?.ack(version) }
 const openPlan = planOverlay.opener();
 const planAckRoll = h('div', { class: 'plan-acks' });
 const chart = h('div', { class: 'chart-host' });
+/** The schedule at the foot of the wall; MARK <LEG> DONE sends the tap's moment, kept until the server has it. */
+const schedule = new BoardSchedule({
+  mark: (leg) => {
+    marker?.mark(leg, serverNow());
+    render();
+  },
+  changed: scheduleRender,
+});
+const marker =
+  conn &&
+  new ScheduleMarker({
+    connection: conn,
+    shelf: shelf(sessionStorage, 'lockstep.board.schedule-marks', isOutboxEntries<'schedule:mark', undefined>),
+    mission: () => watch?.mission,
+    settled: (result) => {
+      if (result.outcome === 'refused') schedule.refused(markRefusalNotice(result.leg, result.code), result.code === 'conflict');
+      scheduleRender();
+    },
+    retryEveryMs: 1000,
+  });
 
 type ListName = 'Triggers' | 'Alerts' | 'Observations';
 /** The list opened in full over the board, if any. */
@@ -147,7 +173,7 @@ if (conn)
         panel('Alerts', alerts, moreButton('Alerts')),
         panel('Observations', h('div', { class: 'panel-tools' }, picker.opener()), postFailure, observations, moreButton('Observations')),
       ),
-      panel('Response gaps', chart),
+      h('div', { class: 'foot' }, schedule.element, panel('Response gaps', chart)),
     ),
     fullView,
     picker.element,
@@ -161,6 +187,7 @@ function render() {
   if (watch.self && !ROLE_AUTHORITY[watch.self.role].watches && moveToOwnScreen(watch.self.role, token)) return;
   const mission = watch.mission;
   renderHeader(mission);
+  schedule.update({ mission, pending: marker?.pending() ?? new Set(), mayMark: mayMarkSchedule(watch.self), now: serverNow() });
   renderVehicles(mission);
   fill('Triggers', triggers, triggerRows(mission), 'No trigger fired yet');
   fill('Alerts', alerts, alertRows(mission), 'No open alert');
