@@ -7,8 +7,9 @@ import { CommandStatus } from './command.ts';
 import { alertWords } from './coordination.ts';
 import { appRoot, button, frameScheduler, h, patchChildren, svg } from './dom.ts';
 import { ALARM_STATES, clockTime, formatGap, routeName, vehicleCallsign, withdrawnText } from './format.ts';
-import { fetchAsMember, openConnection, takeToken, type ConnectionState } from './lockstep-client.ts';
+import { openConnection, takeToken, type ConnectionState } from './lockstep-client.ts';
 import { feedRows, ObservationPicker, ObservationSender } from './observations.ts';
+import { OpsApi } from './ops-api.ts';
 import { isOutboxEntries } from './outbox.ts';
 import { mayMarkSchedule, ScheduleMarker } from './schedule.ts';
 import { BoardSchedule } from './schedule-views.ts';
@@ -68,7 +69,12 @@ const missionStatus = h('div', {});
 const threshold = h('div', { class: 'muted' });
 const link = h('div', { role: 'status' });
 const clock = h('div', { class: 'clock' });
-/** Once the mission has ended: its after-action report, fetched with the board's token (a plain link could not carry it). */
+/**
+ * Once the mission has ended: its after-action report, fetched with the board's token (an ops
+ * member's, which may read it) the way the console fetches its downloads: a plain link could not
+ * carry the bearer. Fetched ahead, so the tap opens it at once.
+ */
+const reportApi = token ? new OpsApi(token) : undefined;
 const reportLink = h('a', { class: 'report-link', target: '_blank', rel: 'noopener', hidden: true }, 'AFTER-ACTION REPORT');
 let reportFor: string | undefined;
 const header = h('header', { class: 'top' }, title, missionStatus, threshold, reportLink, h('div', { class: 'spacer' }), link, clock);
@@ -220,17 +226,21 @@ function renderHeader(mission: Mission | undefined) {
 }
 
 function linkReport(missionId: string) {
+  if (!reportApi) return;
   reportFor = missionId;
-  fetchAsMember(`/api/missions/${encodeURIComponent(missionId)}/report?format=html`)
-    .then(async (response) => {
-      // A refusal stands (this board may not read reports); only a lost request is tried again.
-      if (!response.ok) return;
-      reportLink.setAttribute('href', URL.createObjectURL(await response.blob()));
-      reportLink.hidden = false;
+  // Not reached, or cut off mid-body: the next render asks again. A refusal stands (this board may not read reports).
+  const again = () => {
+    reportFor = undefined;
+  };
+  reportApi
+    .download(`/api/missions/${encodeURIComponent(missionId)}/report?format=html`)
+    .then((got) => {
+      if (got.ok) {
+        reportLink.setAttribute('href', URL.createObjectURL(got.value));
+        reportLink.hidden = false;
+      } else if (got.error.status === 0) again();
     })
-    .catch(() => {
-      reportFor = undefined;
-    });
+    .catch(again);
 }
 
 function panel(title: string, ...children: Node[]): HTMLElement {
