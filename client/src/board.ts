@@ -7,15 +7,22 @@ import { CommandStatus } from './command.ts';
 import { alertWords } from './coordination.ts';
 import { appRoot, button, frameScheduler, h, patchChildren, svg } from './dom.ts';
 import { ALARM_STATES, clockTime, formatGap, routeName, vehicleCallsign, withdrawnText } from './format.ts';
-import { fetchAsMember, openConnection, takeToken, type ConnectionState } from './lockstep-client.ts';
+import { openConnection, takeToken, type ConnectionState } from './lockstep-client.ts';
 import { feedRows, ObservationPicker, ObservationSender } from './observations.ts';
+import { OpsApi } from './ops-api.ts';
+import { isOutboxEntries } from './outbox.ts';
+import { mayMarkSchedule, ScheduleMarker } from './schedule.ts';
+import { BoardSchedule } from './schedule-views.ts';
 import { moveToOwnScreen } from './screens.ts';
-import { orderAlerts, vehicleDensity } from './triage.ts';
+import { shelf } from './storage.ts';
+import { orderAlerts, VEHICLE_DENSITIES, type VehicleDensity, vehicleDensity } from './triage.ts';
 import { MissionWatch } from './watch.ts';
+import { markRefusalNotice } from './wording.ts';
 
 /**
- * The operations board, for a wall screen: every vehicle's driver and link, every trigger and
- * each recipient's answer, the open alerts, observations and the response gaps over the mission.
+ * The operations board, for a wall screen: the schedule's legs and their drift, every vehicle's
+ * driver and link, every trigger and each recipient's answer, the open alerts, observations and
+ * the response gaps over the mission.
  * Every vehicle is always on screen (the layout gets denser with the convoy); a list longer
  * than its panel shows what fits and a "+N MORE" button that opens the whole list.
  */
@@ -62,7 +69,12 @@ const missionStatus = h('div', {});
 const threshold = h('div', { class: 'muted' });
 const link = h('div', { role: 'status' });
 const clock = h('div', { class: 'clock' });
-/** Once the mission has ended: its after-action report, fetched with the board's token (a plain link could not carry it). */
+/**
+ * Once the mission has ended: its after-action report, fetched with the board's token (an ops
+ * member's, which may read it) the way the console fetches its downloads: a plain link could not
+ * carry the bearer. Fetched ahead, so the tap opens it at once.
+ */
+const reportApi = token ? new OpsApi(token) : undefined;
 const reportLink = h('a', { class: 'report-link', target: '_blank', rel: 'noopener', hidden: true }, 'AFTER-ACTION REPORT');
 let reportFor: string | undefined;
 const header = h('header', { class: 'top' }, title, missionStatus, threshold, reportLink, h('div', { class: 'spacer' }), link, clock);
@@ -96,6 +108,26 @@ const planOverlay = new PlanOverlay({ ack: (version) => planAcks?.ack(version) }
 const openPlan = planOverlay.opener();
 const planAckRoll = h('div', { class: 'plan-acks' });
 const chart = h('div', { class: 'chart-host' });
+/** The schedule at the foot of the wall; MARK <LEG> DONE sends the tap's moment, kept until the server has it. */
+const schedule = new BoardSchedule({
+  mark: (leg) => {
+    marker?.mark(leg, serverNow());
+    render();
+  },
+  changed: scheduleRender,
+});
+const marker =
+  conn &&
+  new ScheduleMarker({
+    connection: conn,
+    shelf: shelf(sessionStorage, 'lockstep.board.schedule-marks', isOutboxEntries<'schedule:mark', undefined>),
+    mission: () => watch?.mission,
+    settled: (result) => {
+      if (result.outcome === 'refused') schedule.refused(markRefusalNotice(result.leg, result.code), result.code === 'conflict');
+      scheduleRender();
+    },
+    retryEveryMs: 1000,
+  });
 
 type ListName = 'Triggers' | 'Alerts' | 'Observations';
 /** The list opened in full over the board, if any. */
@@ -147,7 +179,7 @@ if (conn)
         panel('Alerts', alerts, moreButton('Alerts')),
         panel('Observations', h('div', { class: 'panel-tools' }, picker.opener()), postFailure, observations, moreButton('Observations')),
       ),
-      panel('Response gaps', chart),
+      h('div', { class: 'foot' }, schedule.element, panel('Response gaps', chart)),
     ),
     fullView,
     picker.element,
@@ -161,6 +193,7 @@ function render() {
   if (watch.self && !ROLE_AUTHORITY[watch.self.role].watches && moveToOwnScreen(watch.self.role, token)) return;
   const mission = watch.mission;
   renderHeader(mission);
+  schedule.update({ mission, pending: marker?.pending() ?? new Set(), mayMark: mayMarkSchedule(watch.self), now: serverNow() });
   renderVehicles(mission);
   fill('Triggers', triggers, triggerRows(mission), 'No trigger fired yet');
   fill('Alerts', alerts, alertRows(mission), 'No open alert');
@@ -193,17 +226,21 @@ function renderHeader(mission: Mission | undefined) {
 }
 
 function linkReport(missionId: string) {
+  if (!reportApi) return;
   reportFor = missionId;
-  fetchAsMember(`/api/missions/${encodeURIComponent(missionId)}/report?format=html`)
-    .then(async (response) => {
-      // A refusal stands (this board may not read reports); only a lost request is tried again.
-      if (!response.ok) return;
-      reportLink.setAttribute('href', URL.createObjectURL(await response.blob()));
-      reportLink.hidden = false;
+  // Not reached, or cut off mid-body: the next render asks again. A refusal stands (this board may not read reports).
+  const again = () => {
+    reportFor = undefined;
+  };
+  reportApi
+    .download(`/api/missions/${encodeURIComponent(missionId)}/report?format=html`)
+    .then((got) => {
+      if (got.ok) {
+        reportLink.setAttribute('href', URL.createObjectURL(got.value));
+        reportLink.hidden = false;
+      } else if (got.error.status === 0) again();
     })
-    .catch(() => {
-      reportFor = undefined;
-    });
+    .catch(again);
 }
 
 function panel(title: string, ...children: Node[]): HTMLElement {
@@ -284,13 +321,24 @@ function renderVehicles(mission: Mission | undefined) {
       driver ? sparkline(watch?.rttHistory.get(driver.memberId) ?? []) : null,
     );
   });
-  vehicles.dataset.density = vehicleDensity(rows.length);
   vehicles.replaceChildren(...rows);
   team.replaceChildren(
     ...(mission?.members ?? [])
       .filter((m) => m.role !== 'driver')
       .map((m) => h('span', { class: `member presence-${watch?.presence.get(m.memberId)?.state ?? 'offline'}` }, m.callsign)),
   );
+  fitVehicles(vehicleDensity(rows.length));
+}
+
+/**
+ * The layout the convoy's size calls for, or a denser one while it does not fit: a long plan
+ * roll takes height from the vehicles, and every vehicle stays on the wall.
+ */
+function fitVehicles(density: VehicleDensity) {
+  vehicles.dataset.density = density;
+  const panel = vehicles.parentElement;
+  const denser = VEHICLE_DENSITIES[VEHICLE_DENSITIES.indexOf(density) + 1];
+  if (panel && denser && panel.scrollHeight > panel.clientHeight + 1) fitVehicles(denser);
 }
 
 function triggerRows(mission: Mission | undefined): HTMLElement[] {

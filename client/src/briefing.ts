@@ -2,6 +2,7 @@ import type { Mission } from '@lockstep/shared';
 import './styles/briefing.css';
 import { ackedVersion, type Briefing, briefingOf, planAckRows } from './coordination.ts';
 import { button, h, patchChildren } from './dom.ts';
+import { hourMinute } from './format.ts';
 import type { Connection } from './lockstep-client.ts';
 import { isOutboxEntries, Outbox } from './outbox.ts';
 import { shelf } from './storage.ts';
@@ -13,8 +14,6 @@ import { shelf } from './storage.ts';
  */
 
 const RETRY_EVERY_MS = 1000;
-
-const hhmm = (at: number) => new Date(at).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit', hour12: false });
 
 function section(title: string, rows: (HTMLElement | string)[]): HTMLElement {
   return h(
@@ -55,7 +54,7 @@ export function briefingSections(briefing: Briefing): HTMLElement {
     ),
     section(
       'SCHEDULE',
-      briefing.schedule.map((s) => h('span', {}, h('span', { class: 'leg-time' }, hhmm(s.plannedAt)), ` ${s.leg}`)),
+      briefing.schedule.map((s) => h('span', {}, h('span', { class: 'leg-time' }, hourMinute(s.plannedAt)), ` ${s.leg}`)),
     ),
   );
 }

@@ -1,5 +1,5 @@
 import type { Alert, Member, Mission, Observation, Plan, TriggerState } from '@lockstep/shared';
-import { formatGap } from './format.ts';
+import { driftAmount, formatGap } from './format.ts';
 
 /**
  * The shared picture the three screens draw, without the DOM: the briefing in reading order, who
@@ -239,7 +239,7 @@ export function alertWords(alert: Alert, context: AlertContext): AlertWords {
     case 'schedule-drift':
       return {
         kind: 'LATE',
-        text: `${alert.leg ?? 'leg'}${alert.valueMs === undefined ? '' : ` +${spokenSpan(alert.valueMs)}`}`,
+        text: `${alert.leg ?? 'leg'}${alert.valueMs === undefined ? '' : ` +${driftAmount(alert.valueMs)}`}`,
         ...(alert.thresholdMs === undefined ? {} : { detail: `allowed ${spokenSpan(alert.thresholdMs)}` }),
       };
     case 'command-handover': {

@@ -12,15 +12,27 @@ import { newId } from './ids.ts';
 import { openConnection, takeToken, type ConnectionState } from './lockstep-client.ts';
 import { ObservationPicker, ObservationSender, renderFeed } from './observations.ts';
 import { isOutboxEntries, Outbox, type Settled } from './outbox.ts';
+import { driftLevel, type MarkResult, mayMarkSchedule, ScheduleMarker, spokenDrift } from './schedule.ts';
+import { NextLegPanel } from './schedule-views.ts';
 import { moveToOwnScreen } from './screens.ts';
 import { browserVoice, SpeechQueue } from './speech.ts';
 import { loadJson, saveJson, shelf } from './storage.ts';
-import { answerWords, LINK_WORDS, refusalNotice, refusalWords, spokenCallsign, tooLateWords } from './wording.ts';
+import {
+  answerWords,
+  LINK_WORDS,
+  markRefusalNotice,
+  markRefusalWords,
+  refusalNotice,
+  refusalWords,
+  spokenCallsign,
+  tooLateWords,
+} from './wording.ts';
 import { MissionWatch, type RecipientChange } from './watch.ts';
 
 /**
  * The CPO's handset: one tap fires a trigger at the chosen target, and each fired cue's life
- * (delivered, answered with its gap, or HESITATION / UNDELIVERED) shows and speaks at once.
+ * (delivered, answered with its gap, or HESITATION / UNDELIVERED) shows and speaks at once. One
+ * more tap marks the schedule's next leg done.
  */
 
 const FIRED_SHOWN = 4;
@@ -119,6 +131,17 @@ const outbox =
     retryEveryMs: RETRY_EVERY_MS,
   });
 
+/** Marks keep the tap's moment on the server's clock, so one kept through a tunnel records when the leg happened. */
+const marker =
+  conn &&
+  new ScheduleMarker({
+    connection: conn,
+    shelf: shelf(sessionStorage, 'lockstep.cpo.schedule-marks', isOutboxEntries<'schedule:mark', undefined>),
+    mission: () => watch?.mission,
+    settled: legSettled,
+    retryEveryMs: RETRY_EVERY_MS,
+  });
+
 const myVehicle = () => (watch?.self && triggerReach(watch.mission, watch.self) === 'own-vehicle' ? watch.self.vehicleId : undefined);
 
 /**
@@ -198,6 +221,31 @@ function settled(result: Settled<'trigger:issue', undefined>) {
   scheduleRender();
 }
 
+/** One tap, the next leg: buzzed at once, confirmed in the earpiece with its drift once the server has it. */
+function markLeg(leg: string) {
+  if (!marker || !conn) return;
+  marker.mark(leg, conn.serverNow());
+  vibrate(HANDSET_BUZZ.sent);
+  render();
+}
+
+function legSettled(result: MarkResult) {
+  if (result.outcome === 'marked') {
+    const allowedMs = watch?.mission?.settings.scheduleDriftMs;
+    const tooLate = allowedMs !== undefined && driftLevel(result.marked.driftMs, allowedMs) === 'too-late';
+    vibrate(tooLate ? HANDSET_BUZZ.alarm : HANDSET_BUZZ.answered);
+    voice.say(`${result.leg} done, ${spokenDrift(result.marked.driftMs)}`, tooLate ? 'alarm' : 'info');
+  } else if (result.code === 'conflict') {
+    // Someone else marked it first: the schedule is right, so a caution, not an alarm.
+    warn(markRefusalNotice(result.leg, result.code));
+  } else {
+    notify(markRefusalNotice(result.leg, result.code));
+    vibrate(HANDSET_BUZZ.alarm);
+    voice.say(markRefusalWords(result.leg, result.code), 'alarm');
+  }
+  scheduleRender();
+}
+
 /** The cue went, but the driver is getting more than they can act on: said on screen and in the earpiece. */
 function warn(text: string) {
   notices = [...notices, { text, until: Date.now() + NOTICE_MS, caution: true }];
@@ -249,9 +297,17 @@ const ALERT_WORDS: Readonly<Record<Alert['kind'], string>> = {
 };
 
 function alarm(alert: Alert) {
+  // The handset that marked the leg is about to say how late it was: the same news once.
+  if (alert.kind === 'schedule-drift' && alert.leg !== undefined && marker?.pending().has(alert.leg)) return;
   vibrate(HANDSET_BUZZ.alarm);
-  voice.say(`${spokenCallsign(callsignOf(alert.vehicleId, alert.memberId))} ${ALERT_WORDS[alert.kind]}`, 'alarm');
+  voice.say(alarmWords(alert), 'alarm');
 }
+
+/** A late leg names the leg and how late, not a member: it has none. */
+const alarmWords = (alert: Alert): string =>
+  alert.kind === 'schedule-drift'
+    ? `${alert.leg ?? 'a leg'} ${alert.valueMs === undefined ? ALERT_WORDS[alert.kind] : spokenDrift(alert.valueMs)}`
+    : `${spokenCallsign(callsignOf(alert.vehicleId, alert.memberId))} ${ALERT_WORDS[alert.kind]}`;
 
 /** The answer disproved a hesitation already announced: the CPO hears and sees it taken back. */
 function withdrawn(alert: Alert) {
@@ -382,9 +438,11 @@ const aimName = h('b', { class: 'aim-name' });
 const aim = h('div', { class: 'aim', 'aria-live': 'polite' }, 'FIRES AT ', aimName);
 const targets = h('div', { class: 'targets', role: 'group', 'aria-label': 'Target' });
 const thumbRow = h('div', { class: 'thumb-row' }, aim, targets);
+/** Where the schedule stands, just above the target row, with MARK <LEG> DONE under the thumb. */
+const nextLeg = new NextLegPanel({ mark: markLeg, changed: scheduleRender });
 const overlay = h('div', { class: 'overlay' });
 const keysPanel = h('div', { class: 'overlay keys-panel', role: 'dialog', 'aria-label': 'Keys and earpiece bindings' });
-if (conn) root.replaceChildren(header, live, thumbRow, triggerPad, overlay, keysPanel, picker.element, plan.element);
+if (conn) root.replaceChildren(header, live, nextLeg.element, thumbRow, triggerPad, overlay, keysPanel, picker.element, plan.element);
 else root.replaceChildren(h('div', { class: 'banner banner-unauthorized' }, 'NO TOKEN — OPEN THE LINK YOU WERE GIVEN'));
 
 function render() {
@@ -392,6 +450,7 @@ function render() {
   if (self && self.role !== 'lead' && self.role !== 'cpo' && moveToOwnScreen(self.role, token)) return;
   renderCommand();
   renderHeader();
+  renderSchedule();
   renderLive();
   renderOverlay();
   renderKeys();
@@ -500,6 +559,17 @@ function renderLive() {
     ...(fired.length + unsent.length === 0 ? [h('div', { class: 'muted empty' }, mission ? mission.name : 'Loading the mission…')] : []),
   );
 }
+
+function renderSchedule() {
+  nextLeg.update({
+    mission: watch?.mission,
+    pending: marker?.pending() ?? new Set(),
+    mayMark: mayMarkSchedule(watch?.self),
+    now: conn?.serverNow() ?? Date.now(),
+  });
+}
+/** A leg's time passing unmarked changes nothing on the wire: look again now and then. */
+setInterval(renderSchedule, 5000);
 
 let routesShown = false;
 

@@ -10,6 +10,21 @@ export const formatGap = (gapMs: number, source?: GapSource): string => `${sourc
 export const withdrawnText = (alert: Pick<Alert, 'valueMs'>): string =>
   alert.valueMs === undefined ? 'withdrawn: answered in time' : `withdrawn: answered in ${formatGap(alert.valueMs)}`;
 
+/** A span in whole units, rounded down (of its size: the sign is the caller's): never more than it is. */
+export function wholeSpan(ms: number): { hours: number; minutes: number; seconds: number } {
+  const seconds = Math.floor(Math.abs(ms) / 1000);
+  return { hours: Math.floor(seconds / 3600), minutes: Math.floor((seconds % 3600) / 60), seconds: seconds % 60 };
+}
+
+/**
+ * How far off the schedule a leg is: `45 s`, `7 min`, `1 h 05`. The strip, the handset and the
+ * LATE alert all write it so: one drift never reads as two numbers on one wall.
+ */
+export function driftAmount(ms: number): string {
+  const { hours, minutes, seconds } = wholeSpan(ms);
+  return hours ? `${hours} h ${String(minutes).padStart(2, '0')}` : minutes ? `${minutes} min` : `${seconds} s`;
+}
+
 /** The same gap spoken into an earpiece: "zero point eight". */
 export function spokenGap(gapMs: number): string {
   const digits = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'];
@@ -19,6 +34,10 @@ export function spokenGap(gapMs: number): string {
 }
 
 export const clockTime = (at: number): string => new Date(at).toLocaleTimeString('en-GB', { hour12: false });
+
+/** A time of the plan, as a schedule is written: `14:05`. */
+export const hourMinute = (at: number): string =>
+  new Date(at).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit', hour12: false });
 
 export const vehicleCallsign = (mission: Mission | undefined, vehicleId: string): string =>
   mission?.vehicles.find((v) => v.id === vehicleId)?.callsign ?? vehicleId;

@@ -57,11 +57,6 @@ export function takeToken(storage: Storage = sessionStorage, forgetOnNewToken: r
   return storage.getItem(TOKEN_KEY) ?? undefined;
 }
 
-/** An HTTP call of this member's (docs/PROTOCOL.md §6), carrying the page's token as its bearer. */
-export function fetchAsMember(path: string): Promise<Response> {
-  return fetch(path, { headers: { authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY) ?? ''}` } });
-}
-
 /**
  * This page predates the server's protocol: the server serves the matching page, so load it
  * (the token is in session storage). At most once a minute, so a stale build cannot loop.

@@ -18,7 +18,8 @@ import type {
 } from '@lockstep/shared';
 
 /**
- * The console's side of the HTTP API (PROTOCOL.md §6), with the admin token. Every call answers
+ * The console's side of the HTTP API (PROTOCOL.md §6), with the admin token; the board uses its
+ * `download` with an ops member's token for the report that member may read. Every call answers
  * a value or a coded error, never throws: the screens show the error's message to the operator.
  * Types only come from `@lockstep/shared`, so the console's bundle carries no zod.
  */

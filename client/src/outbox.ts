@@ -4,14 +4,14 @@ import type { Shelf } from './storage.ts';
 
 /**
  * What a tap sent that the server has not acknowledged yet: a fired trigger on the handset, an
- * answer on the tablet, an observation, a plan ack. A tap is never lost: each is kept on a shelf (session storage) and sent
+ * answer on the tablet, an observation, a plan ack, a leg marked done. A tap is never lost: each is kept on a shelf (session storage) and sent
  * again with the same id (the server's idempotency key) until the server answers `ok`, or refuses
  * it for a reason that a retry cannot change. One request per id is in flight at a time, so a
  * reconnect and a retry tick never send it twice at once.
  */
 
 /** The events a tap sends and that must arrive once. */
-export type OutboxEvent = 'trigger:issue' | 'trigger:respond' | 'observation:post' | 'plan:ack';
+export type OutboxEvent = 'trigger:issue' | 'trigger:respond' | 'observation:post' | 'plan:ack' | 'schedule:mark';
 
 export interface OutboxEntry<E extends OutboxEvent, Note> {
   payload: PayloadOf<E>;

@@ -23,5 +23,6 @@ export const orderAlerts = (alerts: readonly Alert[]): Alert[] =>
   [...alerts].sort((a, b) => ALERT_SEVERITY[b.kind] - ALERT_SEVERITY[a.kind] || a.at - b.at || a.id.localeCompare(b.id));
 
 /** How many vehicles a board layout holds on one screen before it goes to the next, denser one. */
-export type VehicleDensity = 'roomy' | 'compact' | 'dense';
+export const VEHICLE_DENSITIES = ['roomy', 'compact', 'dense'] as const;
+export type VehicleDensity = (typeof VEHICLE_DENSITIES)[number];
 export const vehicleDensity = (count: number): VehicleDensity => (count <= 5 ? 'roomy' : count <= 10 ? 'compact' : 'dense');

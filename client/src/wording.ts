@@ -67,6 +67,20 @@ export const refusalWords = (cueLabel: string, code: ErrorCode | undefined): str
 export const refusalNotice = (cueLabel: string, code: ErrorCode | undefined): string =>
   `${cueLabel} REFUSED — ${(code ? REFUSAL_WORDS[code] : 'no reason given').toUpperCase()}`;
 
+/** What a refused leg mark says where the cue's words would mislead: a leg is marked, not sent. */
+const MARK_REFUSAL_WORDS: Readonly<Partial<Record<ErrorCode, string>>> = {
+  conflict: 'someone already marked it',
+  not_found: 'that leg is no longer in the plan',
+  forbidden: 'you may not mark the schedule',
+};
+const markReason = (code: ErrorCode) => MARK_REFUSAL_WORDS[code] ?? REFUSAL_WORDS[code];
+
+/** A leg mark refused, said as why: "venue not marked, someone already marked it". */
+export const markRefusalWords = (leg: string, code: ErrorCode): string => `${leg} not marked, ${markReason(code)}`;
+
+/** The same on screen, in capitals. */
+export const markRefusalNotice = (leg: string, code: ErrorCode): string => `${leg} NOT MARKED — ${markReason(code)}`.toUpperCase();
+
 export const tooLateWords = (cueLabel: string): string => `${spokenCue(cueLabel)} not sent in time, use voice`;
 
 export const LINK_WORDS = {

@@ -20,6 +20,11 @@ const PLAN = {
   ],
   safeHavens: [{ id: 'embassy', name: 'Embassy' }],
   hospitals: [{ id: 'st-marys', name: "St Mary's" }],
+  // The pickup was due ten minutes before the run: marked, it is red on the board, and the venue with it.
+  schedule: [
+    { leg: 'Pickup', plannedAt: Date.now() - 10 * 60_000 },
+    { leg: 'Venue', plannedAt: Date.now() + 30 * 60_000 },
+  ],
 };
 
 interface Finding {
@@ -117,15 +122,23 @@ describe('every screen passes axe-core', () => {
         await cue.waitFor({ state: 'detached' });
       }
 
-      // The alerts of the late answers are on the board; its full list too.
+      // The alerts of the late answers are on the board; its full list too. The schedule: one leg done late, one due late.
+      await cpo.page.getByRole('button', { name: 'MARK PICKUP DONE' }).click();
+      await board.page
+        .getByRole('region', { name: 'Schedule' })
+        .getByRole('listitem')
+        .filter({ hasText: 'Pickup' })
+        .filter({ hasText: '✓' })
+        .waitFor();
       await board.page.locator('.alert').first().waitFor();
       await expectClean(board.page, 'board');
+      await expectClean(cpo.page, 'cpo schedule');
       await cpo.page.getByRole('button', { name: 'ALT ROUTE', exact: true }).click();
       await expect.poll(() => cpo.page.getByRole('button', { name: 'RIVER' }).isEnabled()).toBe(true);
       await expectClean(cpo.page, 'cpo routes');
       await cpo.page.getByRole('button', { name: 'CANCEL' }).click();
       await cpo.page.getByRole('button', { name: 'Keys and earpiece bindings' }).click();
-      await expect.poll(() => cpo.page.getByRole('button', { name: 'DONE' }).isEnabled()).toBe(true);
+      await expect.poll(() => cpo.page.getByRole('button', { name: 'DONE', exact: true }).isEnabled()).toBe(true);
       await expectClean(cpo.page, 'cpo keys');
       await screenshot(cpo.page, 'cpo-keys');
     },

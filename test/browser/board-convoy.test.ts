@@ -1,11 +1,12 @@
 import type { Page } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { screenshot, useBrowserHub } from '../support/browser.ts';
-import { type Client, closeAllSockets, connect, createMission, deviceNow, newId, request } from '../support/hub.ts';
+import { type Client, closeAllSockets, connect, createMission, deviceNow, newId, request, requestOk } from '../support/hub.ts';
 
 /**
  * The board for a real convoy: ten vehicles (and twenty) on a 1920×1080 and a 3840×2160 wall,
- * with more alerts than fit. Everything is checked by element boxes against the viewport.
+ * with more alerts than fit and a day's schedule at the foot. Everything is checked by element
+ * boxes against the viewport.
  */
 
 const CALLSIGNS = [
@@ -55,9 +56,16 @@ interface Driver {
   answering: boolean;
 }
 
-/** A convoy of `size` vehicles whose drivers are real sockets: the test decides who answers probes and who leaves. */
+/** A day of six legs, the first due ten minutes ago: more than fit side by side on a 1920 px wall. */
+const LEGS = ['Hotel pickup', 'Embassy', 'Venue arrival', 'Venue departure', 'Dinner', 'Hotel return'];
+
+/**
+ * A convoy of `size` vehicles whose drivers are real sockets: the test decides who answers probes
+ * and who leaves. Every driver acks the plan before the start, so the only alerts are the test's.
+ */
 async function convoy(size: number) {
   const callsigns = CALLSIGNS.slice(0, size);
+  const now = Date.now();
   const mission = await createMission(hub, {
     vehicles: callsigns.map((callsign, i) => ({ id: `v${i + 1}`, callsign })),
     members: [
@@ -66,6 +74,8 @@ async function convoy(size: number) {
       ...callsigns.map((callsign, i) => ({ callsign: `${callsign}-D`, role: 'driver' as const, vehicleId: `v${i + 1}` })),
     ],
     settings: { thresholds: { default: 500 }, offlineGraceMs: 0 },
+    plan: { routes: [], schedule: LEGS.map((leg, i) => ({ leg, plannedAt: now + (i * 20 - 10) * 60_000 })) },
+    start: false,
   });
   const drivers: Driver[] = await Promise.all(
     callsigns.map(async (callsign) => {
@@ -75,6 +85,10 @@ async function convoy(size: number) {
       return driver;
     }),
   );
+  // One after another: twenty acks in the same instant exhaust the store's retries of a mission write ("internal", which a tablet's outbox retries).
+  for (const driver of drivers) await requestOk(driver.socket, 'plan:ack', { version: 1 });
+  const started = await hub.api('POST', `/api/missions/${mission.id}/start`);
+  if (started.status !== 200) throw new Error(`mission not started: ${JSON.stringify(started.body)}`);
   const ops = await connect(hub, mission.members.OPS!.token);
   const open = new Set<string>();
   ops.on('alert', (alert) => (alert.resolvedAt === undefined ? open.add(alert.id) : open.delete(alert.id)));
@@ -89,21 +103,29 @@ function answerWhile(socket: Client, driver: { answering: boolean }) {
 }
 
 /**
- * Every vehicle row lies inside the viewport and inside its panel: nothing clipped. Measured in
- * one task of the page, since presence events redraw the rows several times a second.
+ * Every vehicle row lies inside the viewport and inside its panel, and the schedule below them:
+ * nothing clipped. Measured in one task of the page, since presence events redraw the rows
+ * several times a second.
  */
 async function expectAllVehiclesShown(page: Page, count: number) {
   const measured = await page.evaluate(() => {
     const panel = document.querySelector('.panel[aria-label="Vehicles"]')?.getBoundingClientRect();
+    const strip = document.querySelector('section[aria-label="Schedule"]')?.getBoundingClientRect();
     const rows = Array.from(document.querySelectorAll('.vehicle'), (row) => row.getBoundingClientRect());
     return {
       viewport: { width: innerWidth, height: innerHeight },
       panel: panel && { top: panel.top, bottom: panel.bottom, right: panel.right },
+      strip: strip && { top: strip.top, bottom: strip.bottom, right: strip.right, height: strip.height },
       rows: rows.map((r) => ({ top: r.top, bottom: r.bottom, right: r.right, height: r.height })),
     };
   });
-  const { viewport, panel, rows } = measured;
+  const { viewport, panel, rows, strip } = measured;
   if (!panel) throw new Error('no Vehicles panel');
+  if (!strip) throw new Error('no schedule');
+  expect(strip.height).toBeGreaterThan(0);
+  expect(strip.top).toBeGreaterThanOrEqual(panel.bottom);
+  expect(strip.bottom).toBeLessThanOrEqual(viewport.height);
+  expect(strip.right).toBeLessThanOrEqual(viewport.width);
   expect(rows).toHaveLength(count);
   for (const row of rows) {
     expect(row.height).toBeGreaterThan(0);
@@ -142,6 +164,8 @@ describe('the board with a real convoy', () => {
     'shows ten vehicles and every alert (directly or behind +N MORE) at 1920×1080 and 3840×2160',
     async () => {
       const { mission, drivers, open, lead } = await convoy(10);
+      // The pickup was marked ten minutes late: its red and the cascade are on the wall with everything else.
+      await requestOk(lead, 'schedule:mark', { leg: 'Hotel pickup' });
       const board = await openMember(mission, 'OPS', 'board', 'wall');
       const { page } = board;
       await page.getByRole('status').filter({ hasText: 'LIVE' }).waitFor();

@@ -53,7 +53,14 @@ function outbox<E extends OutboxEvent>(
         stored = entries;
       },
     },
-    idOf: (payload) => ('triggerId' in payload ? payload.triggerId : 'id' in payload ? payload.id : `plan-v${payload.version}`),
+    idOf: (payload) =>
+      'triggerId' in payload
+        ? payload.triggerId
+        : 'id' in payload
+          ? payload.id
+          : 'leg' in payload
+            ? payload.leg
+            : `plan-v${payload.version}`,
     ...(extra.staleMs === undefined ? {} : { staleMs: () => extra.staleMs ?? 0 }),
     ...(extra.now ? { now: extra.now } : {}),
     settled: (s) => settled.push(s),
