@@ -49,8 +49,8 @@ const READ_PAGE = 1000;
 /** Presence saves per script call. */
 const PRESENCE_CHUNK = 500;
 
-/** How often a change is retried when another writer (another node) changed the record first. */
-const MAX_CHANGE_ATTEMPTS = 16;
+/** How often a change is tried when other writers (other nodes, or a whole convoy at once) changed the record first. */
+const MAX_CHANGE_ATTEMPTS = 32;
 
 /** Connects to Redis with the settings Lockstep relies on. RESP2 is pinned: every reply shape here was written and tested against it. */
 export function connectRedis(url: string, onError: (error: Error) => void): Redis {
@@ -185,6 +185,9 @@ export class RedisStore implements Store {
         [stored.rev, JSON.stringify(next), log.length, ...this.#drafts(log), ...this.#deadlineArgs(deadlines)],
       );
       if (rev !== -1) return accept(next);
+      // Lost the race: wait a random while, growing, so writers who all read together (a convoy
+      // acking its briefing at once) stop colliding instead of retrying in lockstep.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 2 ** Math.min(attempt, 6)));
     }
     return refuse('internal', `the ${what} kept changing under this write`);
   }
