@@ -21,6 +21,8 @@ export interface TabletOptions {
   skewMs?: number;
   /** `shown`: receipts carry `shownAt` (the default); `bare`: receipts without it; `none`: no receipt at all. */
   receipts?: 'shown' | 'bare' | 'none';
+  /** The link's one-way delay each way from the connect on (so its probe measures it): ONE_WAY_MS unless said. */
+  oneWayMs?: number;
 }
 
 export interface Drawn {
@@ -38,7 +40,7 @@ export interface AnswerReply {
 /** A driver's tablet as a Socket.IO client behind its own delayed link (docs/PROTOCOL.md §3's receipt and answer, on its own clock). */
 export class DelayedTablet {
   /** The one-way delays, read per chunk: set them between messages. */
-  readonly link = { up: ONE_WAY_MS, down: ONE_WAY_MS };
+  readonly link: { up: number; down: number };
   receipts: NonNullable<TabletOptions['receipts']>;
   socket: Client | undefined;
   readonly #byId = new Map<string, (drawn: Drawn) => void>();
@@ -49,6 +51,7 @@ export class DelayedTablet {
     private readonly options: TabletOptions,
   ) {
     this.receipts = options.receipts ?? 'shown';
+    this.link = { up: options.oneWayMs ?? ONE_WAY_MS, down: options.oneWayMs ?? ONE_WAY_MS };
   }
 
   /** Connects through a fresh proxy and returns once its first probe has landed (`watcher`: a lead, cpo or ops socket). */
