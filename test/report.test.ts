@@ -152,8 +152,10 @@ describe('after-action report (docs/PROTOCOL.md §8)', () => {
     clock.step(2100);
     await undelivered;
     const redelivered = nextEvent(lead, 'trigger:state', (s) => s.id === c7 && s.recipients[0]?.state === 'delivered');
+    // Back online is logged too: the report is read once the board has seen it, so the log holds it.
+    const back = nextEvent(lead, 'presence', (p) => p.callsign === 'DRV-2' && p.state === 'online');
     d2 = await tablet(mission.members['DRV-2']!.token);
-    await redelivered;
+    await Promise.all([redelivered, back]);
     expect(await d2.answer(c7, 1000)).toMatchObject({ gapMs: 1000, hesitation: false });
     expect((await hub.api('POST', `/api/missions/${missionA}/end`)).status).toBe(200);
 
