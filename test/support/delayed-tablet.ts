@@ -87,17 +87,22 @@ export class DelayedTablet {
     return new Promise((resolve) => this.#any.push(resolve));
   }
 
-  /** The driver taps `ack` `afterMs` after the cue was drawn; the answer carries `shownAt` unless told not to. */
+  /**
+   * The driver taps `ack` `afterMs` after the cue was drawn, or at once when that moment has
+   * passed. The answer is stamped with the tap's moment on the tablet's clock and leaves no sooner
+   * (later when the test process is busy, like a tablet whose page was busy), so a loaded machine
+   * delays its arrival but never changes the gap it carries. It carries `shownAt` unless told not to.
+   */
   answerAfter(id: string, shownAt: number, afterMs: number, withShownAt = true): Promise<AnswerReply> {
+    const tapAt = Math.max(shownAt + afterMs, this.clock());
     return new Promise((resolve, reject) => {
       // The driver's own hesitation: the one wait that is the behaviour under test, not a synchronisation.
       setTimeout(
         () => {
-          const respondedAt = this.clock();
-          const answer = { triggerId: id, response: 'ack', ...(withShownAt ? { shownAt } : {}), respondedAt };
-          requestOk(this.socket!, 'trigger:respond', answer).then((reply) => resolve({ reply, trueGapMs: respondedAt - shownAt }), reject);
+          const answer = { triggerId: id, response: 'ack', ...(withShownAt ? { shownAt } : {}), respondedAt: tapAt };
+          requestOk(this.socket!, 'trigger:respond', answer).then((reply) => resolve({ reply, trueGapMs: tapAt - shownAt }), reject);
         },
-        Math.max(0, shownAt + afterMs - this.clock()),
+        Math.max(0, tapAt - this.clock()),
       );
     });
   }
