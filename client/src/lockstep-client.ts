@@ -5,6 +5,7 @@ import type {
   ClientToServerEvents,
   ErrorCode,
   Member,
+  Mission,
   ServerToClientEvents,
   Snapshot,
 } from '@lockstep/shared';
@@ -147,6 +148,12 @@ export function openConnection(options: ConnectionOptions = {}): Connection | un
     clockOffset = probe.serverAt - Date.now();
     answer({ deviceAt: deviceNow() });
   });
+  // A `mission` event that arrives while a snapshot is on its way is at least as new as the
+  // snapshot's mission (the mission ended between the read and the reply): the event wins.
+  let missionEvent: { mission: Mission; at: number } | undefined;
+  socket.on('mission', (mission) => {
+    missionEvent = { mission, at: deviceNow() };
+  });
   socket.on('connect', () => {
     lastHeardAt = Date.now();
     setState('online');
@@ -154,7 +161,8 @@ export function openConnection(options: ConnectionOptions = {}): Connection | un
     request('mission:snapshot', {})
       .then((reply) => {
         if (!reply.ok) return;
-        const { ok: _ok, ...snapshot } = reply;
+        const { ok: _ok, ...read } = reply;
+        const snapshot = missionEvent && missionEvent.at > requestedAt ? { ...read, mission: missionEvent.mission } : read;
         for (const listener of snapshotListeners) listener(snapshot, { self: snapshot.self, requestedAt });
       })
       // A lost snapshot is retried by the next connect; the live events keep coming meanwhile.
