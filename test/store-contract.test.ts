@@ -515,6 +515,47 @@ function storeContract(name: string, open: () => { store: Store; outage?: Outage
       for (const k of [first, second, third]) await store.completeDeadline(k);
     });
 
+    it('applies changes to one trigger made at once in order: each sees the one before, a refusal between them changes nothing', async () => {
+      const m = mission();
+      await given(m);
+      const { trigger: issued } = await store.issueTrigger(trigger(m.id, ['d1']), { at: 10, kind: 'trigger.issued', data: {} }, []);
+      const hesitation = `test|${randomUUID()}|hesitation`;
+      const withState = (t: TriggerRecord, state: 'delivered' | 'answered') => ({
+        ...t,
+        recipients: t.recipients.map((r) => ({ ...r, state })),
+      });
+      // A receipt that sets a deadline, a change that refuses, and the answer that clears the deadline, sent together.
+      const [receipt, refused, answer] = await Promise.all([
+        store.changeTrigger(issued.id, (t) => ({
+          ok: true,
+          value: {
+            next: withState(t, 'delivered'),
+            log: [{ at: 11, kind: 'trigger.receipt', data: {} }],
+            deadlines: { schedule: [{ key: hesitation, at: -5 }] },
+          },
+        })),
+        store.changeTrigger(issued.id, () => ({ ok: false, refusal: { code: 'conflict', message: 'no' } })),
+        store.changeTrigger(issued.id, (t) => {
+          if (t.recipients[0]?.state !== 'delivered')
+            return { ok: false, refusal: { code: 'conflict', message: 'answered before receipt' } };
+          return {
+            ok: true,
+            value: {
+              next: withState(t, 'answered'),
+              log: [{ at: 12, kind: 'trigger.answered', data: {} }],
+              deadlines: { complete: [hesitation] },
+            },
+          };
+        }),
+      ]);
+      expect(receipt.ok && receipt.value.recipients[0]?.state).toBe('delivered');
+      expect(!refused.ok && refused.refusal.code).toBe('conflict');
+      expect(answer.ok && answer.value.recipients[0]?.state).toBe('answered');
+      expect((await store.getTrigger(issued.id))?.recipients[0]?.state).toBe('answered');
+      expect(await logKinds(m.id)).toEqual(['trigger.issued', 'trigger.receipt', 'trigger.answered']);
+      expect(await store.claimDeadlines(-5, 10, 1000)).not.toContain(hesitation);
+    });
+
     it('writes nothing for a change that keeps the record: no log line, no deadline', async () => {
       const m = mission();
       await given(m);
@@ -573,4 +614,45 @@ storeContract('journaled, Redis down', () => {
   const mirror = new MemoryStore({ keepLog: false });
   const { store, journal, down } = journaled(`redis://127.0.0.1:${nobody}`, mirror);
   return { store, outage: { down, mirror, journal } };
+});
+
+describe('two Redis stores on one key prefix (two nodes)', () => {
+  const prefix = `contract:${randomUUID()}:`;
+  const nodes = [0, 1].map(
+    () =>
+      new RedisStore(
+        connectRedis(inject('redisUrl'), () => {}),
+        prefix,
+      ),
+  );
+  afterAll(() => Promise.all(nodes.map((node) => node.close())));
+
+  it('loses no change when both nodes change one record at once, each with many writers of its own', async () => {
+    const m: Mission = {
+      id: randomUUID(),
+      name: 'Two nodes',
+      status: 'active',
+      vehicles: [{ id: 'v1', callsign: 'ALPHA' }],
+      members: [],
+      plan: { version: 0, routes: [] },
+      planAcks: {},
+      settings: MissionSettings.parse({}),
+      createdAt: 1,
+    };
+    await nodes[0]!.createMission(m, []);
+    const changed = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        nodes[i % 2]!.changeMission(m.id, (current) => ({
+          ok: true,
+          value: {
+            next: { ...current, planAcks: { ...current.planAcks, [`member-${i}`]: 1 } },
+            log: [{ at: 3, kind: 'plan.acked', data: { i } }],
+          },
+        })),
+      ),
+    );
+    expect(changed.filter((c) => !c.ok)).toEqual([]);
+    expect(Object.keys((await nodes[1]!.getMission(m.id))?.planAcks ?? {})).toHaveLength(40);
+    expect(await nodes[0]!.readLog(m.id)).toHaveLength(40);
+  });
 });

@@ -146,14 +146,12 @@ export class ResponseGapTracker {
   /** `trigger:respond`: checks of §4 after the role and payload, then the gap. */
   async answer(driver: Member, missionId: string, answer: TriggerRespond): Promise<Result<ReplyBody<'trigger:respond'>>> {
     const now = this.clock.now();
-    const current = await this.store.getTrigger(answer.triggerId);
     // A cue for another vehicle or mission is not_found: a driver must not learn it exists.
-    if (!current || current.missionId !== missionId || !current.recipients.some((r) => r.memberId === driver.memberId)) {
-      return refuse('not_found', 'no such cue for this device');
-    }
+    const noSuchCue = refuse('not_found', 'no such cue for this device');
     const settled = [due.hesitation(answer.triggerId, driver.memberId), due.undelivered(answer.triggerId, driver.memberId)];
     let outcome: AnswerOutcome | undefined;
     const result = await this.store.changeTrigger(answer.triggerId, (trigger) => {
+      if (trigger.missionId !== missionId || !trigger.recipients.some((r) => r.memberId === driver.memberId)) return noSuchCue;
       const answered = recordAnswer(trigger, driver.memberId, answer, now);
       if (!answered.ok) return answered;
       outcome = answered.value;
@@ -165,6 +163,7 @@ export class ResponseGapTracker {
       });
     });
     if (!result.ok) {
+      if (result.refusal.code === 'not_found') return noSuchCue;
       // The cue went stale before its deadline fired anywhere: expire it now so everyone sees it.
       if (result.refusal.code === 'expired') await this.#expire(answer.triggerId);
       return result;

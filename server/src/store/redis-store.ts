@@ -74,6 +74,20 @@ export function isRedisAway(redis: Redis, error: unknown): boolean {
   );
 }
 
+/** A change waiting for the write to its record that is on its way. */
+interface QueuedChange<T> {
+  change: Change<T>;
+  resolve: (result: Result<T>) => void;
+  reject: (error: unknown) => void;
+}
+
+/** A change that threw rather than answered: its caller gets the error, the others go on. */
+class Thrown {
+  constructor(readonly error: unknown) {}
+}
+
+type Settled<T> = Result<T> | Thrown;
+
 interface Stored<T> {
   rev: number;
   doc: T;
@@ -88,6 +102,8 @@ export class RedisStore implements Store {
   readonly kind = 'redis';
   readonly #redis: Redis;
   readonly #prefix: string;
+  /** Per record key, the changes waiting for the write on its way (see #change). */
+  readonly #writesQueued = new Map<string, QueuedChange<unknown>[]>();
 
   /** `prefix` keeps several deployments (or test runs) apart on one Redis. */
   constructor(redis: Redis, prefix = 'lockstep:') {
@@ -163,33 +179,91 @@ export class RedisStore implements Store {
     return created === 1;
   }
 
-  async #change<T>(
+  /**
+   * A compare-and-set change. Changes to one record made on this node while a write to it is on
+   * its way queue behind it and then go to Redis together, as one write: a convoy's receipts and
+   * answers to one cue arrive together, and would otherwise lose the compare-and-set to each
+   * other and read again. Only other nodes' writes can still make a write lose.
+   */
+  #change<T>(key: string, missionIdOf: (doc: T) => string, what: string, change: Change<T>, decode?: (stored: Stored<T>) => T) {
+    return new Promise<Result<T>>((resolve, reject) => {
+      const waiting = this.#writesQueued.get(key);
+      const queued: QueuedChange<T> = { change, resolve, reject };
+      if (waiting) return void waiting.push(queued as QueuedChange<unknown>);
+      this.#writesQueued.set(key, [queued as QueuedChange<unknown>]);
+      void this.#writeQueued(key, missionIdOf, what, decode ?? ((s) => s.doc));
+    });
+  }
+
+  /** Writes the queue of one record, a batch at a time, until nothing more waits. */
+  async #writeQueued<T>(key: string, missionIdOf: (doc: T) => string, what: string, decode: (stored: Stored<T>) => T) {
+    const queue = this.#writesQueued.get(key) as QueuedChange<T>[];
+    while (queue.length > 0) {
+      const batch = queue.splice(0, queue.length);
+      try {
+        const results = await this.#changeTogether(key, missionIdOf, what, batch, decode);
+        batch.forEach((queued, i) => {
+          const settled = results[i]!;
+          if (settled instanceof Thrown) queued.reject(settled.error);
+          else queued.resolve(settled);
+        });
+      } catch (error) {
+        for (const queued of batch) queued.reject(error);
+      }
+    }
+    this.#writesQueued.delete(key);
+  }
+
+  /**
+   * Applies the changes in order to one read of the record and writes the outcome in one
+   * compare-and-set: each change sees the ones before it, and its caller gets the record as it
+   * left it. A change that refuses, or throws, changes nothing and does not stop the others.
+   */
+  async #changeTogether<T>(
     key: string,
     missionIdOf: (doc: T) => string,
     what: string,
-    change: Change<T>,
-    decode: (stored: Stored<T>) => T = (s) => s.doc,
-  ): Promise<Result<T>> {
+    batch: readonly QueuedChange<T>[],
+    decode: (stored: Stored<T>) => T,
+  ): Promise<Settled<T>[]> {
     for (let attempt = 0; attempt < MAX_CHANGE_ATTEMPTS; attempt++) {
       const stored = await this.#read<T>(key);
-      if (!stored) return refuse('not_found', `no such ${what}`);
+      if (!stored) return batch.map(() => refuse('not_found', `no such ${what}`));
       const current = decode(stored);
-      const outcome = change(current);
-      if (!outcome.ok) return outcome;
-      const { next, log, deadlines } = outcome.value;
-      if (next === current) return accept(next);
-      const missionId = missionIdOf(next);
+      let doc = current;
+      const log: LogDraft[] = [];
+      const deadlines = new Map<string, number | undefined>();
+      const results = batch.map((queued): Settled<T> => {
+        let outcome: ReturnType<Change<T>>;
+        try {
+          outcome = queued.change(doc);
+        } catch (error) {
+          return new Thrown(error);
+        }
+        if (!outcome.ok) return outcome;
+        const { next } = outcome.value;
+        if (next === doc) return accept(next);
+        doc = next;
+        log.push(...outcome.value.log);
+        // A later change's deadline wins: a receipt sets a hesitation deadline the answer behind it clears.
+        for (const { key: k, at } of outcome.value.deadlines?.schedule ?? []) deadlines.set(k, at);
+        for (const k of outcome.value.deadlines?.complete ?? []) deadlines.set(k, undefined);
+        return accept(next);
+      });
+      if (doc === current) return results;
+      const schedule = [...deadlines].flatMap(([k, at]) => (at === undefined ? [] : [{ key: k, at }]));
+      const complete = [...deadlines].flatMap(([k, at]) => (at === undefined ? [k] : []));
       const rev = await scripts.compareAndSet.run(
         this.#redis,
-        [key, this.#keys.log(missionId), this.#keys.logSeq(missionId), this.#keys.deadlines()],
-        [stored.rev, JSON.stringify(next), log.length, ...this.#drafts(log), ...this.#deadlineArgs(deadlines)],
+        [key, this.#keys.log(missionIdOf(doc)), this.#keys.logSeq(missionIdOf(doc)), this.#keys.deadlines()],
+        [stored.rev, JSON.stringify(doc), log.length, ...this.#drafts(log), ...this.#deadlineArgs({ schedule, complete })],
       );
-      if (rev !== -1) return accept(next);
-      // Lost the race: wait a random while, growing, so writers who all read together (a convoy
-      // acking its briefing at once) stop colliding instead of retrying in lockstep.
+      if (rev !== -1) return results;
+      // Another node wrote first: wait a random, growing while, so nodes that read together stop
+      // colliding instead of retrying in lockstep, then apply the whole batch again.
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 2 ** Math.min(attempt, 6)));
     }
-    return refuse('internal', `the ${what} kept changing under this write`);
+    return batch.map(() => refuse('internal', `the ${what} kept changing under this write`));
   }
 
   async createMission(mission: Mission, log: LogDraft[]) {
