@@ -74,6 +74,20 @@ describe('several nodes on one Redis', () => {
     await answered;
   });
 
+  it('sees a mission changed on another node at once: a node that holds the mission refuses a cue the moment it ends elsewhere', async () => {
+    const [a, b] = await Promise.all([node(), node()]);
+    const mission = await createMission(a, { members: STANDARD_MEMBERS });
+    const lead = await connect(b, mission.members.LEAD!.token);
+    // Node B reads the mission for each of these, and keeps it.
+    await requestOk(lead, 'trigger:issue', { id: newId(), type: 'hold', target: { convoy: true } });
+    expect((await b.api('GET', `/api/missions/${mission.id}`)).body).toMatchObject({ status: 'active' });
+
+    expect((await a.api('POST', `/api/missions/${mission.id}/end`)).status).toBe(200);
+    const refused = await request(lead, 'trigger:issue', { id: newId(), type: 'hold', target: { convoy: true } });
+    expect(!refused.ok && refused.error.code).toBe('mission_not_active');
+    expect((await b.api('GET', `/api/missions/${mission.id}`)).body).toMatchObject({ status: 'ended' });
+  });
+
   it('loses nothing when the driver node is SIGKILLed: the hesitation it owned fires once, from the other node', async () => {
     const [a, b] = await Promise.all([node(), node()]);
     const mission = await createMission(a, { members: STANDARD_MEMBERS, settings: { thresholds: { default: 1500 } } });

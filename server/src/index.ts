@@ -24,6 +24,7 @@ export {
 export { estimatedBits } from './auth/token-strength.ts';
 export { loggablePath } from './auth/tokens.ts';
 export { SharedReads } from './missions/shared-reads.ts';
+export { MISSION_CACHE_MAX_AGE_MS, MissionCache } from './store/mission-cache.ts';
 export { MemberSockets } from './relay/member-sockets.ts';
 export { logAsCsv } from './log/mission-log.ts';
 export { originAllowed } from './relay/socket-server.ts';

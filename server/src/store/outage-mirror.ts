@@ -28,6 +28,8 @@ export class OutageMirror {
   readonly #memory: MemoryStore;
   /** The highest cue seq this node knows for each member, so cues it journals keep counting from there. */
   readonly #cueSeqs = new Map<string, number>();
+  /** The mission object each hold was made from, to skip holding the same one again. */
+  readonly #lastMissionKept = new Map<string, Mission>();
   #sweptAt: number;
 
   constructor(
@@ -45,6 +47,9 @@ export class OutageMirror {
   // ---------------------------------------------------------------- kept while Redis answers
 
   keepMission(mission: Mission) {
+    // The Redis store answers the same object again while its cached copy is current: held already.
+    if (this.#lastMissionKept.get(mission.id) === mission) return;
+    this.#lastMissionKept.set(mission.id, mission);
     this.#memory.holdMission(mission);
   }
 

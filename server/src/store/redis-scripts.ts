@@ -37,13 +37,15 @@ end
 `;
 
 /**
- * KEYS: record, log, log seq, deadlines. ARGV: expected rev, doc, log count, log drafts...,
- * then the deadline changes → new rev, or -1 when another writer got there first.
+ * KEYS: record, log, log seq, deadlines, and optionally a channel to announce the write on.
+ * ARGV: expected rev, doc, log count, log drafts..., then the deadline changes → new rev, or -1
+ * when another writer got there first. The announcement is "<new rev> <record key>".
  */
 export const COMPARE_AND_SET = `${APPEND_LOG}${APPLY_DEADLINES}
 local rev = tonumber(redis.call('HGET', KEYS[1], 'rev') or '0')
 if rev == 0 or rev ~= tonumber(ARGV[1]) then return -1 end
 redis.call('HSET', KEYS[1], 'rev', rev + 1, 'doc', ARGV[2])
+if KEYS[5] then redis.call('PUBLISH', KEYS[5], (rev + 1) .. ' ' .. KEYS[1]) end
 local logged = tonumber(ARGV[3])
 append_log(KEYS[2], KEYS[3], 4, 3 + logged)
 apply_deadlines(KEYS[4], 4 + logged)

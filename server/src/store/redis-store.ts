@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { accept, refuse, type Result } from '../refusal.ts';
 import type { CueLoad } from '../rules/overload.ts';
 import type { TriggerRecord } from '../rules/trigger-record.ts';
+import { MissionCache } from './mission-cache.ts';
 import type { MissionView, MissionViewLimits } from './mission-view.ts';
 import {
   APPEND,
@@ -88,6 +89,15 @@ class Thrown {
 
 type Settled<T> = Result<T> | Thrown;
 
+interface ChangeOptions<T> {
+  /** The record as the store's callers see it, from what Redis holds. */
+  decode?: (stored: Stored<T>) => T;
+  /** A channel on which the write's script publishes "<new rev> <record key>". */
+  announceOn?: string;
+  /** Called once the write is in, with the record and its new revision. */
+  written?: (doc: T, rev: number) => void;
+}
+
 interface Stored<T> {
   rev: number;
   doc: T;
@@ -102,6 +112,8 @@ export class RedisStore implements Store {
   readonly kind = 'redis';
   readonly #redis: Redis;
   readonly #prefix: string;
+  readonly #missions = new MissionCache(() => performance.now());
+  readonly #revisions: Redis;
   /** Per record key, the changes waiting for the write on its way (see #change). */
   readonly #writesQueued = new Map<string, QueuedChange<unknown>[]>();
 
@@ -109,11 +121,36 @@ export class RedisStore implements Store {
   constructor(redis: Redis, prefix = 'lockstep:') {
     this.#redis = redis;
     this.#prefix = prefix;
+    this.#revisions = this.#hearRevisions();
+  }
+
+  /**
+   * Listens, on a connection of its own, for the revisions other nodes write (see MissionCache).
+   * While that connection is down an announcement may be missed, so the cache serves nothing.
+   */
+  #hearRevisions(): Redis {
+    const channel = this.#keys.missionRevisions();
+    const revisions = this.#redis.duplicate();
+    // The store's own connection reports Redis going away; this one only stops the cache.
+    revisions.on('error', () => {});
+    revisions.on('close', () => this.#missions.stop());
+    revisions.on('ready', () => {
+      revisions.subscribe(channel).then(
+        () => this.#missions.goLive(),
+        () => this.#missions.stop(),
+      );
+    });
+    revisions.on('message', (_channel: string, message: string) => {
+      const space = message.indexOf(' ');
+      this.#missions.announced(message.slice(space + 1 + this.#keys.mission('').length), Number(message.slice(0, space)));
+    });
+    return revisions;
   }
 
   readonly #keys = {
     mission: (id: string) => `${this.#prefix}m:${id}`,
     missionIndex: () => `${this.#prefix}missions`,
+    missionRevisions: () => `${this.#prefix}mission-revisions`,
     log: (id: string) => `${this.#prefix}m:${id}:log`,
     logSeq: (id: string) => `${this.#prefix}m:${id}:logseq`,
     missionTriggers: (id: string) => `${this.#prefix}m:${id}:triggers`,
@@ -144,7 +181,8 @@ export class RedisStore implements Store {
   }
 
   async close() {
-    await closeRedis(this.#redis);
+    this.#missions.stop();
+    await Promise.all([closeRedis(this.#redis), closeRedis(this.#revisions)]);
   }
 
   #drafts(log: LogDraft[]): string[] {
@@ -185,23 +223,23 @@ export class RedisStore implements Store {
    * answers to one cue arrive together, and would otherwise lose the compare-and-set to each
    * other and read again. Only other nodes' writes can still make a write lose.
    */
-  #change<T>(key: string, missionIdOf: (doc: T) => string, what: string, change: Change<T>, decode?: (stored: Stored<T>) => T) {
+  #change<T>(key: string, missionIdOf: (doc: T) => string, what: string, change: Change<T>, options: ChangeOptions<T> = {}) {
     return new Promise<Result<T>>((resolve, reject) => {
       const waiting = this.#writesQueued.get(key);
       const queued: QueuedChange<T> = { change, resolve, reject };
       if (waiting) return void waiting.push(queued as QueuedChange<unknown>);
       this.#writesQueued.set(key, [queued as QueuedChange<unknown>]);
-      void this.#writeQueued(key, missionIdOf, what, decode ?? ((s) => s.doc));
+      void this.#writeQueued(key, missionIdOf, what, options);
     });
   }
 
   /** Writes the queue of one record, a batch at a time, until nothing more waits. */
-  async #writeQueued<T>(key: string, missionIdOf: (doc: T) => string, what: string, decode: (stored: Stored<T>) => T) {
+  async #writeQueued<T>(key: string, missionIdOf: (doc: T) => string, what: string, options: ChangeOptions<T>) {
     const queue = this.#writesQueued.get(key) as QueuedChange<T>[];
     while (queue.length > 0) {
       const batch = queue.splice(0, queue.length);
       try {
-        const results = await this.#changeTogether(key, missionIdOf, what, batch, decode);
+        const results = await this.#changeTogether(key, missionIdOf, what, batch, options);
         batch.forEach((queued, i) => {
           const settled = results[i]!;
           if (settled instanceof Thrown) queued.reject(settled.error);
@@ -224,7 +262,7 @@ export class RedisStore implements Store {
     missionIdOf: (doc: T) => string,
     what: string,
     batch: readonly QueuedChange<T>[],
-    decode: (stored: Stored<T>) => T,
+    { decode = (stored) => stored.doc, announceOn, written }: ChangeOptions<T>,
   ): Promise<Settled<T>[]> {
     for (let attempt = 0; attempt < MAX_CHANGE_ATTEMPTS; attempt++) {
       const stored = await this.#read<T>(key);
@@ -255,10 +293,19 @@ export class RedisStore implements Store {
       const complete = [...deadlines].flatMap(([k, at]) => (at === undefined ? [k] : []));
       const rev = await scripts.compareAndSet.run(
         this.#redis,
-        [key, this.#keys.log(missionIdOf(doc)), this.#keys.logSeq(missionIdOf(doc)), this.#keys.deadlines()],
+        [
+          key,
+          this.#keys.log(missionIdOf(doc)),
+          this.#keys.logSeq(missionIdOf(doc)),
+          this.#keys.deadlines(),
+          ...(announceOn ? [announceOn] : []),
+        ],
         [stored.rev, JSON.stringify(doc), log.length, ...this.#drafts(log), ...this.#deadlineArgs({ schedule, complete })],
       );
-      if (rev !== -1) return results;
+      if (rev !== -1) {
+        written?.(doc, rev as number);
+        return results;
+      }
       // Another node wrote first: wait a random, growing while, so nodes that read together stop
       // colliding instead of retrying in lockstep, then apply the whole batch again.
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 2 ** Math.min(attempt, 6)));
@@ -271,11 +318,27 @@ export class RedisStore implements Store {
   }
 
   async getMission(missionId: string) {
-    return (await this.#read<Mission>(this.#keys.mission(missionId)))?.doc;
+    const cached = this.#missions.get(missionId);
+    if (cached) return cached;
+    const reading = this.#missions.begin(missionId);
+    try {
+      const stored = await this.#read<Mission>(this.#keys.mission(missionId));
+      if (stored) return this.#missions.keep(reading, stored.rev, stored.doc);
+      this.#missions.abandon(reading);
+      return undefined;
+    } catch (error) {
+      this.#missions.abandon(reading);
+      throw error;
+    }
   }
 
   async changeMission(missionId: string, change: Change<Mission>) {
-    return this.#change(this.#keys.mission(missionId), (m) => m.id, 'mission', change);
+    return this.#change(this.#keys.mission(missionId), (m) => m.id, 'mission', change, {
+      // Published by the write's own script: no node can see the new revision before it is announced.
+      announceOn: this.#keys.missionRevisions(),
+      // This node's copy is stale at once, before its own announcement comes back.
+      written: (mission, rev) => this.#missions.announced(mission.id, rev),
+    });
   }
 
   async listMissions(query: { status?: MissionStatus | undefined; limit: number }) {
@@ -390,7 +453,7 @@ export class RedisStore implements Store {
   }
 
   async changeTrigger(triggerId: string, change: Change<TriggerRecord>) {
-    return this.#change(this.#keys.trigger(triggerId), (t) => t.missionId, 'trigger', change, this.#decodeTrigger);
+    return this.#change(this.#keys.trigger(triggerId), (t) => t.missionId, 'trigger', change, { decode: this.#decodeTrigger });
   }
 
   async handOverCue(triggerId: string, change: Change<TriggerRecord>) {

@@ -1,0 +1,116 @@
+import type { Mission } from '@lockstep/shared';
+
+/**
+ * How long a cached mission is served without a fresh read. Announcements keep the cache right;
+ * this only bounds how long one lost announcement (a subscriber link dropping unnoticed) can
+ * leave a node behind.
+ */
+export const MISSION_CACHE_MAX_AGE_MS = 5000;
+
+/** One read or write of a mission under way, as the cache knows it. */
+export interface MissionTicket {
+  missionId: string;
+  generation: number;
+}
+
+interface Entry {
+  /** The newest revision this node knows of: read, written, or announced by another node. */
+  rev: number;
+  /** That revision's document; absent when the revision was announced but not read yet. */
+  mission?: Mission;
+  at: number;
+}
+
+/** Freezes a document all the way down, so a caller that tried to change a shared copy would fail at once. */
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
+}
+
+/**
+ * The missions this node has read, so that a cue, a handshake or an alert does not read and parse
+ * the mission document from Redis each time. Every write of a mission announces its new revision
+ * (published by the same script that writes it); an announcement drops any older copy here,
+ * including one whose read was on its way when the announcement came. Serves nothing while the
+ * announcements are not being heard (`live` false): then every read goes to Redis.
+ */
+export class MissionCache {
+  readonly #entries = new Map<string, Entry>();
+  /** Missions with a read on its way: an announcement for them is remembered even with nothing cached yet. */
+  readonly #reading = new Map<string, number>();
+  #live = false;
+  /** Counts the times announcements stopped: a read begun before a stop may have missed one. */
+  #generation = 0;
+  #sweptAt: number;
+
+  constructor(private readonly now: () => number) {
+    this.#sweptAt = now();
+  }
+
+  /** The cached mission, when announcements are heard and the copy is recent and current. */
+  get(missionId: string): Mission | undefined {
+    const entry = this.#entries.get(missionId);
+    if (!this.#live || !entry?.mission) return undefined;
+    if (this.now() - entry.at > MISSION_CACHE_MAX_AGE_MS) return undefined;
+    return entry.mission;
+  }
+
+  /**
+   * A read or write of the mission is starting; `keep` or `abandon` ends it. An announcement that
+   * arrives meanwhile is remembered, so an older answer is not kept.
+   */
+  begin(missionId: string): MissionTicket {
+    this.#reading.set(missionId, (this.#reading.get(missionId) ?? 0) + 1);
+    return { missionId, generation: this.#generation };
+  }
+
+  /** The read or write failed, or brought nothing to keep. */
+  abandon(ticket: MissionTicket): void {
+    const left = (this.#reading.get(ticket.missionId) ?? 1) - 1;
+    if (left > 0) this.#reading.set(ticket.missionId, left);
+    else this.#reading.delete(ticket.missionId);
+  }
+
+  /**
+   * The mission as Redis held it at `rev`: kept unless a newer revision is known, or
+   * announcements stopped since the read began (one may have been missed).
+   */
+  keep(ticket: MissionTicket, rev: number, mission: Mission): Mission {
+    this.abandon(ticket);
+    const known = this.#entries.get(ticket.missionId);
+    if (!this.#live || ticket.generation !== this.#generation || (known && known.rev > rev)) return mission;
+    this.#sweep();
+    this.#entries.set(ticket.missionId, { rev, mission: deepFreeze(mission), at: this.now() });
+    return mission;
+  }
+
+  /** Another write reached Redis: any older copy is stale from now on. */
+  announced(missionId: string, rev: number): void {
+    const known = this.#entries.get(missionId);
+    if (known ? known.rev >= rev : !this.#reading.has(missionId)) return;
+    this.#entries.set(missionId, { rev, at: this.now() });
+  }
+
+  /** Announcements are heard again; what was cached before they stopped is gone already. */
+  goLive(): void {
+    this.#live = true;
+  }
+
+  /** Announcements may be missed from now on: forget everything and serve nothing until `goLive`. */
+  stop(): void {
+    this.#live = false;
+    this.#generation++;
+    this.#entries.clear();
+  }
+
+  /** Drops copies too old to serve, at most once per max age, so missions long over do not stay in memory. */
+  #sweep(): void {
+    const now = this.now();
+    if (now - this.#sweptAt < MISSION_CACHE_MAX_AGE_MS) return;
+    this.#sweptAt = now;
+    for (const [missionId, entry] of this.#entries) if (now - entry.at > MISSION_CACHE_MAX_AGE_MS) this.#entries.delete(missionId);
+  }
+}
