@@ -2,6 +2,7 @@ import { createServer } from 'node:http';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import { Server } from 'socket.io';
+import { LISTEN_BACKLOG } from '../../server/src/listen-backlog.ts';
 import { serve } from '../ipc.ts';
 import { selfStats, type StatsRpc } from '../process-stats.ts';
 
@@ -91,7 +92,8 @@ io.on('connection', (socket) => {
   socket.on('trigger:respond', (_answer, reply) => reply?.({ ok: true }));
 });
 
-await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+// The same accept queue as Lockstep's nodes: a storm measures the servers, not the kernel's default.
+await new Promise<void>((resolve) => http.listen({ port: 0, host: '127.0.0.1', backlog: LISTEN_BACKLOG }, resolve));
 const address = http.address();
 if (typeof address !== 'object' || !address) throw new Error('the bare relay has no address');
 

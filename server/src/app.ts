@@ -34,6 +34,7 @@ import { JournaledStore } from './store/journaled-store.ts';
 import { MemoryStore } from './store/memory-store.ts';
 import { OutageJournal } from './store/outage-journal.ts';
 import { RedisStore, closeRedis, connectRedis } from './store/redis-store.ts';
+import { LISTEN_BACKLOG } from './listen-backlog.ts';
 import type { Store } from './store/store.ts';
 
 export type StoreConfig =
@@ -290,7 +291,7 @@ export async function buildApp(config: AppConfig): Promise<LockstepApp> {
     missions,
     metrics,
     async listen(port, host) {
-      await http.listen({ port, host });
+      await http.listen({ port, host, backlog: LISTEN_BACKLOG });
       const address = http.server.address();
       const boundPort = typeof address === 'object' && address ? address.port : port;
       // Its addresses are its own whatever the public URL: a page at an IP literal was served by this node, not by a rebound name.

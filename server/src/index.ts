@@ -1,5 +1,6 @@
 export { buildApp, type AppConfig, type LockstepApp, type StoreConfig } from './app.ts';
 export { loadConfig, type ServerConfig } from './config.ts';
+export { LISTEN_BACKLOG } from './listen-backlog.ts';
 export { createDemoMission } from './demo.ts';
 export { MemoryStore } from './store/memory-store.ts';
 export { RedisStore, connectRedis } from './store/redis-store.ts';
