@@ -14,6 +14,7 @@ import {
   type ReplyBody,
   type ServerToClientEvents,
   type TriggerCue,
+  type TriggerState,
 } from '@lockstep/shared';
 import type { Logger } from 'pino';
 import { Server, type Socket } from 'socket.io';
@@ -108,6 +109,10 @@ export function createIo(httpServer: HttpServer, deps: SocketDeps): LockstepIo {
  * and, in a cluster, to the other nodes, each of which delivers to its own.
  */
 export class SocketFanout implements Fanout {
+  /** Per trigger, its latest state not broadcast yet (see #stateSoon). */
+  readonly #statesWaiting = new Map<string, { missionId: string; state: TriggerState }>();
+  #statesFlush: NodeJS.Immediate | undefined;
+
   constructor(
     private readonly io: LockstepIo,
     private readonly onReceipt: (socket: LockstepSocket, cue: TriggerCue, receipt: Receipt) => void,
@@ -119,11 +124,35 @@ export class SocketFanout implements Fanout {
     io.on('presence', (updates) => this.#presenceHere(updates));
   }
 
-  toWatchers: Fanout['toWatchers'] = (missionId, event, payload) => this.#broadcast(rooms.watchers(missionId), event, payload);
+  toWatchers: Fanout['toWatchers'] = (missionId, event, payload) => {
+    if (event === 'trigger:state') return this.#stateSoon(missionId, payload as TriggerState);
+    this.#broadcast(rooms.watchers(missionId), event, payload);
+  };
   toMission: Fanout['toMission'] = (missionId, event, payload) => this.#broadcast(rooms.mission(missionId), event, payload);
   toMember: Fanout['toMember'] = (memberId, event, payload) => this.#broadcast(rooms.member(memberId), event, payload);
 
+  /**
+   * A trigger's states from one turn of the event loop go as one `trigger:state`, the latest: the
+   * receipts of a convoy written together (the store batches them) would otherwise be sent, and
+   * published to every node, once per driver, each superseded a moment later. The latest state
+   * carries every recipient's change. Whatever else is broadcast first sends the states waiting,
+   * so watchers see every event in the order it happened.
+   */
+  #stateSoon(missionId: string, state: TriggerState): void {
+    this.#statesWaiting.set(state.id, { missionId, state });
+    this.#statesFlush ??= setImmediate(() => this.#sendStates());
+  }
+
+  #sendStates(): void {
+    clearImmediate(this.#statesFlush);
+    this.#statesFlush = undefined;
+    const waiting = [...this.#statesWaiting.values()];
+    this.#statesWaiting.clear();
+    for (const { missionId, state } of waiting) this.#emit(rooms.watchers(missionId), 'trigger:state', state);
+  }
+
   presenceToWatchers(updates: readonly PresenceUpdate[]): void {
+    this.#sendStates();
     this.#presenceHere(updates);
     if (this.clustered && updates.length > 0) this.io.serverSideEmit('presence', [...updates]);
   }
@@ -133,8 +162,13 @@ export class SocketFanout implements Fanout {
     for (const { missionId, presence } of updates) this.io.local.to(rooms.watchers(missionId)).emit('presence', presence);
   }
 
-  /** Each event is typed by the Fanout signatures; socket.io's emit overloads cannot see through their generics. */
   #broadcast(room: string, event: string, payload: unknown): void {
+    if (this.#statesWaiting.size > 0) this.#sendStates();
+    this.#emit(room, event, payload);
+  }
+
+  /** Each event is typed by the Fanout signatures; socket.io's emit overloads cannot see through their generics. */
+  #emit(room: string, event: string, payload: unknown): void {
     (this.io.to(room).emit as (event: string, payload: unknown) => boolean)(event, payload);
   }
 
