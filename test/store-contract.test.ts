@@ -31,6 +31,19 @@ interface Outage {
 const missionOf = (entry: JournalEntry) =>
   'trigger' in entry ? entry.trigger.missionId : 'alert' in entry ? entry.alert.missionId : 'missionId' in entry ? entry.missionId : '';
 
+/** A mission of one vehicle and no members yet, as a store test starts from. */
+const newMission = (status: Mission['status']): Mission => ({
+  id: randomUUID(),
+  name: 'Contract',
+  status,
+  vehicles: [{ id: 'v1', callsign: 'ALPHA' }],
+  members: [],
+  plan: { version: 0, routes: [] },
+  planAcks: {},
+  settings: MissionSettings.parse({}),
+  createdAt: 1,
+});
+
 /** One behavioural contract; every Store implementation must pass all of it (in an outage, all it serves then). */
 function storeContract(name: string, open: () => { store: Store; outage?: Outage }) {
   describe(`store contract: ${name}`, () => {
@@ -56,17 +69,7 @@ function storeContract(name: string, open: () => { store: Store; outage?: Outage
     const socketA = { id: 'socket-a', onlyIfOwner: false };
     const ownSocketA = { id: 'socket-a', onlyIfOwner: true };
 
-    const mission = (): Mission => ({
-      id: randomUUID(),
-      name: 'Contract',
-      status: 'planning',
-      vehicles: [{ id: 'v1', callsign: 'ALPHA' }],
-      members: [],
-      plan: { version: 0, routes: [] },
-      planAcks: {},
-      settings: MissionSettings.parse({}),
-      createdAt: 1,
-    });
+    const mission = () => newMission('planning');
 
     const trigger = (missionId: string, recipients: string[]): TriggerRecord => ({
       id: randomUUID(),
@@ -628,17 +631,7 @@ describe('two Redis stores on one key prefix (two nodes)', () => {
   afterAll(() => Promise.all(nodes.map((node) => node.close())));
 
   it('loses no change when both nodes change one record at once, each with many writers of its own', async () => {
-    const m: Mission = {
-      id: randomUUID(),
-      name: 'Two nodes',
-      status: 'active',
-      vehicles: [{ id: 'v1', callsign: 'ALPHA' }],
-      members: [],
-      plan: { version: 0, routes: [] },
-      planAcks: {},
-      settings: MissionSettings.parse({}),
-      createdAt: 1,
-    };
+    const m = newMission('active');
     await nodes[0]!.createMission(m, []);
     const changed = await Promise.all(
       Array.from({ length: 40 }, (_, i) =>
