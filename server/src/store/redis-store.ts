@@ -89,12 +89,6 @@ class Thrown {
 
 type Settled<T> = Result<T> | Thrown;
 
-/** A record as the store's callers see it, at a revision Redis held. */
-interface Known<T> {
-  rev: number;
-  current: T;
-}
-
 interface ChangeOptions<T> {
   /** The record as the store's callers see it, from what Redis holds. */
   decode?: (stored: Stored<T>) => T;
@@ -242,20 +236,16 @@ export class RedisStore implements Store {
   /** Writes the queue of one record, a batch at a time, until nothing more waits. */
   async #writeQueued<T>(key: string, missionIdOf: (doc: T) => string, what: string, options: ChangeOptions<T>) {
     const queue = this.#writesQueued.get(key) as QueuedChange<T>[];
-    // What the last batch left in Redis: the next batch starts from it rather than reading again.
-    let known: Known<T> | undefined;
     while (queue.length > 0) {
       const batch = queue.splice(0, queue.length);
       try {
-        const { results, left } = await this.#changeTogether(key, missionIdOf, what, batch, options, known);
-        known = left;
+        const results = await this.#changeTogether(key, missionIdOf, what, batch, options);
         batch.forEach((queued, i) => {
           const settled = results[i]!;
           if (settled instanceof Thrown) queued.reject(settled.error);
           else queued.resolve(settled);
         });
       } catch (error) {
-        known = undefined;
         for (const queued of batch) queued.reject(error);
       }
     }
@@ -273,14 +263,11 @@ export class RedisStore implements Store {
     what: string,
     batch: readonly QueuedChange<T>[],
     { decode = (stored) => stored.doc, announceOn, written }: ChangeOptions<T>,
-    known: Known<T> | undefined,
-  ): Promise<{ results: Settled<T>[]; left: Known<T> | undefined }> {
+  ): Promise<Settled<T>[]> {
     for (let attempt = 0; attempt < MAX_CHANGE_ATTEMPTS; attempt++) {
-      // Another node may have written since: then the compare-and-set fails and the retry reads.
-      const stored =
-        attempt === 0 && known ? known : await this.#read<T>(key).then((read) => read && { rev: read.rev, current: decode(read) });
-      if (!stored) return { results: batch.map(() => refuse('not_found', `no such ${what}`)), left: undefined };
-      const { current } = stored;
+      const stored = await this.#read<T>(key);
+      if (!stored) return batch.map(() => refuse('not_found', `no such ${what}`));
+      const current = decode(stored);
       let doc = current;
       const log: LogDraft[] = [];
       const deadlines = new Map<string, number | undefined>();
@@ -301,7 +288,7 @@ export class RedisStore implements Store {
         for (const k of outcome.value.deadlines?.complete ?? []) deadlines.set(k, undefined);
         return accept(next);
       });
-      if (doc === current) return { results, left: stored };
+      if (doc === current) return results;
       const schedule = [...deadlines].flatMap(([k, at]) => (at === undefined ? [] : [{ key: k, at }]));
       const complete = [...deadlines].flatMap(([k, at]) => (at === undefined ? [k] : []));
       const rev = await scripts.compareAndSet.run(
@@ -317,13 +304,13 @@ export class RedisStore implements Store {
       );
       if (rev !== -1) {
         written?.(doc, rev as number);
-        return { results, left: { rev: rev as number, current: doc } };
+        return results;
       }
       // Another node wrote first: wait a random, growing while, so nodes that read together stop
       // colliding instead of retrying in lockstep, then apply the whole batch again.
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 2 ** Math.min(attempt, 6)));
     }
-    return { results: batch.map(() => refuse('internal', `the ${what} kept changing under this write`)), left: undefined };
+    return batch.map(() => refuse('internal', `the ${what} kept changing under this write`));
   }
 
   async createMission(mission: Mission, log: LogDraft[]) {
