@@ -21,7 +21,7 @@ const isFailed = (row: Row): row is FailedScenario => 'error' in row;
 /** Other processes busier than this (share of one core, fire window) make a row's latency not comparable. */
 const CONTENDED_SHARE = 0.25;
 export const CONTENDED_MARK = '†';
-const contended = (row: ScenarioResult) => (row.cpu?.other ?? 0) > CONTENDED_SHARE;
+export const contended = (row: ScenarioResult) => (row.cpu?.other ?? 0) > CONTENDED_SHARE;
 const labelOf = (row: ScenarioResult) => `${SYSTEM_LABELS[row.system]}${contended(row) ? ` ${CONTENDED_MARK}` : ''}`;
 
 /** A note for the report when some rows ran on a busy machine. */

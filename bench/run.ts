@@ -9,10 +9,12 @@ import { FLOOD_SETTINGS, runFlood } from './flood.ts';
 import { BenchChild, killAllChildren } from './ipc.ts';
 import { runGapBench } from './gap.ts';
 import { DEVICES_PER_MISSION } from './missions.ts';
+import { poolRows, pooledRatios, pooledTable } from './pooled.ts';
 import { summariseProfile } from './profile-summary.ts';
 import { runReportBench } from './report-bench.ts';
 import { RedisServer } from '@lockstep/test/support/redis-server';
 import {
+  CONTENDED_MARK,
   contentionNote,
   cpuTable,
   machine,
@@ -25,13 +27,24 @@ import {
   type RunMode,
 } from './report.ts';
 import { runStorm, STORM_SETTINGS, STORM_SYSTEMS, type StormSystem } from './storm.ts';
-import { isTwoNodes, runScenario, SYSTEM_LABELS, SYSTEMS, type BenchSettings, type RunContext, type SystemName } from './scenario.ts';
+import {
+  isTwoNodes,
+  runScenario,
+  SYSTEM_LABELS,
+  SYSTEMS,
+  type BenchSettings,
+  type RunContext,
+  type ScenarioResult,
+  type SystemName,
+} from './scenario.ts';
 
 /**
- * `npm run bench [-- --quick] [-- --sizes 1000,5000] [-- --systems bare,lockstep] [-- --profile 5000] [-- --fleets K] [-- --report]`:
+ * `npm run bench [-- --quick] [-- --sizes 1000,5000] [-- --systems bare,lockstep] [-- --profile 5000] [-- --fleets K] [-- --repeat N] [-- --report]`:
  * Lockstep side by side with a bare Socket.IO relay, at several numbers of connected devices,
  * on 127.0.0.1 only. --systems runs only the systems named (bare, lockstep, bare-2, lockstep-2).
  * --profile N writes a CPU profile of the Lockstep node's fire window at N devices.
+ * --repeat N runs every row N times, round the systems each time, and adds a table of each row's
+ * runs pooled (bench/pooled.ts): one run's p99 moves 2–3× with where GC pauses fall.
  * `npm run bench -- --flood` runs only the flood scenario of issue #15 (bench/flood.ts) and prints its own table.
  * `npm run bench -- --gap [--gap-cues N]` runs only the response-gap scenario (bench/gap.ts): N cues per answer delay and jitter.
  * --report measures the after-action report of a long mission instead (bench/report-bench.ts).
@@ -47,6 +60,7 @@ const { values: options } = parseArgs({
     systems: { type: 'string' },
     profile: { type: 'string' },
     fleets: { type: 'string', default: '2' },
+    repeat: { type: 'string', default: '1' },
     flood: { type: 'boolean', default: false },
     gap: { type: 'boolean', default: false },
     'gap-cues': { type: 'string', default: '12' },
@@ -66,6 +80,8 @@ const STORM_DEADLINE_MS = 20 * 60_000;
 /** File descriptors the server process needs beyond one per device: Redis, listeners, stdio, slack. */
 const FD_HEADROOM = 1000;
 
+const repeat = Number(options.repeat);
+if (!Number.isInteger(repeat) || repeat < 1 || repeat > 10) throw new Error('--repeat takes 1 to 10');
 const fleetCount = Number(options.fleets);
 if (!Number.isInteger(fleetCount) || fleetCount < 1 || fleetCount > 8) throw new Error('--fleets takes 1 to 8');
 const MAX_DEVICES = 20_000;
@@ -234,7 +250,8 @@ async function main(): Promise<number> {
   const profilePath = profiledSize === undefined ? undefined : `${benchDir}profiles/lockstep-${profiledSize}-${Date.now()}.cpuprofile`;
   if (profilePath) mkdirSync(`${benchDir}profiles`, { recursive: true });
   for (const devices of sizes) {
-    for (const system of systemsAt(devices, sizes[0] ?? devices)) {
+    // Repeated runs of a size go round the systems each time, so a machine that drifts touches every system alike.
+    for (const system of Array.from({ length: repeat }, () => systemsAt(devices, sizes[0] ?? devices)).flat()) {
       const scenarioSettings = { ...settings, profilePath: system === 'lockstep' && devices === profiledSize ? profilePath : undefined };
       try {
         rows.push(await runScenario(system, devices, { ...context, settings: scenarioSettings }));
@@ -289,10 +306,21 @@ async function main(): Promise<number> {
     );
   }
   out.push(ratioLine(rows, largest));
+  if (repeat > 1) {
+    const pooled = poolRows(rows.filter((row): row is ScenarioResult => !('error' in row)));
+    out.push(
+      '',
+      `Pooled over ${repeat} runs of each row (each run's samples together; connect, loop delay and CPU the runs' median; ${CONTENDED_MARK}N = N runs contended):`,
+      '',
+      pooledTable(pooled),
+      '',
+      ...pooledRatios(pooled),
+    );
+  }
   process.stdout.write(`${out.join('\n')}\n`);
 
   // Only the standard sizes and systems, unprofiled, are comparable over time.
-  if (options.sizes === undefined && options.systems === undefined && profilePath === undefined) {
+  if (options.sizes === undefined && options.systems === undefined && profilePath === undefined && repeat === 1) {
     writeBenchmarks(`${repoRoot}BENCHMARKS.md`, {
       mode,
       revision,
@@ -305,7 +333,7 @@ async function main(): Promise<number> {
       notes,
     });
   } else {
-    progress('BENCHMARKS.md left as it is: --sizes, --systems or --profile make a run not comparable with the standard ones.');
+    progress('BENCHMARKS.md left as it is: --sizes, --systems, --profile or --repeat make a run not comparable with the standard ones.');
   }
   return failed ? 1 : 0;
 }

@@ -68,6 +68,8 @@ export interface ScenarioResult {
   unsupported: string | undefined;
   relay: LatencySummary | undefined;
   answer: LatencySummary | undefined;
+  /** The samples behind `relay` and `answer`, µs, so runs of one row can be pooled (--repeat). */
+  samples: { relayUs: number[]; answerUs: number[] };
   triggers: number;
   expectedCues: number;
   receivedCues: number;
@@ -222,6 +224,7 @@ function unmeasured(system: SystemName, devices: number): Omit<ScenarioResult, '
     unsupported: undefined,
     relay: undefined,
     answer: undefined,
+    samples: { relayUs: [], answerUs: [] },
     triggers: 0,
     expectedCues: 0,
     receivedCues: 0,
@@ -353,6 +356,7 @@ export async function runScenario(system: SystemName, devices: number, context: 
       unsupported: undefined,
       relay: summarise(report.relayUs),
       answer: summarise(report.answerUs),
+      samples: { relayUs: report.relayUs, answerUs: report.answerUs },
       triggers: report.issued,
       expectedCues: report.expectedCues,
       receivedCues: report.receivedCues,
