@@ -1,5 +1,5 @@
 import { type LatencySummary, summarise } from './latency.ts';
-import { CONTENDED_MARK, contended } from './report.ts';
+import { CONTENDED_MARK, contended, latency, ms } from './report.ts';
 import { SYSTEM_LABELS, type ScenarioResult, type SystemName } from './scenario.ts';
 
 /**
@@ -52,9 +52,6 @@ export function poolRows(results: readonly ScenarioResult[]): PooledRow[] {
     serverCpu: medianOf(runs.map((r) => r.cpu?.server)),
   }));
 }
-
-const ms = (value: number) => (value < 10 ? value.toFixed(2) : value.toFixed(1));
-const latency = (s: LatencySummary | undefined) => (s ? `${ms(s.p50)} / ${ms(s.p90)} / ${ms(s.p99)} / ${ms(s.p999)} / ${ms(s.max)}` : '—');
 
 export function pooledTable(rows: readonly PooledRow[]): string {
   const lines = [

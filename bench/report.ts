@@ -16,7 +16,7 @@ export interface FailedScenario {
 
 export type Row = ScenarioResult | FailedScenario;
 
-const isFailed = (row: Row): row is FailedScenario => 'error' in row;
+export const isFailed = (row: Row): row is FailedScenario => 'error' in row;
 
 /** Other processes busier than this (share of one core, fire window) make a row's latency not comparable. */
 const CONTENDED_SHARE = 0.25;
@@ -32,9 +32,9 @@ export function contentionNote(rows: readonly Row[]): string | undefined {
 }
 
 const count = (value: number) => value.toLocaleString('en-US');
-const ms = (value: number) => (value < 10 ? value.toFixed(2) : value.toFixed(1));
+export const ms = (value: number) => (value < 10 ? value.toFixed(2) : value.toFixed(1));
 const percent = (share: number | undefined) => (share === undefined ? 'n/a' : `${Math.round(share * 100)} %`);
-const latency = (summary: LatencySummary | undefined) =>
+export const latency = (summary: LatencySummary | undefined) =>
   summary ? `${ms(summary.p50)} / ${ms(summary.p90)} / ${ms(summary.p99)} / ${ms(summary.p999)} / ${ms(summary.max)}` : '—';
 
 export function machine(): string {

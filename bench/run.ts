@@ -17,6 +17,7 @@ import {
   CONTENDED_MARK,
   contentionNote,
   cpuTable,
+  isFailed,
   machine,
   ratioLine,
   resultsTable,
@@ -307,7 +308,7 @@ async function main(): Promise<number> {
   }
   out.push(ratioLine(rows, largest));
   if (repeat > 1) {
-    const pooled = poolRows(rows.filter((row): row is ScenarioResult => !('error' in row)));
+    const pooled = poolRows(rows.filter((row): row is ScenarioResult => !isFailed(row)));
     out.push(
       '',
       `Pooled over ${repeat} runs of each row (each run's samples together; connect, loop delay and CPU the runs' median; ${CONTENDED_MARK}N = N runs contended):`,

@@ -12,9 +12,10 @@ import {
   type Store,
   type TriggerRecord,
 } from '@lockstep/server';
-import { type Alert, type LogKind, type Mission, MissionSettings, type Person } from '@lockstep/shared';
+import type { Alert, LogKind, Mission, Person } from '@lockstep/shared';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { missionRecord } from './support/mission-record.ts';
 import { freePort } from './support/redis-server.ts';
 
 /**
@@ -30,19 +31,6 @@ interface Outage {
 
 const missionOf = (entry: JournalEntry) =>
   'trigger' in entry ? entry.trigger.missionId : 'alert' in entry ? entry.alert.missionId : 'missionId' in entry ? entry.missionId : '';
-
-/** A mission of one vehicle and no members yet, as a store test starts from. */
-const newMission = (status: Mission['status']): Mission => ({
-  id: randomUUID(),
-  name: 'Contract',
-  status,
-  vehicles: [{ id: 'v1', callsign: 'ALPHA' }],
-  members: [],
-  plan: { version: 0, routes: [] },
-  planAcks: {},
-  settings: MissionSettings.parse({}),
-  createdAt: 1,
-});
 
 /** One behavioural contract; every Store implementation must pass all of it (in an outage, all it serves then). */
 function storeContract(name: string, open: () => { store: Store; outage?: Outage }) {
@@ -69,7 +57,7 @@ function storeContract(name: string, open: () => { store: Store; outage?: Outage
     const socketA = { id: 'socket-a', onlyIfOwner: false };
     const ownSocketA = { id: 'socket-a', onlyIfOwner: true };
 
-    const mission = () => newMission('planning');
+    const mission = () => missionRecord('planning');
 
     const trigger = (missionId: string, recipients: string[]): TriggerRecord => ({
       id: randomUUID(),
@@ -631,7 +619,7 @@ describe('two Redis stores on one key prefix (two nodes)', () => {
   afterAll(() => Promise.all(nodes.map((node) => node.close())));
 
   it('loses no change when both nodes change one record at once, each with many writers of its own', async () => {
-    const m = newMission('active');
+    const m = missionRecord('active');
     await nodes[0]!.createMission(m, []);
     const changed = await Promise.all(
       Array.from({ length: 40 }, (_, i) =>

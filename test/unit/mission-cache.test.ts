@@ -1,18 +1,8 @@
 import { MISSION_CACHE_MAX_AGE_MS, MissionCache } from '@lockstep/server';
-import { type Mission, MissionSettings } from '@lockstep/shared';
 import { describe, expect, it } from 'vitest';
+import { missionRecord } from '../support/mission-record.ts';
 
-const mission = (status: Mission['status']): Mission => ({
-  id: 'm1',
-  name: 'Cache',
-  status,
-  vehicles: [{ id: 'v1', callsign: 'ALPHA' }],
-  members: [],
-  plan: { version: 0, routes: [] },
-  planAcks: {},
-  settings: MissionSettings.parse({}),
-  createdAt: 1,
-});
+const mission = missionRecord;
 
 function cache() {
   let now = 0;

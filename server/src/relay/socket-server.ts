@@ -144,6 +144,7 @@ export class SocketFanout implements Fanout {
   }
 
   #sendStates(): void {
+    if (this.#statesWaiting.size === 0) return;
     clearImmediate(this.#statesFlush);
     this.#statesFlush = undefined;
     const waiting = [...this.#statesWaiting.values()];
@@ -163,7 +164,7 @@ export class SocketFanout implements Fanout {
   }
 
   #broadcast(room: string, event: string, payload: unknown): void {
-    if (this.#statesWaiting.size > 0) this.#sendStates();
+    this.#sendStates();
     this.#emit(room, event, payload);
   }
 

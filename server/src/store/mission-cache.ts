@@ -87,7 +87,7 @@ export class MissionCache {
     return mission;
   }
 
-  /** Another write reached Redis: any older copy is stale from now on. */
+  /** Another write reached Redis: an older copy is stale from now on. */
   announced(missionId: string, rev: number): void {
     const known = this.#entries.get(missionId);
     if (known ? known.rev >= rev : !this.#reading.has(missionId)) return;
