@@ -51,6 +51,18 @@ export class Alerts {
     return alert;
   }
 
+  /**
+   * Raises the alert a deadline calls for. A deadline is still due only while no node finished
+   * firing it, so an alert that was raised already here means the node that raised it died before
+   * telling anyone (its lease on the deadline ran out): it is told again. Screens take an alert
+   * by id, so a watcher that had it sees no change.
+   */
+  async raiseDue(id: string, draft: AlertDraft): Promise<void> {
+    if (await this.raise(id, draft)) return;
+    const raised = await this.store.changeAlert(id, (alert) => accept({ next: alert, log: [] }));
+    if (raised.ok) this.fanout.toWatchers(raised.value.missionId, 'alert', raised.value);
+  }
+
   /** The server closes an open alert whose condition it saw end (a driver acked the plan); one already closed stays as it is. */
   async resolveAsSystem(alertId: string): Promise<void> {
     const now = this.clock.now();

@@ -61,7 +61,7 @@ export class OverloadWatch {
 
   async fire(burst: Extract<Deadline, { kind: 'overload' }>): Promise<void> {
     const mission = await this.deps.store.getMission(burst.missionId);
-    await this.deps.alerts.raise(alertId('overload', burst.triggerId, burst.vehicleId), {
+    await this.deps.alerts.raiseDue(alertId('overload', burst.triggerId, burst.vehicleId), {
       kind: 'overload',
       missionId: burst.missionId,
       vehicleId: burst.vehicleId,

@@ -25,7 +25,7 @@ export class PlanAckWatch {
     const driver = mission && stillUnacked(mission, due.memberId, due.version);
     if (!driver) return;
     const id = planUnackedId(due.memberId, due.version);
-    await this.deps.alerts.raise(id, {
+    await this.deps.alerts.raiseDue(id, {
       kind: 'plan-unacked',
       missionId: due.missionId,
       memberId: due.memberId,

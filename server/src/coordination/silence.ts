@@ -39,7 +39,7 @@ export class SilenceWatch {
     const silenceMs = mission.settings.silenceMs;
     const triggers = await this.deps.store.recentTriggers(due.missionId, RECENT);
     if (threatAnswered(threat, triggers, silenceMs)) return;
-    await this.deps.alerts.raise(alertId('silence', threat.id), {
+    await this.deps.alerts.raiseDue(alertId('silence', threat.id), {
       kind: 'silence',
       missionId: due.missionId,
       memberId: threat.memberId,

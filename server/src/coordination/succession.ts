@@ -52,7 +52,7 @@ export class Succession implements PresenceWatcher {
   }
 
   async fireHandover(due: Extract<Deadline, { kind: 'command-handover' }>): Promise<void> {
-    await this.deps.alerts.raise(alertId('command-handover', due.memberId, String(due.at)), {
+    await this.deps.alerts.raiseDue(alertId('command-handover', due.memberId, String(due.at)), {
       kind: 'command-handover',
       missionId: due.missionId,
       memberId: due.memberId,

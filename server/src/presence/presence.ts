@@ -267,7 +267,7 @@ export class PresenceTracker {
     // Seen again since, from any node: this absence is over.
     if (presence?.state !== 'offline' || presence.lastSeenAt > since) return;
     if (mission?.status !== 'active') return;
-    await this.alerts.raise(alertId('offline', memberId, String(since)), {
+    await this.alerts.raiseDue(alertId('offline', memberId, String(since)), {
       kind: 'offline',
       missionId,
       memberId,
