@@ -2,6 +2,7 @@ import type { Alert, LogEntry, Mission, MissionStatus, Person, Presence } from '
 import { refuse, accept, type Result } from '../refusal.ts';
 import type { CueLoad } from '../rules/overload.ts';
 import type { TriggerRecord } from '../rules/trigger-record.ts';
+import { deepFreeze } from './deep-freeze.ts';
 import { viewFromReads, type MissionViewLimits } from './mission-view.ts';
 import type { Change, CredentialRef, DeadlineChanges, IssueOutcome, LogDraft, PresenceSave, Store, StoredObservation } from './store.ts';
 
@@ -186,12 +187,14 @@ export class MemoryStore implements Store {
 
   /**
    * Holds the trigger as given, replacing what was held, with the deadlines its write set or
-   * cleared and no log line: what an outage mirror keeps of each trigger Redis wrote. One copy,
-   * where a change would take three, on every receipt and answer.
+   * cleared and no log line: what an outage mirror keeps of each trigger Redis wrote. The record
+   * itself is held, frozen, not a copy: the rules make a new record for every change, and a copy
+   * per receipt, answer and replayed cue was the mirror's largest cost in a reconnect storm.
    */
   holdTrigger(trigger: TriggerRecord, deadlines: DeadlineChanges): void {
-    if (this.#triggers.has(trigger.id)) this.#triggers.set(trigger.id, structuredClone(trigger));
-    else this.#admit(trigger);
+    const held = deepFreeze(trigger);
+    if (!this.#triggers.has(trigger.id)) this.#index(held);
+    this.#triggers.set(trigger.id, held);
     this.#applyDeadlines(deadlines);
   }
 
@@ -199,15 +202,22 @@ export class MemoryStore implements Store {
   #admit(trigger: TriggerRecord): TriggerRecord {
     const stored = structuredClone(trigger);
     for (const recipient of stored.recipients) {
+      if (recipient.seq <= 0) recipient.seq = (this.#cues.get(recipient.memberId)?.seq ?? 0) + 1;
+    }
+    this.#index(stored);
+    this.#triggers.set(trigger.id, stored);
+    return stored;
+  }
+
+  /** Files a new trigger under each recipient's cues, by the seq it carries, and under its mission. */
+  #index(trigger: TriggerRecord): void {
+    for (const recipient of trigger.recipients) {
       const cues = this.#cues.get(recipient.memberId) ?? { seq: 0, held: [] };
-      cues.seq = recipient.seq > 0 ? Math.max(cues.seq, recipient.seq) : cues.seq + 1;
-      recipient.seq = recipient.seq > 0 ? recipient.seq : cues.seq;
+      cues.seq = Math.max(cues.seq, recipient.seq);
       cues.held.push({ seq: recipient.seq, triggerId: trigger.id });
       this.#cues.set(recipient.memberId, cues);
     }
-    this.#triggers.set(trigger.id, stored);
     this.#slot(trigger.missionId)?.triggerIds.push(trigger.id);
-    return stored;
   }
 
   async getTrigger(triggerId: string) {

@@ -1,4 +1,5 @@
 import type { Mission } from '@lockstep/shared';
+import { deepFreeze } from './deep-freeze.ts';
 
 /**
  * How long a cached mission is served without a fresh read. Announcements keep the cache right;
@@ -19,15 +20,6 @@ interface Entry {
   /** That revision's document; absent when the revision was announced but not read yet. */
   mission?: Mission;
   at: number;
-}
-
-/** Freezes a document all the way down, so a caller that tried to change a shared copy would fail at once. */
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const inner of Object.values(value)) deepFreeze(inner);
-  }
-  return value;
 }
 
 /**
