@@ -54,8 +54,11 @@ export interface SocketData {
   lastSeq: number | undefined;
   /** When the socket joined its rooms (monotonic): from then on it is sent every change live. */
   connectedAt: number;
-  /** Cues reach this socket in order: the replay first, then each live cue after it. */
-  cueChain: Promise<void>;
+  /**
+   * What this socket's next cue must wait for (the replay, or cues queued behind it), so cues
+   * reach it in order; undefined when nothing is waiting and a cue can go at once.
+   */
+  cuesWaiting: Promise<void> | undefined;
   /** Cue ids already sent on this socket: a cue is sent to a socket once, however many paths bring it. */
   sentCues: Set<string>;
   bucket: TokenBucket;
@@ -185,17 +188,37 @@ export class SocketFanout implements Fanout {
     }
   }
 
-  /** Queues a cue behind whatever this socket is still being sent; a cue it was already sent is skipped. */
+  /**
+   * Sends a cue to this socket at once, or behind whatever it must wait for. Waiting only when
+   * something is waiting keeps a live cue from going out a microtask later, behind the rest of
+   * the relay's work, on every cue.
+   */
   queueCue(socket: LockstepSocket, cue: TriggerCue): void {
-    socket.data.cueChain = socket.data.cueChain.then(() => {
-      if (socket.data.sentCues.has(cue.id)) return;
-      socket.data.sentCues.add(cue.id);
-      socket.timeout(this.ackTimeoutMs(cue)).emit('trigger', cue, (error, receipt) => {
-        if (error) return;
-        const parsed = Receipt.safeParse(receipt);
-        // A malformed receipt still proves the cue arrived: it counts, without a device time.
-        this.onReceipt(socket, cue, parsed.success ? parsed.data : {});
-      });
+    if (socket.data.cuesWaiting)
+      this.queueAfter(
+        socket,
+        socket.data.cuesWaiting.then(() => this.#sendCue(socket, cue)),
+      );
+    else this.#sendCue(socket, cue);
+  }
+
+  /** Makes this socket's cues wait for `step` (the replay, or a cue queued behind it). */
+  queueAfter(socket: LockstepSocket, step: Promise<void>): void {
+    socket.data.cuesWaiting = step;
+    void step.then(() => {
+      if (socket.data.cuesWaiting === step) socket.data.cuesWaiting = undefined;
+    });
+  }
+
+  /** A cue already sent on this socket is skipped. */
+  #sendCue(socket: LockstepSocket, cue: TriggerCue): void {
+    if (socket.data.sentCues.has(cue.id)) return;
+    socket.data.sentCues.add(cue.id);
+    socket.timeout(this.ackTimeoutMs(cue)).emit('trigger', cue, (error, receipt) => {
+      if (error) return;
+      const parsed = Receipt.safeParse(receipt);
+      // A malformed receipt still proves the cue arrived: it counts, without a device time.
+      this.onReceipt(socket, cue, parsed.success ? parsed.data : {});
     });
   }
 
@@ -240,7 +263,7 @@ export function authenticate(io: LockstepIo, deps: SocketDeps): void {
         ...identity,
         lastSeq: auth.data.lastSeq,
         connectedAt: Number.POSITIVE_INFINITY,
-        cueChain: Promise.resolve(),
+        cuesWaiting: undefined,
         sentCues: new Set(),
         bucket: fullBucket(deps.clock.monotonic()),
         rateLimitedSince: -Infinity,
@@ -276,12 +299,15 @@ export function serveSessions(io: LockstepIo, deps: SessionDeps): void {
     });
 
     if (ROLE_AUTHORITY[member.role].receivesCues) {
-      socket.data.cueChain = deps.relay
-        .cuesToReplay(member.memberId, socket.data.lastSeq)
-        .then((cues) => {
-          for (const cue of cues) deps.fanout.queueCue(socket, cue);
-        })
-        .catch((error: unknown) => socketLogger(socket, deps).error({ err: error }, 'replay failed'));
+      deps.fanout.queueAfter(
+        socket,
+        deps.relay
+          .cuesToReplay(member.memberId, socket.data.lastSeq)
+          .then((cues) => {
+            for (const cue of cues) deps.fanout.queueCue(socket, cue);
+          })
+          .catch((error: unknown) => socketLogger(socket, deps).error({ err: error }, 'replay failed')),
+      );
     }
     socket.join([
       rooms.mission(missionId),
