@@ -62,4 +62,28 @@ describe('the mission cache of a node', () => {
       (served.vehicles as { callsign: string }[])[0]!.callsign = 'CHANGED';
     }).toThrow(TypeError);
   });
+
+  it('lets callers share a read on its way, but not once an announcement came or announcements stopped', async () => {
+    const { missions } = cache();
+    const read = Promise.resolve(mission('active'));
+    missions.share('m1', read);
+    expect(missions.readUnderWay('m1')).toBe(read);
+    missions.announced('m1', 2);
+    expect(missions.readUnderWay('m1')).toBeUndefined();
+
+    const again = new Promise<never>(() => {});
+    missions.share('m1', again);
+    missions.stop();
+    expect(missions.readUnderWay('m1')).toBeUndefined();
+    missions.goLive();
+    expect(missions.readUnderWay('m1')).toBeUndefined();
+  });
+
+  it('stops sharing a read once it settled, failed or not', async () => {
+    const { missions } = cache();
+    const failed = Promise.reject(new Error('redis away'));
+    missions.share('m1', failed);
+    await expect(failed).rejects.toThrow('redis away');
+    expect(missions.readUnderWay('m1')).toBeUndefined();
+  });
 });

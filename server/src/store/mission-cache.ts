@@ -33,6 +33,8 @@ export class MissionCache {
   readonly #entries = new Map<string, Entry>();
   /** Missions with a read on its way: an announcement for them is remembered even with nothing cached yet. */
   readonly #reading = new Map<string, number>();
+  /** Reads on their way that another caller may join, until they settle or the mission is announced. */
+  readonly #shared = new Map<string, Promise<Mission | undefined>>();
   #live = false;
   /** Counts the times announcements stopped: a read begun before a stop may have missed one. */
   #generation = 0;
@@ -59,6 +61,25 @@ export class MissionCache {
     return { missionId, generation: this.#generation };
   }
 
+  /**
+   * A read of the mission on its way, for a caller that would read the same document: five
+   * devices of one detail connecting together read it once. None once an announcement for the
+   * mission came after the read began, or while announcements may be missed.
+   */
+  readUnderWay(missionId: string): Promise<Mission | undefined> | undefined {
+    return this.#live ? this.#shared.get(missionId) : undefined;
+  }
+
+  /** Lets other callers join this read (see `readUnderWay`) until it settles. */
+  share(missionId: string, read: Promise<Mission | undefined>): void {
+    if (!this.#live) return;
+    this.#shared.set(missionId, read);
+    const settled = () => {
+      if (this.#shared.get(missionId) === read) this.#shared.delete(missionId);
+    };
+    read.then(settled, settled);
+  }
+
   /** The read or write failed, or brought nothing to keep. */
   abandon(ticket: MissionTicket): void {
     const left = (this.#reading.get(ticket.missionId) ?? 1) - 1;
@@ -81,6 +102,7 @@ export class MissionCache {
 
   /** Another write reached Redis: an older copy is stale from now on. */
   announced(missionId: string, rev: number): void {
+    this.#shared.delete(missionId);
     const known = this.#entries.get(missionId);
     if (known ? known.rev >= rev : !this.#reading.has(missionId)) return;
     this.#entries.set(missionId, { rev, at: this.now() });
@@ -96,6 +118,7 @@ export class MissionCache {
     this.#live = false;
     this.#generation++;
     this.#entries.clear();
+    this.#shared.clear();
   }
 
   /** Drops copies too old to serve, at most once per max age, so missions long over do not stay in memory. */

@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { accept, refuse, type Result } from '../refusal.ts';
 import type { CueLoad } from '../rules/overload.ts';
 import type { TriggerRecord } from '../rules/trigger-record.ts';
+import { deepFreeze } from './deep-freeze.ts';
 import { MissionCache } from './mission-cache.ts';
 import type { MissionView, MissionViewLimits } from './mission-view.ts';
 import {
@@ -318,12 +319,19 @@ export class RedisStore implements Store {
   }
 
   async getMission(missionId: string) {
-    const cached = this.#missions.get(missionId);
-    if (cached) return cached;
+    const known = this.#missions.get(missionId) ?? this.#missions.readUnderWay(missionId);
+    if (known) return known;
+    const read = this.#readMission(missionId);
+    this.#missions.share(missionId, read);
+    return read;
+  }
+
+  /** One read of the mission, kept by the cache; frozen, since callers that joined it share the one copy. */
+  async #readMission(missionId: string): Promise<Mission | undefined> {
     const reading = this.#missions.begin(missionId);
     try {
       const stored = await this.#read<Mission>(this.#keys.mission(missionId));
-      if (stored) return this.#missions.keep(reading, stored.rev, stored.doc);
+      if (stored) return deepFreeze(this.#missions.keep(reading, stored.rev, stored.doc));
       this.#missions.abandon(reading);
       return undefined;
     } catch (error) {
