@@ -86,4 +86,22 @@ describe('the mission cache of a node', () => {
     await expect(failed).rejects.toThrow('redis away');
     expect(missions.readUnderWay('m1')).toBeUndefined();
   });
+
+  it('asks for a copy in use to be read again at half its maximum age, once, so no caller waits for the read', async () => {
+    const { missions, advance } = cache();
+    missions.keep(missions.begin('m1'), 1, mission('active'));
+    advance(MISSION_CACHE_MAX_AGE_MS / 2);
+    expect(missions.refreshDue('m1')).toBe(false);
+    advance(1);
+    expect(missions.refreshDue('m1')).toBe(true);
+
+    const reading = missions.begin('m1');
+    const read = Promise.resolve(missions.keep(reading, 1, mission('active')));
+    missions.share('m1', read);
+    expect(missions.refreshDue('m1')).toBe(false);
+    await read;
+    advance(MISSION_CACHE_MAX_AGE_MS / 2);
+    expect(missions.refreshDue('m1')).toBe(false);
+    expect(missions.get('m1')?.status).toBe('active');
+  });
 });

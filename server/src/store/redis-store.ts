@@ -319,8 +319,16 @@ export class RedisStore implements Store {
   }
 
   async getMission(missionId: string) {
-    const known = this.#missions.get(missionId) ?? this.#missions.readUnderWay(missionId);
-    if (known) return known;
+    const cached = this.#missions.get(missionId);
+    if (cached) {
+      // Read again for the next caller, not this one; a failed read is the next caller's to meet.
+      if (this.#missions.refreshDue(missionId)) this.#sharedRead(missionId).catch(() => {});
+      return cached;
+    }
+    return this.#missions.readUnderWay(missionId) ?? this.#sharedRead(missionId);
+  }
+
+  #sharedRead(missionId: string): Promise<Mission | undefined> {
     const read = this.#readMission(missionId);
     this.#missions.share(missionId, read);
     return read;
