@@ -636,4 +636,30 @@ describe('two Redis stores on one key prefix (two nodes)', () => {
     expect(Object.keys((await nodes[1]!.getMission(m.id))?.planAcks ?? {})).toHaveLength(40);
     expect(await nodes[0]!.readLog(m.id)).toHaveLength(40);
   });
+
+  /** A change that acks the plan for `member`, with a log line; `onlyAfter`: only once that member has acked. */
+  const ack =
+    (member: string, onlyAfter?: string): Parameters<Store['changeMission']>[1] =>
+    (current) =>
+      onlyAfter !== undefined && current.planAcks[onlyAfter] === undefined
+        ? { ok: true, value: { next: current, log: [] } }
+        : { ok: true, value: { next: { ...current, planAcks: { ...current.planAcks, [member]: 1 } }, log: [] } };
+
+  it('changes the newest record from a node whose own last write the other node has overtaken', async () => {
+    const m = missionRecord('active');
+    await nodes[0]!.createMission(m, []);
+    await nodes[0]!.changeMission(m.id, ack('first'));
+    await nodes[1]!.changeMission(m.id, ack('second'));
+    const third = await nodes[0]!.changeMission(m.id, ack('third'));
+    expect(third.ok && Object.keys(third.value.planAcks).sort()).toEqual(['first', 'second', 'third']);
+  });
+
+  it('judges a change on the newest record where this node’s older copy would leave it unchanged', async () => {
+    const m = missionRecord('active');
+    await nodes[0]!.createMission(m, []);
+    await nodes[0]!.changeMission(m.id, ack('first'));
+    await nodes[1]!.changeMission(m.id, ack('second'));
+    const third = await nodes[0]!.changeMission(m.id, ack('third', 'second'));
+    expect(third.ok && Object.keys(third.value.planAcks).sort()).toEqual(['first', 'second', 'third']);
+  });
 });

@@ -4,6 +4,7 @@ import { accept, refuse, type Result } from '../refusal.ts';
 import type { CueLoad } from '../rules/overload.ts';
 import type { TriggerRecord } from '../rules/trigger-record.ts';
 import { deepFreeze } from './deep-freeze.ts';
+import { KnownRevisions } from './known-revisions.ts';
 import { MissionCache } from './mission-cache.ts';
 import type { MissionView, MissionViewLimits } from './mission-view.ts';
 import {
@@ -117,6 +118,8 @@ export class RedisStore implements Store {
   readonly #revisions: Redis;
   /** Per record key, the changes waiting for the write on its way (see #change). */
   readonly #writesQueued = new Map<string, QueuedChange<unknown>[]>();
+  /** What this node last read or wrote of each record it changes: a write's first guess (see #changeTogether). */
+  readonly #known = new KnownRevisions<Stored<unknown>>(() => performance.now());
 
   /** `prefix` keeps several deployments (or test runs) apart on one Redis. */
   constructor(redis: Redis, prefix = 'lockstep:') {
@@ -257,6 +260,10 @@ export class RedisStore implements Store {
    * Applies the changes in order to one read of the record and writes the outcome in one
    * compare-and-set: each change sees the ones before it, and its caller gets the record as it
    * left it. A change that refuses, or throws, changes nothing and does not stop the others.
+   * The first attempt starts from the revision this node last read or wrote, when it has one,
+   * without reading: the compare-and-set confirms it. A guess can be behind another node's write,
+   * and only a write checks it, so a batch that a guess would leave unwritten, or in which a
+   * change refused or threw, is judged again on a fresh read.
    */
   async #changeTogether<T>(
     key: string,
@@ -265,8 +272,9 @@ export class RedisStore implements Store {
     batch: readonly QueuedChange<T>[],
     { decode = (stored) => stored.doc, announceOn, written }: ChangeOptions<T>,
   ): Promise<Settled<T>[]> {
-    for (let attempt = 0; attempt < MAX_CHANGE_ATTEMPTS; attempt++) {
-      const stored = await this.#read<T>(key);
+    let guess = this.#known.get(key) as Stored<T> | undefined;
+    for (let attempt = 0; attempt < MAX_CHANGE_ATTEMPTS; ) {
+      const stored = guess ?? (await this.#read<T>(key));
       if (!stored) return batch.map(() => refuse('not_found', `no such ${what}`));
       const current = decode(stored);
       let doc = current;
@@ -289,6 +297,10 @@ export class RedisStore implements Store {
         for (const k of outcome.value.deadlines?.complete ?? []) deadlines.set(k, undefined);
         return accept(next);
       });
+      if (guess && (doc === current || results.some((r) => r instanceof Thrown || !r.ok))) {
+        guess = undefined;
+        continue;
+      }
       if (doc === current) return results;
       const schedule = [...deadlines].flatMap(([k, at]) => (at === undefined ? [] : [{ key: k, at }]));
       const complete = [...deadlines].flatMap(([k, at]) => (at === undefined ? [k] : []));
@@ -304,12 +316,20 @@ export class RedisStore implements Store {
         [stored.rev, JSON.stringify(doc), log.length, ...this.#drafts(log), ...this.#deadlineArgs({ schedule, complete })],
       );
       if (rev !== -1) {
+        this.#known.set(key, { rev: rev as number, doc, fields: stored.fields });
         written?.(doc, rev as number);
         return results;
+      }
+      this.#known.forget(key);
+      if (guess) {
+        // Only the guess was behind: read and apply again at once.
+        guess = undefined;
+        continue;
       }
       // Another node wrote first: wait a random, growing while, so nodes that read together stop
       // colliding instead of retrying in lockstep, then apply the whole batch again.
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 2 ** Math.min(attempt, 6)));
+      attempt++;
     }
     return batch.map(() => refuse('internal', `the ${what} kept changing under this write`));
   }
@@ -460,6 +480,8 @@ export class RedisStore implements Store {
       if (existing) return { created: false, trigger: existing };
     }
     const seqs = reply.slice(1);
+    const fields = Object.fromEntries(memberIds.map((id, i) => [`seq:${id}`, String(seqs[i] ?? 0)]));
+    this.#known.set(this.#keys.trigger(trigger.id), { rev: 1, doc: trigger, fields });
     return { created: true, trigger: { ...trigger, recipients: trigger.recipients.map((r, i) => ({ ...r, seq: seqs[i] ?? 0 })) } };
   }
 
@@ -474,6 +496,8 @@ export class RedisStore implements Store {
 
   async handOverCue(triggerId: string, change: Change<TriggerRecord>) {
     const key = this.#keys.trigger(triggerId);
+    // It adds seq fields the guess does not carry.
+    this.#known.forget(key);
     for (let attempt = 0; attempt < MAX_CHANGE_ATTEMPTS; attempt++) {
       const stored = await this.#read<TriggerRecord>(key);
       if (!stored) return refuse('not_found', 'no such trigger');

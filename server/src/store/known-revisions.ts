@@ -1,0 +1,43 @@
+import { deepFreeze } from './deep-freeze.ts';
+
+/** How long a record this node read or wrote is trusted as a guess of what Redis holds. */
+const KNOWN_FOR_MS = 10_000;
+
+/**
+ * The last revision of each record this node read or wrote, so that a compare-and-set need not
+ * read the record first: the receipts and answers to a cue follow its issue on the same node
+ * within seconds, and each read was a round trip and a parse on the answer's path. Only ever a
+ * guess: the write's own revision check decides, and a guess another node's write overtook
+ * costs that write, then a read as before.
+ */
+export class KnownRevisions<S extends { rev: number }> {
+  readonly #entries = new Map<string, { stored: S; at: number }>();
+  #sweptAt: number;
+
+  constructor(private readonly now: () => number) {
+    this.#sweptAt = now();
+  }
+
+  get(key: string): S | undefined {
+    const entry = this.#entries.get(key);
+    return entry && this.now() - entry.at <= KNOWN_FOR_MS ? entry.stored : undefined;
+  }
+
+  /** Frozen: a guess is shared by every change made from it. */
+  set(key: string, stored: S): void {
+    this.#sweep();
+    this.#entries.set(key, { stored: deepFreeze(stored), at: this.now() });
+  }
+
+  forget(key: string): void {
+    this.#entries.delete(key);
+  }
+
+  /** Drops guesses too old to use, at most once per their lifetime, so the map holds only recent records. */
+  #sweep(): void {
+    const now = this.now();
+    if (now - this.#sweptAt < KNOWN_FOR_MS) return;
+    this.#sweptAt = now;
+    for (const [key, entry] of this.#entries) if (now - entry.at > KNOWN_FOR_MS) this.#entries.delete(key);
+  }
+}
