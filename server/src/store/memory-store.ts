@@ -81,15 +81,13 @@ export class MemoryStore implements Store {
   }
 
   async createMission(mission: Mission, log: LogDraft[]) {
-    this.#missions.set(mission.id, {
-      mission: structuredClone(mission),
-      log: [],
-      triggerIds: [],
-      alertIds: [],
-      observationIds: [],
-      presence: new Map(),
-    });
+    this.#holdNew(structuredClone(mission));
     this.#log(mission.id, log);
+  }
+
+  /** A mission this store has not held before, with nothing filed under it yet. */
+  #holdNew(mission: Mission): void {
+    this.#missions.set(mission.id, { mission, log: [], triggerIds: [], alertIds: [], observationIds: [], presence: new Map() });
   }
 
   async getMission(missionId: string) {
@@ -99,13 +97,15 @@ export class MemoryStore implements Store {
 
   /**
    * Holds the mission as given, replacing what was held, with no log line: what an outage mirror
-   * keeps of each mission Redis answered. One copy, where a change would take three, on a call
-   * made with every handshake and every trigger.
+   * keeps of each mission Redis answered. The record itself, frozen (the mission cache hands out
+   * frozen copies already), as `holdTrigger` does: a copy per read was a thousand clones in a
+   * reconnect storm.
    */
   holdMission(mission: Mission): void {
+    const held = deepFreeze(mission);
     const slot = this.#slot(mission.id);
-    if (slot) slot.mission = structuredClone(mission);
-    else void this.createMission(mission, []);
+    if (slot) slot.mission = held;
+    else this.#holdNew(held);
   }
 
   async changeMission(missionId: string, change: Change<Mission>) {
