@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { newTriggerRecord } from '@lockstep/server';
+import { RedisStore, connectRedis, newTriggerRecord } from '@lockstep/server';
 import type { TriggerCue } from '@lockstep/shared';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -20,6 +20,7 @@ import {
   type Hub,
 } from './support/hub.ts';
 import { startNodeProcess, type NodeProcess } from './support/node-process.ts';
+import { missionRecord } from './support/mission-record.ts';
 import { RedisServer, freePort } from './support/redis-server.ts';
 
 /** Polls a condition that no event announces (a node's health), bounded. */
@@ -324,4 +325,38 @@ describe('Redis trouble', () => {
       log.body.events.filter((e: { kind: string }) => e.kind === 'trigger.issued').map((e: { triggerId: string }) => e.triggerId),
     ).toEqual([id]);
   }, 40_000);
+});
+
+describe('a Redis that comes back with less than it had', () => {
+  it('changes the record it holds now, not the one a node last wrote: a restart that lost the data does not let an old revision number undo another node’s write', async () => {
+    const prefix = `restart:${randomUUID()}:`;
+    const [a, b] = [0, 1].map(
+      () =>
+        new RedisStore(
+          connectRedis(redis.url, () => {}),
+          prefix,
+        ),
+    ) as [RedisStore, RedisStore];
+    const ack =
+      (member: string): Parameters<RedisStore['changeMission']>[1] =>
+      (current) => ({ ok: true, value: { next: { ...current, planAcks: { ...current.planAcks, [member]: 1 } }, log: [] } });
+    try {
+      const mission = missionRecord('active');
+      await a.createMission(mission, []);
+      await a.changeMission(mission.id, ack('first'));
+
+      // As a failover to a replica that had not caught up would: the same Redis, without what it held.
+      await redis.kill();
+      rmSync(join(redis.dir, 'appendonlydir'), { recursive: true, force: true });
+      await redis.restart();
+      await until(async () => (await a.ping()) && (await b.ping()));
+
+      await b.createMission(mission, []);
+      await b.changeMission(mission.id, ack('second'));
+      const third = await a.changeMission(mission.id, ack('third'));
+      expect(third.ok && Object.keys(third.value.planAcks).sort()).toEqual(['second', 'third']);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  }, 30_000);
 });

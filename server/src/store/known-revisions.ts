@@ -33,6 +33,11 @@ export class KnownRevisions<S extends { rev: number }> {
     this.#entries.delete(key);
   }
 
+  /** Forgets every guess: Redis may have come back with less than it had (a restart, a failover). */
+  clear(): void {
+    this.#entries.clear();
+  }
+
   /** Drops guesses too old to use, at most once per their lifetime, so the map holds only recent records. */
   #sweep(): void {
     const now = this.now();

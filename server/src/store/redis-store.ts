@@ -126,6 +126,9 @@ export class RedisStore implements Store {
     this.#redis = redis;
     this.#prefix = prefix;
     this.#revisions = this.#hearRevisions();
+    // A Redis that restarted or failed over may hold an older revision under the number guessed:
+    // a write from that guess would pass its check and undo another node's.
+    redis.on('close', () => this.#known.clear());
   }
 
   /**
