@@ -219,17 +219,18 @@ export class ResponseGapTracker {
   async #undelivered(triggerId: string, memberId: string) {
     const now = this.clock.now();
     const applied = await this.#apply(triggerId, (t) => markUndelivered(t, memberId, now));
+    if (!applied) return;
     // The cue may have died with a node or a socket on its way: send it again, alongside the alert.
-    for (const again of applied ? cuesToRedeliver(applied.trigger, now, memberId) : []) this.fanout.deliverCue(again.memberId, again.cue);
-    for (const r of applied?.recipients ?? []) {
-      await this.alerts.raise(alertId('undelivered', triggerId, r.memberId), {
+    for (const again of cuesToRedeliver(applied.trigger, now, memberId)) this.fanout.deliverCue(again.memberId, again.cue);
+    for (const r of alertedIn(applied.trigger, 'undelivered', memberId)) {
+      await this.alerts.raiseDue(alertId('undelivered', triggerId, r.memberId), {
         kind: 'undelivered',
-        missionId: applied!.trigger.missionId,
+        missionId: applied.trigger.missionId,
         memberId: r.memberId,
         vehicleId: r.vehicleId,
         triggerId,
-        valueMs: now - applied!.trigger.issuedAt,
-        thresholdMs: applied!.trigger.thresholdMs,
+        valueMs: now - applied.trigger.issuedAt,
+        thresholdMs: applied.trigger.thresholdMs,
       });
     }
   }
@@ -237,8 +238,13 @@ export class ResponseGapTracker {
   async #hesitation(triggerId: string, memberId: string) {
     const now = this.clock.now();
     const applied = await this.#apply(triggerId, (t) => markHesitation(t, memberId, now));
+    if (!applied) return;
     // The alert's value is how long the cue has been on screen, from the device's clock where known.
-    for (const r of applied?.recipients ?? []) await this.#raiseHesitation(applied!.trigger, r, now - (r.drawnAt ?? r.deliveredAt ?? now));
+    for (const r of alertedIn(applied.trigger, 'hesitation', memberId))
+      await this.alerts.raiseDue(
+        alertId('hesitation', applied.trigger.id, r.memberId),
+        this.#hesitationDraft(applied.trigger, r, now - (r.drawnAt ?? r.deliveredAt ?? now)),
+      );
   }
 
   async #expire(triggerId: string) {
@@ -253,9 +259,9 @@ export class ResponseGapTracker {
     );
     if (!applied) return;
     this.deadlines.forget(...settledFor(applied.recipients));
-    for (const r of applied.recipients) {
+    for (const r of alertedIn(applied.trigger, 'expired')) {
       this.fanout.toMember(r.memberId, 'trigger:expired', { id: triggerId });
-      await this.alerts.raise(alertId('expired', triggerId, r.memberId), {
+      await this.alerts.raiseDue(alertId('expired', triggerId, r.memberId), {
         kind: 'expired',
         missionId: applied.trigger.missionId,
         memberId: r.memberId,
@@ -282,7 +288,11 @@ export class ResponseGapTracker {
     };
   }
 
-  /** Applies a timing transition through the store, with its log lines and deadlines; on a change, tells the watchers. */
+  /**
+   * Applies a timing transition through the store, with its log lines and deadlines; on a change,
+   * tells the watchers. Answers the trigger as it now stands even when nothing moved: a node may
+   * have moved it and died before raising the alert, and the deadline then fires again elsewhere.
+   */
   async #apply(
     triggerId: string,
     transition: (trigger: TriggerRecord) => Transition,
@@ -300,8 +310,16 @@ export class ResponseGapTracker {
       if (result.refusal.code !== 'not_found') this.logger.warn({ triggerId, code: result.refusal.code }, 'timing transition not applied');
       return undefined;
     }
-    if (changed.length === 0) return undefined;
-    this.fanout.toWatchers(result.value.missionId, 'trigger:state', triggerState(result.value));
+    if (changed.length > 0) this.fanout.toWatchers(result.value.missionId, 'trigger:state', triggerState(result.value));
     return { trigger: result.value, recipients: changed };
   }
+}
+
+/**
+ * The recipients (of one member, or all) a deadline leaves in the state its alert reports: the
+ * ones it just moved, and any a node moved before dying without raising the alert. Raised with
+ * `raiseDue`, so an alert that exists already is told again rather than lost or doubled.
+ */
+function alertedIn(trigger: TriggerRecord, state: RecipientRecord['state'], memberId?: string): RecipientRecord[] {
+  return trigger.recipients.filter((r) => r.state === state && (memberId === undefined || r.memberId === memberId));
 }
