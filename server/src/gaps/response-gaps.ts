@@ -114,7 +114,7 @@ export class ResponseGapTracker {
 
   /** The trigger went stale. */
   fireExpired(deadline: { triggerId: string }): Promise<void> {
-    return this.#expire(deadline.triggerId);
+    return this.#expire(deadline.triggerId, 'deadline');
   }
 
   /** The receipt of a cue from one device: the device drew it at `shownAt` (its own clock). */
@@ -165,7 +165,7 @@ export class ResponseGapTracker {
     if (!result.ok) {
       if (result.refusal.code === 'not_found') return noSuchCue;
       // The cue went stale before its deadline fired anywhere: expire it now so everyone sees it.
-      if (result.refusal.code === 'expired') await this.#expire(answer.triggerId);
+      if (result.refusal.code === 'expired') await this.#expire(answer.triggerId, 'late answer');
       return result;
     }
     if (!outcome) return refuse('internal', 'the answer was not recorded');
@@ -247,7 +247,11 @@ export class ResponseGapTracker {
       );
   }
 
-  async #expire(triggerId: string) {
+  /**
+   * A late answer expires only what has not expired yet; the deadline also raises what a node
+   * that expired the cue and died left unraised.
+   */
+  async #expire(triggerId: string, by: 'deadline' | 'late answer') {
     const now = this.clock.now();
     const settledFor = (recipients: RecipientRecord[]) =>
       recipients.flatMap((r) => [due.hesitation(triggerId, r.memberId), due.undelivered(triggerId, r.memberId)]);
@@ -259,7 +263,7 @@ export class ResponseGapTracker {
     );
     if (!applied) return;
     this.deadlines.forget(...settledFor(applied.recipients));
-    for (const r of alertedIn(applied.trigger, 'expired')) {
+    for (const r of by === 'deadline' ? alertedIn(applied.trigger, 'expired') : applied.recipients) {
       this.fanout.toMember(r.memberId, 'trigger:expired', { id: triggerId });
       await this.alerts.raiseDue(alertId('expired', triggerId, r.memberId), {
         kind: 'expired',
