@@ -1,3 +1,4 @@
+import { ageSweep } from './age-sweep.ts';
 import { deepFreeze } from './deep-freeze.ts';
 
 /** How long a record this node read or wrote is trusted as a guess of what Redis holds. */
@@ -12,10 +13,11 @@ const KNOWN_FOR_MS = 10_000;
  */
 export class KnownRevisions<S extends { rev: number }> {
   readonly #entries = new Map<string, { stored: S; at: number }>();
-  #sweptAt: number;
+  /** Drops guesses too old to use, so the map holds only recent records. */
+  readonly #sweep: () => void;
 
   constructor(private readonly now: () => number) {
-    this.#sweptAt = now();
+    this.#sweep = ageSweep(this.#entries, KNOWN_FOR_MS, now);
   }
 
   get(key: string): S | undefined {
@@ -36,13 +38,5 @@ export class KnownRevisions<S extends { rev: number }> {
   /** Forgets every guess: Redis may have come back with less than it had (a restart, a failover). */
   clear(): void {
     this.#entries.clear();
-  }
-
-  /** Drops guesses too old to use, at most once per their lifetime, so the map holds only recent records. */
-  #sweep(): void {
-    const now = this.now();
-    if (now - this.#sweptAt < KNOWN_FOR_MS) return;
-    this.#sweptAt = now;
-    for (const [key, entry] of this.#entries) if (now - entry.at > KNOWN_FOR_MS) this.#entries.delete(key);
   }
 }

@@ -1,4 +1,5 @@
 import type { Mission } from '@lockstep/shared';
+import { ageSweep } from './age-sweep.ts';
 import { deepFreeze } from './deep-freeze.ts';
 
 /**
@@ -45,10 +46,11 @@ export class MissionCache {
   #live = false;
   /** Counts the times announcements stopped: a read begun before a stop may have missed one. */
   #generation = 0;
-  #sweptAt: number;
+  /** Drops copies too old to serve, so missions long over do not stay in memory. */
+  readonly #sweep: () => void;
 
   constructor(private readonly now: () => number) {
-    this.#sweptAt = now();
+    this.#sweep = ageSweep(this.#entries, MISSION_CACHE_MAX_AGE_MS, now);
   }
 
   /** The cached mission, when announcements are heard and the copy is recent and current. */
@@ -132,13 +134,5 @@ export class MissionCache {
     this.#generation++;
     this.#entries.clear();
     this.#shared.clear();
-  }
-
-  /** Drops copies too old to serve, at most once per max age, so missions long over do not stay in memory. */
-  #sweep(): void {
-    const now = this.now();
-    if (now - this.#sweptAt < MISSION_CACHE_MAX_AGE_MS) return;
-    this.#sweptAt = now;
-    for (const [missionId, entry] of this.#entries) if (now - entry.at > MISSION_CACHE_MAX_AGE_MS) this.#entries.delete(missionId);
   }
 }
