@@ -104,15 +104,17 @@ export class MissionCache {
 
   /**
    * The mission as Redis held it at `rev`: kept unless a newer revision is known, or
-   * announcements stopped since the read began (one may have been missed).
+   * announcements stopped since the read began (one may have been missed). Frozen whether kept or
+   * not, since the callers that joined the read (`share`) hold the one copy.
    */
   keep(ticket: MissionTicket, rev: number, mission: Mission): Mission {
     this.abandon(ticket);
+    const shared = deepFreeze(mission);
     const known = this.#entries.get(ticket.missionId);
-    if (!this.#live || ticket.generation !== this.#generation || (known && known.rev > rev)) return mission;
+    if (!this.#live || ticket.generation !== this.#generation || (known && known.rev > rev)) return shared;
     this.#sweep();
-    this.#entries.set(ticket.missionId, { rev, mission: deepFreeze(mission), at: this.now() });
-    return mission;
+    this.#entries.set(ticket.missionId, { rev, mission: shared, at: this.now() });
+    return shared;
   }
 
   /** Another write reached Redis: an older copy is stale from now on. */

@@ -3,7 +3,6 @@ import { Redis } from 'ioredis';
 import { accept, refuse, type Result } from '../refusal.ts';
 import type { CueLoad } from '../rules/overload.ts';
 import type { TriggerRecord } from '../rules/trigger-record.ts';
-import { deepFreeze } from './deep-freeze.ts';
 import { KnownRevisions } from './known-revisions.ts';
 import { MissionCache } from './mission-cache.ts';
 import type { MissionView, MissionViewLimits } from './mission-view.ts';
@@ -357,12 +356,12 @@ export class RedisStore implements Store {
     return read;
   }
 
-  /** One read of the mission, kept by the cache; frozen, since callers that joined it share the one copy. */
+  /** One read of the mission, kept by the cache (which freezes it: callers that joined the read share it). */
   async #readMission(missionId: string): Promise<Mission | undefined> {
     const reading = this.#missions.begin(missionId);
     try {
       const stored = await this.#read<Mission>(this.#keys.mission(missionId));
-      if (stored) return deepFreeze(this.#missions.keep(reading, stored.rev, stored.doc));
+      if (stored) return this.#missions.keep(reading, stored.rev, stored.doc);
       this.#missions.abandon(reading);
       return undefined;
     } catch (error) {
