@@ -67,20 +67,26 @@ export function pooledTable(rows: readonly PooledRow[]): string {
   return lines.join('\n');
 }
 
-/** Issue #12's ratios on the pooled figures: relay p99 against bare at each size, one node and two. */
+/**
+ * Issue #12's ratios on the pooled figures: relay p99 against bare at each size, one node and two;
+ * and, beside them, what one Redis write before each relay costs bare (bare + write / bare) and
+ * what Lockstep costs on top of that write (lockstep / bare + write).
+ */
 export function pooledRatios(rows: readonly PooledRow[]): string[] {
   const find = (system: SystemName, devices: number) => rows.find((r) => r.system === system && r.devices === devices);
   const lines: string[] = [];
   for (const devices of [...new Set(rows.map((r) => r.devices))]) {
-    for (const [system, base] of [
-      ['lockstep', 'bare'],
-      ['lockstep-2', 'bare-2'],
+    for (const [system, base, target] of [
+      ['lockstep', 'bare', true],
+      ['bare-write', 'bare', false],
+      ['lockstep', 'bare-write', false],
+      ['lockstep-2', 'bare-2', true],
     ] as const) {
       const ours = find(system, devices);
       const theirs = find(base, devices);
       if (!ours?.relay || !theirs?.relay) continue;
       lines.push(
-        `- ${devices.toLocaleString('en-US')} devices, ${SYSTEM_LABELS[system]} / ${SYSTEM_LABELS[base]}: relay p99 ${ms(ours.relay.p99)} / ${ms(theirs.relay.p99)} ms = ${(ours.relay.p99 / theirs.relay.p99).toFixed(2)}×, connect ${(ours.connectS / theirs.connectS).toFixed(2)}× (target ≤ 1.5× each); answer recorded p99 ${ms(ours.answer?.p99 ?? 0)} ms.`,
+        `- ${devices.toLocaleString('en-US')} devices, ${SYSTEM_LABELS[system]} / ${SYSTEM_LABELS[base]}: relay p50 ${(ours.relay.p50 / theirs.relay.p50).toFixed(2)}×, relay p99 ${ms(ours.relay.p99)} / ${ms(theirs.relay.p99)} ms = ${(ours.relay.p99 / theirs.relay.p99).toFixed(2)}×, connect ${(ours.connectS / theirs.connectS).toFixed(2)}×${target ? ' (target ≤ 1.5× each)' : ''}; answer recorded p99 ${ms(ours.answer?.p99 ?? 0)} ms.`,
       );
     }
   }

@@ -142,7 +142,10 @@ export function targets(rows: readonly Row[], devices: number, largest: number):
 
 export function ratioLine(rows: readonly Row[], devices: number): string {
   const ratio = relayP99Ratio(rows, 'lockstep', 'bare', devices);
-  return `relay p99 ratio (lockstep / bare socket.io) at ${count(devices)} devices: ${ratio === undefined ? 'n/a' : ratio.toFixed(2)}`;
+  const floor = relayP99Ratio(rows, 'bare-write', 'bare', devices);
+  const above = relayP99Ratio(rows, 'lockstep', 'bare-write', devices);
+  const shown = (value: number | undefined) => (value === undefined ? 'n/a' : value.toFixed(2));
+  return `relay p99 ratio (lockstep / bare socket.io) at ${count(devices)} devices: ${shown(ratio)}; bare + a Redis write / bare: ${shown(floor)}; lockstep / bare + a Redis write: ${shown(above)}`;
 }
 
 export function method(settings: BenchSettings): string {
@@ -153,6 +156,7 @@ export function method(settings: BenchSettings): string {
     `Missions and members are created through the HTTP API of a separate setup node on the same Redis and key prefix, which exits before the measured node(s) see a device: their baseline holds no setup garbage, like the bare relay's.`,
     `Memory: server RSS and heap after a forced GC, with every device connected and idle for a while, minus the same before any device connected, per 1,000 devices. **Idle server CPU** is over that idle time (liveness probes only). Loop delay (perf_hooks, 10 ms sampling, the sampling period subtracted) and CPU are over the fire window. Two nodes: lead on node A, everyone else on node B, one Redis, one key prefix; memory and CPU are the sum of both, loop delay the worse.`,
     "The bare relay is socket.io with rooms and the same 3 s probe, forwarding the issue to the drivers' room with a receipt ack and answering ok: no validation, no authority, no store.",
+    "**bare socket.io + a Redis write** (bare-write) is the same relay writing each issue and each answer to the bench's Redis (one SET) before it relays or answers it: the least any relay pays that records a cue before showing it, as Lockstep must (a cue's seq comes from the store). Lockstep / bare-write is what Lockstep costs on top of that write.",
     "**bare socket.io, 2 nodes** (bare-2) is two such relays joined by @socket.io/redis-adapter on the bench's Redis, with the package version, Redis client settings and adapter key Lockstep's nodes use, under a fresh key prefix per scenario. It is placed like lockstep-2 (lead on relay A, everyone else on relay B, so every cue crosses the adapter), runs wherever lockstep-2 does, and is the base of issue #12's two-node target (relay p99 ≤ 1.5×, read at the run's largest size).",
     stormMethod(STORM_SETTINGS),
   ].join('\n\n');

@@ -10,11 +10,12 @@ import type { RedisServer } from '@lockstep/test/support/redis-server';
 import type { LockstepNodeRpc } from './servers/lockstep-node.ts';
 import { SERVER_NODE_FLAGS } from './servers/node-flags.ts';
 
-export const SYSTEMS = ['bare', 'lockstep', 'bare-2', 'lockstep-2'] as const;
+export const SYSTEMS = ['bare', 'bare-write', 'lockstep', 'bare-2', 'lockstep-2'] as const;
 export type SystemName = (typeof SYSTEMS)[number];
 
 export const SYSTEM_LABELS: Record<SystemName, string> = {
   bare: 'bare socket.io',
+  'bare-write': 'bare socket.io + a Redis write',
   lockstep: 'lockstep',
   'bare-2': 'bare socket.io, 2 nodes',
   'lockstep-2': 'lockstep, 2 nodes',
@@ -126,11 +127,23 @@ export interface BareHub {
   prefix: string;
 }
 
-/** One bare relay process, and where it listens: alone, or joined to `hub`. */
-export async function startBareRelay(name: string, hub?: BareHub): Promise<{ relay: BenchChild<StatsRpc>; url: string }> {
+/** Where a bare relay goes: joined to other relays through `hub`, and writing what it relays to `writeUrl`; alone and storeless without either. */
+export interface BareRelayOptions {
+  hub?: BareHub;
+  writeUrl?: string;
+}
+
+/** One bare relay process, and where it listens. */
+export async function startBareRelay(
+  name: string,
+  { hub, writeUrl }: BareRelayOptions = {},
+): Promise<{ relay: BenchChild<StatsRpc>; url: string }> {
   const relay = await BenchChild.start<StatsRpc>(name, './servers/bare-relay.ts', {
     nodeFlags: SERVER_NODE_FLAGS,
-    env: hub ? { BENCH_REDIS_URL: hub.url, BENCH_REDIS_PREFIX: hub.prefix } : {},
+    env: {
+      ...(hub ? { BENCH_REDIS_URL: hub.url, BENCH_REDIS_PREFIX: hub.prefix } : {}),
+      ...(writeUrl ? { BENCH_WRITE_URL: writeUrl } : {}),
+    },
     startTimeoutMs: START_TIMEOUT_MS,
   });
   if (!relay.url) {
@@ -187,7 +200,7 @@ async function deployBarePair(
   redis: RedisServer,
 ): Promise<{ servers: BenchChild<StatsRpc>[]; missions: MissionDevices[] }> {
   const hub = { url: redis.url, prefix: freshPrefix() };
-  const started = await Promise.allSettled([startBareRelay('bare relay A', hub), startBareRelay('bare relay B', hub)]);
+  const started = await Promise.allSettled([startBareRelay('bare relay A', { hub }), startBareRelay('bare relay B', { hub })]);
   const relays = started.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
   const failure = started.find((outcome) => outcome.status === 'rejected');
   const [a, b] = relays;
@@ -201,8 +214,10 @@ async function deployBarePair(
 /** Starts the measured server(s) and creates the missions: one node, or two with the lead on A and everyone else on B. */
 async function deploy(system: SystemName, missionCount: number, context: RunContext): Promise<Deployment> {
   const setupStart = performance.now();
-  if (system === 'bare') {
-    const { relay, url } = await startBareRelay('bare relay');
+  if (system === 'bare' || system === 'bare-write') {
+    const { relay, url } = await startBareRelay(system === 'bare' ? 'bare relay' : 'bare relay writing to Redis', {
+      writeUrl: system === 'bare-write' ? context.redis.url : undefined,
+    });
     const missions = bareMissions({ leadUrl: url, othersUrl: url }, missionCount);
     return { servers: [relay], profiled: undefined, missions, setupS: seconds(setupStart) };
   }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
@@ -15,6 +16,10 @@ import { selfStats, type StatsRpc } from '../process-stats.ts';
  * With BENCH_REDIS_URL and BENCH_REDIS_PREFIX, the relay joins every other relay on that Redis
  * and prefix through @socket.io/redis-adapter, as Lockstep's nodes do (server/src/app.ts): the
  * two-node baseline. Without them it is one relay alone, with socket.io's in-memory adapter.
+ *
+ * With BENCH_WRITE_URL, the relay writes each issue and each answer to that Redis (one SET) and
+ * only then relays or answers it: the least any relay pays that records a cue before showing it,
+ * as Lockstep must (a cue's seq comes from the store). Lockstep's cost above this is its own.
  */
 
 /** The token is `missionKey|role`: the bench is the only client, so it is trusted as is. */
@@ -66,6 +71,14 @@ if (redisUrl !== undefined || prefix !== undefined) {
   io.adapter(createAdapter(pubClient, subClient, { key: `${prefix}socket.io` }));
 }
 
+const writeUrl = process.env.BENCH_WRITE_URL;
+const writer = writeUrl ? new Redis(writeUrl, { protocol: 2, maxRetriesPerRequest: 2, commandTimeout: 2000 }) : undefined;
+const keyPrefix = `bench:bare:${randomUUID()}:`;
+/** One round trip to Redis when writing, none otherwise. */
+const record = async (key: string, value: unknown) => {
+  if (writer) await writer.set(`${keyPrefix}${key}`, JSON.stringify(value));
+};
+
 io.use((socket, next) => {
   const token: unknown = socket.handshake.auth.token;
   const [missionKey, role] = typeof token === 'string' ? token.split('|') : [];
@@ -83,13 +96,17 @@ io.on('connection', (socket) => {
   const prober = setInterval(probe, PROBE_INTERVAL_MS);
   socket.on('disconnect', () => clearInterval(prober));
 
-  socket.on('trigger:issue', (issue, answer) => {
+  socket.on('trigger:issue', async (issue, answer) => {
+    await record(`cue:${issue.id}`, issue);
     io.to(drivers(missionKey))
       .timeout(RECEIPT_TIMEOUT_MS)
       .emit('trigger', issue, () => {});
     answer?.({ ok: true });
   });
-  socket.on('trigger:respond', (_answer, reply) => reply?.({ ok: true }));
+  socket.on('trigger:respond', async (response, reply) => {
+    await record(`answer:${randomUUID()}`, response);
+    reply?.({ ok: true });
+  });
 });
 
 // The same accept queue as Lockstep's nodes: a storm measures the servers, not the kernel's default.
