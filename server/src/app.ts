@@ -164,7 +164,8 @@ export async function buildApp(config: AppConfig): Promise<LockstepApp> {
   const allowedOrigins = () => config.allowedOrigins ?? ownOrigins;
   const io = createIo(http.server, { store, clock, metrics, logger, allowedOrigins });
   // Nodes on one Redis form one hub: rooms, broadcasts and cues cross nodes over pub/sub.
-  const adapterClients = redis ? [redis.duplicate(), redis.duplicate()] : [];
+  // A cue for another node is published the moment it is relayed, not behind a pipeline in flight.
+  const adapterClients = redis ? [redis.duplicate({ enableAutoPipelining: false }), redis.duplicate({ enableAutoPipelining: false })] : [];
   const [pubClient, subClient] = adapterClients;
   if (pubClient && subClient && config.store.kind === 'redis') {
     for (const client of adapterClients) client.on('error', onRedisError);

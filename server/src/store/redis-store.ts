@@ -57,7 +57,11 @@ const MAX_CHANGE_ATTEMPTS = 32;
 /** Connects to Redis with the settings Lockstep relies on. RESP2 is pinned: every reply shape here was written and tested against it. */
 export function connectRedis(url: string, onError: (error: Error) => void): Redis {
   // A command fails after 2 s rather than hang a handler for the whole of an outage; clients retry by id.
-  const redis = new Redis(url, { protocol: 2, maxRetriesPerRequest: 2, commandTimeout: 2000 });
+  // Auto-pipelining sends the commands of a turn of the event loop in one write: at a connect of
+  // 10,000 devices, a write per command (a credential and a replay read each) was a fifth of the
+  // node's time. A command may wait for the pipeline ahead of it; measured: connect 8.0 → 7.0 s,
+  // relay unchanged, answer recorded p50 +0.2 ms.
+  const redis = new Redis(url, { protocol: 2, maxRetriesPerRequest: 2, commandTimeout: 2000, enableAutoPipelining: true });
   redis.on('error', onError);
   return redis;
 }
