@@ -10,7 +10,7 @@ export type { Store, LogDraft } from './store/store.ts';
 export type { TriggerRecord, RecipientRecord } from './rules/trigger-record.ts';
 export { newTriggerRecord, triggerState, triggerCue } from './rules/triggers.ts';
 export * as timing from './rules/timing.ts';
-export { PresenceTracker, PROTOCOL_PRESENCE, presenceState, rttWorthReporting } from './presence/presence.ts';
+export { PresenceTracker, PROTOCOL_PRESENCE, presenceState, reportPhase, RTT_REPORT_MS, rttWorthReporting } from './presence/presence.ts';
 export { clockEstimate, clockOffset, percentile } from './rules/latency.ts';
 export {
   takeToken,

@@ -7,6 +7,8 @@ import {
   originAllowed,
   percentile,
   presenceState,
+  reportPhase,
+  RTT_REPORT_MS,
   rttWorthReporting,
   takeToken,
 } from '@lockstep/server';
@@ -69,14 +71,34 @@ describe('presence state (docs/PROTOCOL.md §5)', () => {
 });
 
 describe('when a fresh RTT is worth telling the watchers', () => {
-  it('is at the first figure, every 30 s, or when it moved by more than 10 ms and 25 %', () => {
-    expect(rttWorthReporting(undefined, 12, 0)).toBe(true);
-    expect(rttWorthReporting(12, 14, 3000)).toBe(false);
-    expect(rttWorthReporting(12, 14, 10_000)).toBe(false);
-    expect(rttWorthReporting(12, 14, 30_000)).toBe(true);
-    expect(rttWorthReporting(12, 40, 3000)).toBe(true);
+  it('is at the first figure, once every 30 s, or when it moved by more than 10 ms and 25 %', () => {
+    const phaseMs = 12_000;
+    const at = 100 * RTT_REPORT_MS + phaseMs + 1000; // told just after the member's point of the period
+    expect(rttWorthReporting({ rttMs: undefined, at: 0, phaseMs }, 12, at)).toBe(true);
+    expect(rttWorthReporting({ rttMs: 12, at, phaseMs }, 14, at + 3000)).toBe(false);
+    expect(rttWorthReporting({ rttMs: 12, at, phaseMs }, 14, at + 28_000)).toBe(false);
+    expect(rttWorthReporting({ rttMs: 12, at, phaseMs }, 14, at + 29_000)).toBe(true);
+    expect(rttWorthReporting({ rttMs: 12, at, phaseMs }, 40, at + 3000)).toBe(true);
     // A tunnel: 200 → 215 ms is under a quarter, not worth a broadcast yet.
-    expect(rttWorthReporting(200, 215, 3000)).toBe(false);
+    expect(rttWorthReporting({ rttMs: 200, at, phaseMs }, 215, at + 3000)).toBe(false);
+  });
+
+  it('falls due for members who connected together at points spread over the whole 30 s', () => {
+    // A thousand members told at the same moment (a restart): when is each one's next report due?
+    const at = 100 * RTT_REPORT_MS;
+    const dueAfterS = Array.from({ length: 1000 }, (_, i) => {
+      const told = { rttMs: 12, at, phaseMs: reportPhase(`member-${crypto.randomUUID()}-${i}`) };
+      let s = 1;
+      while (!rttWorthReporting(told, 12, at + s * 1000)) s++;
+      return s;
+    });
+    expect(Math.max(...dueAfterS)).toBeLessThanOrEqual(30);
+    // Each 3 s of the period holds about a tenth of them, never a wave.
+    for (let from = 0; from < 30; from += 3) {
+      const inSlice = dueAfterS.filter((s) => s > from && s <= from + 3).length;
+      expect(inSlice).toBeGreaterThan(50);
+      expect(inSlice).toBeLessThan(150);
+    }
   });
 });
 

@@ -37,20 +37,42 @@ export interface ProbedDevice {
 }
 
 /**
- * A fresh RTT alone is saved and announced at most this often, unless it moved by more than
- * RTT_MOVE: one write and one broadcast per member per probe would be the hub's largest cost
+ * A fresh RTT alone is saved and announced once a period of this length, unless it moved by more
+ * than RTT_MOVE: one write and one broadcast per member per probe would be the hub's largest cost
  * at thousands of devices, and a watcher gains nothing from a figure that did not change.
  * At 10,000 devices the periodic announcement alone was two watcher writes per member per 10 s,
  * more than the probes themselves; a change of state and an RTT that moved are still told at once.
  */
-const RTT_REPORT_MS = 30_000;
+export const RTT_REPORT_MS = 30_000;
 const RTT_MOVE = { ms: 10, ratio: 0.25 };
 
-/** Whether a new RTT is worth telling the watchers now. */
-export function rttWorthReporting(reported: number | undefined, fresh: number, sinceReportMs: number): boolean {
-  if (reported === undefined || sinceReportMs >= RTT_REPORT_MS) return true;
-  const moved = Math.abs(fresh - reported);
-  return moved > RTT_MOVE.ms && moved > reported * RTT_MOVE.ratio;
+/** What the watchers were last told of a member's RTT, and when its periodic report falls. */
+export interface RttTold {
+  rttMs: number | undefined;
+  at: number;
+  /** Where in each RTT_REPORT_MS the member's periodic report falls (see reportPhase). */
+  phaseMs: number;
+}
+
+/**
+ * Each member's periodic report falls at its own point of the period, from its id: members that
+ * connected together (a restart, a reconnect storm) would otherwise fall due together every 30 s
+ * for as long as their connect took, and at 10,000 devices that wave doubled the node's work and
+ * stopped its event loop for over 100 ms at a time.
+ */
+export function reportPhase(memberId: string): number {
+  // FNV-1a: member ids are random, so any hash that mixes every character spreads them evenly.
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < memberId.length; i++) hash = Math.imul(hash ^ memberId.charCodeAt(i), 0x01000193);
+  return (hash >>> 0) % RTT_REPORT_MS;
+}
+
+/** Whether a fresh RTT is worth telling the watchers now: the first, the first of a new period, or one that moved. */
+export function rttWorthReporting(told: RttTold, fresh: number, now: number): boolean {
+  const period = (at: number) => Math.floor((at - told.phaseMs) / RTT_REPORT_MS);
+  if (told.rttMs === undefined || period(now) > period(told.at)) return true;
+  const moved = Math.abs(fresh - told.rttMs);
+  return moved > RTT_MOVE.ms && moved > told.rttMs * RTT_MOVE.ratio;
 }
 
 interface DeviceWatch {
@@ -79,8 +101,7 @@ interface MemberWatch {
   /** The member's recent round trips, newest first: the rolling p95 is taken over these. */
   rtts: number[];
   /** When, and with which RTT, the presence was last saved and announced. */
-  reportedAt: number;
-  reportedRtt: number | undefined;
+  told: RttTold;
 }
 
 /**
@@ -169,7 +190,7 @@ export interface PresenceDeps {
 /**
  * Presence and latency of every device: probes each one every few seconds, keeps the
  * member's RTT (latest and rolling p95) and clock offset in the store, and tells lead, cpo
- * and ops: at once on a change of state, with a fresh RTT when it moved or every 10 s.
+ * and ops: at once on a change of state, with a fresh RTT when it moved or once every 30 s, each member at its own point of the period.
  * A node speaks only for its own sockets: it may not mark offline a member whose
  * presence another node's socket has spoken for since.
  */
@@ -236,8 +257,7 @@ export class PresenceTracker {
       lastSeenAt: now,
       speakingDevice: device.id,
       rtts: [],
-      reportedAt: 0,
-      reportedRtt: undefined,
+      told: { rttMs: undefined, at: 0, phaseMs: reportPhase(member.memberId) },
     };
     this.#members.set(member.memberId, watch);
     // Round robin over the ticks: a connect storm's devices are probed evenly over the round, not all at once.
@@ -303,7 +323,7 @@ export class PresenceTracker {
         keepNewest(watch.rtts, answer.rttMs);
         if (answer.deviceAt !== undefined)
           keepClockSample(device, answer.rttMs, clockOffset(answer.serverAt, answer.rttMs, answer.deviceAt));
-        this.#update(watch, rttWorthReporting(watch.reportedRtt, answer.rttMs, now - watch.reportedAt));
+        this.#update(watch, rttWorthReporting(watch.told, answer.rttMs, now));
       })
       .catch((error: unknown) => this.logger.warn({ err: error, memberId: watch.member.memberId }, 'probe failed'));
   }
@@ -316,8 +336,8 @@ export class PresenceTracker {
     if (state === previous && !freshRtt) return;
     watch.state = state;
     watch.offlineSince = state !== 'offline' ? undefined : previous === 'offline' ? watch.offlineSince : now;
-    watch.reportedAt = now;
-    watch.reportedRtt = watch.rtts[0];
+    watch.told.at = now;
+    watch.told.rttMs = watch.rtts[0];
     const pending = this.#pending.get(watch.member.memberId) ?? { watch, saved: previous, changes: [], log: [], refreshed: false };
     if (state !== previous) {
       const presence = presenceOf(watch);
