@@ -67,10 +67,12 @@ export function reportPhase(memberId: string): number {
   return (hash >>> 0) % RTT_REPORT_MS;
 }
 
+/** Which of a member's report periods `at` falls in. */
+const reportPeriod = (at: number, phaseMs: number) => Math.floor((at - phaseMs) / RTT_REPORT_MS);
+
 /** Whether a fresh RTT is worth telling the watchers now: the first, the first of a new period, or one that moved. */
 export function rttWorthReporting(told: RttTold, fresh: number, now: number): boolean {
-  const period = (at: number) => Math.floor((at - told.phaseMs) / RTT_REPORT_MS);
-  if (told.rttMs === undefined || period(now) > period(told.at)) return true;
+  if (told.rttMs === undefined || reportPeriod(now, told.phaseMs) > reportPeriod(told.at, told.phaseMs)) return true;
   const moved = Math.abs(fresh - told.rttMs);
   return moved > RTT_MOVE.ms && moved > told.rttMs * RTT_MOVE.ratio;
 }
