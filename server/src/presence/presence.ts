@@ -57,8 +57,8 @@ export interface RttTold {
 /**
  * Each member's periodic report falls at its own point of the period, from its id: members that
  * connected together (a restart, a reconnect storm) would otherwise fall due together every 30 s
- * for as long as their connect took, and at 10,000 devices that wave doubled the node's work and
- * stopped its event loop for over 100 ms at a time.
+ * for as long as their connect took: at 10,000 devices that wave doubled the node's work for
+ * seconds at a time.
  */
 export function reportPhase(memberId: string): number {
   // FNV-1a: member ids are random, so any hash that mixes every character spreads them evenly.
@@ -192,7 +192,8 @@ export interface PresenceDeps {
 /**
  * Presence and latency of every device: probes each one every few seconds, keeps the
  * member's RTT (latest and rolling p95) and clock offset in the store, and tells lead, cpo
- * and ops: at once on a change of state, with a fresh RTT when it moved or once every 30 s, each member at its own point of the period.
+ * and ops: at once on a change of state, with a fresh RTT when it moved or once every 30 s (each
+ * member at its own point of the period).
  * A node speaks only for its own sockets: it may not mark offline a member whose
  * presence another node's socket has spoken for since.
  */
