@@ -106,7 +106,13 @@ interface ChangeOptions<T> {
 interface Stored<T> {
   rev: number;
   doc: T;
+  /** The record's other hash fields (a trigger's seq per recipient, its fingerprint). */
   fields: Record<string, string>;
+}
+
+/** A record as its hash holds it, or undefined when the hash holds none. */
+function storedOf<T>({ doc, rev, ...fields }: Record<string, string>): Stored<T> | undefined {
+  return doc && rev ? { rev: Number(rev), doc: JSON.parse(doc) as T, fields } : undefined;
 }
 
 /**
@@ -206,9 +212,7 @@ export class RedisStore implements Store {
   }
 
   async #read<T>(key: string): Promise<Stored<T> | undefined> {
-    const fields = await this.#redis.hgetall(key);
-    if (!fields.doc || !fields.rev) return undefined;
-    return { rev: Number(fields.rev), doc: JSON.parse(fields.doc) as T, fields };
+    return storedOf<T>(await this.#redis.hgetall(key));
   }
 
   async #readMany<T>(keys: string[]): Promise<T[]> {
@@ -552,9 +556,7 @@ export class RedisStore implements Store {
 
   async #triggersByIds(ids: string[]): Promise<TriggerRecord[]> {
     const hashes = await Promise.all(ids.map((id) => this.#redis.hgetall(this.#keys.trigger(id))));
-    return hashes.flatMap((hash) =>
-      hash.doc ? [this.#decodeTrigger({ rev: Number(hash.rev), doc: JSON.parse(hash.doc) as TriggerRecord, fields: hash })] : [],
-    );
+    return hashes.flatMap((hash) => storedOf<TriggerRecord>(hash) ?? []).map(this.#decodeTrigger);
   }
 
   async cuesAfter(memberId: string, afterSeq: number) {
@@ -597,17 +599,15 @@ export class RedisStore implements Store {
       ...observationIds.map((id) => this.#keys.observation(id)),
     ];
     const hashes = keys.length ? ((await scripts.readRecords.run(this.#redis, keys, [])) as string[][]).map(fieldsOf) : [];
-    const stored = <T>(fields: Record<string, string>): Stored<T>[] =>
-      fields.doc && fields.rev ? [{ rev: Number(fields.rev), doc: JSON.parse(fields.doc) as T, fields }] : [];
     const triggerHashes = hashes.slice(0, triggerIds.length);
     const alertHashes = hashes.slice(triggerIds.length, triggerIds.length + alertIds.length);
     const observationHashes = hashes.slice(triggerIds.length + alertIds.length);
     return {
       mission: JSON.parse(doc) as Mission,
-      triggers: triggerHashes.flatMap((h) => stored<TriggerRecord>(h).map(this.#decodeTrigger)),
-      alerts: alertHashes.flatMap((h) => stored<Alert>(h).map((s) => s.doc)),
+      triggers: triggerHashes.flatMap((h) => storedOf<TriggerRecord>(h) ?? []).map(this.#decodeTrigger),
+      alerts: alertHashes.flatMap((h) => storedOf<Alert>(h)?.doc ?? []),
       presence: Object.values(fieldsOf(presence)).map((json) => JSON.parse(json) as Presence),
-      observations: observationHashes.flatMap((h) => stored<StoredObservation>(h).map((s) => s.doc)),
+      observations: observationHashes.flatMap((h) => storedOf<StoredObservation>(h)?.doc ?? []),
     };
   }
 
