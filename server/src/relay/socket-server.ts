@@ -166,9 +166,8 @@ export class SocketFanout implements Fanout {
     if (this.clustered) this.io.serverSideEmit('states', waiting);
   }
 
-  /** To this node's watchers only: the other nodes were sent the turn's states as one message. */
   #statesHere(states: readonly WaitingState[]): void {
-    for (const { missionId, state } of states) this.io.local.to(rooms.watchers(missionId)).emit('trigger:state', state);
+    for (const { missionId, state } of states) this.#watchersHere(missionId).emit('trigger:state', state);
   }
 
   presenceToWatchers(updates: readonly PresenceUpdate[]): void {
@@ -177,9 +176,16 @@ export class SocketFanout implements Fanout {
     if (this.clustered && updates.length > 0) this.io.serverSideEmit('presence', [...updates]);
   }
 
-  /** To this node's watchers only: the other nodes were sent the whole batch as one message. */
   #presenceHere(updates: readonly PresenceUpdate[]): void {
-    for (const { missionId, presence } of updates) this.io.local.to(rooms.watchers(missionId)).emit('presence', presence);
+    for (const { missionId, presence } of updates) this.#watchersHere(missionId).emit('presence', presence);
+  }
+
+  /**
+   * This node's watchers of the mission only: presence and states go to the other nodes a batch
+   * to one message, and each node emits the batch to its own watchers.
+   */
+  #watchersHere(missionId: string) {
+    return this.io.local.to(rooms.watchers(missionId));
   }
 
   #broadcast(room: string, event: string, payload: unknown): void {
