@@ -215,9 +215,11 @@ async function deployBarePair(
 async function deploy(system: SystemName, missionCount: number, context: RunContext): Promise<Deployment> {
   const setupStart = performance.now();
   if (system === 'bare' || system === 'bare-write') {
-    const { relay, url } = await startBareRelay(system === 'bare' ? 'bare relay' : 'bare relay writing to Redis', {
-      writeUrl: system === 'bare-write' ? context.redis.url : undefined,
-    });
+    const writes = system === 'bare-write';
+    const { relay, url } = await startBareRelay(
+      writes ? 'bare relay writing to Redis' : 'bare relay',
+      writes ? { writeUrl: context.redis.url } : {},
+    );
     const missions = bareMissions({ leadUrl: url, othersUrl: url }, missionCount);
     return { servers: [relay], profiled: undefined, missions, setupS: seconds(setupStart) };
   }
