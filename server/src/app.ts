@@ -28,6 +28,7 @@ import { People } from './people/people.ts';
 import { PROTOCOL_PRESENCE, PresenceTracker, type PresenceTiming } from './presence/presence.ts';
 import { OUTBOUND_LIMIT_BYTES } from './relay/outbound-limit.ts';
 import { Relay } from './relay/relay.ts';
+import { NO_PEERS, PEER_COUNT_MS, RedisPeers } from './relay/peers.ts';
 import { Reports } from './report/reports.ts';
 import { MAX_PAYLOAD_BYTES, SocketFanout, authenticate, createIo, serveSessions, type LockstepIo } from './relay/socket-server.ts';
 import { JournaledStore } from './store/journaled-store.ts';
@@ -78,6 +79,8 @@ export interface AppConfig {
   clock?: Clock;
   /** Bytes a socket may leave unread before it is dropped; OUTBOUND_LIMIT_BYTES unless a test needs it smaller. */
   outboundLimitBytes?: number;
+  /** How often a node counts the nodes on its Redis; PEER_COUNT_MS unless a test needs it otherwise. */
+  peerCountMs?: number;
 }
 
 export interface LockstepApp {
@@ -167,13 +170,17 @@ export async function buildApp(config: AppConfig): Promise<LockstepApp> {
   // A cue for another node is published the moment it is relayed, not behind a pipeline in flight.
   const adapterClients = redis ? [redis.duplicate({ enableAutoPipelining: false }), redis.duplicate({ enableAutoPipelining: false })] : [];
   const [pubClient, subClient] = adapterClients;
+  let peers: RedisPeers | undefined;
   if (pubClient && subClient && config.store.kind === 'redis') {
     for (const client of adapterClients) client.on('error', onRedisError);
-    io.adapter(
-      createAdapter(atMostOnce(pubClient, onRedisError), atMostOnce(subClient, onRedisError), {
-        key: `${config.store.prefix ?? 'lockstep:'}socket.io`,
-      }),
-    );
+    const adapterKey = `${config.store.prefix ?? 'lockstep:'}socket.io`;
+    io.adapter(createAdapter(atMostOnce(pubClient, onRedisError), atMostOnce(subClient, onRedisError), { key: adapterKey }));
+    peers = new RedisPeers(io, pubClient, subClient, {
+      adapterKey,
+      countMs: config.peerCountMs ?? PEER_COUNT_MS,
+      logger,
+      onCount: (nodes) => metrics.nodes.set(nodes),
+    });
   }
 
   // Receipts come in on the sockets of the fanout, which the tracker below speaks through: they
@@ -183,7 +190,7 @@ export async function buildApp(config: AppConfig): Promise<LockstepApp> {
     io,
     (socket, cue, receipt) => receipts.emit('receipt', socket.data.member.memberId, socket.id, cue, receipt),
     (cue) => Math.max(1000, cue.staleAt - clock.now()),
-    redis !== undefined,
+    peers ?? NO_PEERS,
   );
   const deadlines = new Deadlines({ store, clock, logger });
   const alerts = new Alerts({ store, fanout, clock, metrics, logger });
@@ -272,6 +279,7 @@ export async function buildApp(config: AppConfig): Promise<LockstepApp> {
   http.addHook('preClose', async () => {
     ready = false;
     presence.close();
+    peers?.close();
     await io.close();
     await Promise.race([Promise.allSettled([...inFlight]), new Promise((resolve) => setTimeout(resolve, IN_FLIGHT_GRACE_MS))]);
   });
@@ -292,6 +300,7 @@ export async function buildApp(config: AppConfig): Promise<LockstepApp> {
     missions,
     metrics,
     async listen(port, host) {
+      await peers?.join();
       await http.listen({ port, host, backlog: LISTEN_BACKLOG });
       const address = http.server.address();
       const boundPort = typeof address === 'object' && address ? address.port : port;

@@ -65,6 +65,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly nodes = new Gauge({
+    name: 'lockstep_nodes',
+    help: "Lockstep nodes on this node's Redis, itself included, at its last count (each second).",
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'lockstep_process_' });
   }

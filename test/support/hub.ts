@@ -50,6 +50,8 @@ export interface HubOptions {
   journalPath?: string;
   /** The server's clock, for tests that script exact times (see `SteppedClock`). */
   clock?: Clock;
+  /** How often the node counts the nodes on its Redis. */
+  peerCountMs?: number;
 }
 
 /** Real time plus the steps a test takes: a scripted driver "takes" 2.5 s to answer without the test waiting for it. */
@@ -89,6 +91,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.publicOrigin ? { publicOrigin: options.publicOrigin } : {}),
     ...(options.outboundLimitBytes ? { outboundLimitBytes: options.outboundLimitBytes } : {}),
+    ...(options.peerCountMs ? { peerCountMs: options.peerCountMs } : {}),
   });
   const url = await app.listen(options.port ?? 0, '127.0.0.1');
   const api: Hub['api'] = async (method, path, { body, token = adminToken } = {}) => {

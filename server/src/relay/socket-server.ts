@@ -43,6 +43,7 @@ import type { Store } from '../store/store.ts';
 import { type ClientEventHandler, type ClientEventHandlers, clientEventHandlers } from './client-events.ts';
 import { MemberSockets } from './member-sockets.ts';
 import { dropWhenBacklogged } from './outbound-limit.ts';
+import type { Peers } from './peers.ts';
 import type { Relay } from './relay.ts';
 
 /** docs/PROTOCOL.md §4: payloads over 64 kB are refused by the transport. */
@@ -73,6 +74,8 @@ interface InterServerEvents {
   cue: (memberId: string, cue: TriggerCue) => void;
   presence: (updates: PresenceUpdate[]) => void;
   states: (states: WaitingState[]) => void;
+  /** A node about to listen (see Peers): each node answers once it publishes for it. */
+  joining: (ack: (heard: boolean) => void) => void;
 }
 
 /** A trigger's latest state, waiting to go to its mission's watchers. */
@@ -127,9 +130,8 @@ export class SocketFanout implements Fanout {
     private readonly io: LockstepIo,
     private readonly onReceipt: (socket: LockstepSocket, cue: TriggerCue, receipt: Receipt) => void,
     private readonly ackTimeoutMs: (cue: TriggerCue) => number,
-    private readonly clustered: boolean,
+    private readonly peers: Peers,
   ) {
-    if (!clustered) return;
     io.on('cue', (memberId, cue) => this.#deliverHere(memberId, cue));
     io.on('presence', (updates) => this.#presenceHere(updates));
     io.on('states', (states) => this.#statesHere(states));
@@ -163,7 +165,7 @@ export class SocketFanout implements Fanout {
     const waiting = [...this.#statesWaiting.values()];
     this.#statesWaiting.clear();
     this.#statesHere(waiting);
-    if (this.clustered) this.io.serverSideEmit('states', waiting);
+    if (!this.peers.alone) this.io.serverSideEmit('states', waiting);
   }
 
   #statesHere(states: readonly WaitingState[]): void {
@@ -173,7 +175,7 @@ export class SocketFanout implements Fanout {
   presenceToWatchers(updates: readonly PresenceUpdate[]): void {
     this.#sendStates();
     this.#presenceHere(updates);
-    if (this.clustered && updates.length > 0) this.io.serverSideEmit('presence', [...updates]);
+    if (!this.peers.alone && updates.length > 0) this.io.serverSideEmit('presence', [...updates]);
   }
 
   #presenceHere(updates: readonly PresenceUpdate[]): void {
@@ -200,7 +202,7 @@ export class SocketFanout implements Fanout {
 
   deliverCue(memberId: string, cue: TriggerCue): void {
     this.#deliverHere(memberId, cue);
-    if (this.clustered) this.io.serverSideEmit('cue', memberId, cue);
+    if (!this.peers.alone) this.io.serverSideEmit('cue', memberId, cue);
   }
 
   #deliverHere(memberId: string, cue: TriggerCue): void {

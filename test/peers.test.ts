@@ -1,0 +1,108 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import {
+  STANDARD_MEMBERS,
+  closeAllSockets,
+  connect,
+  createMission,
+  newId,
+  nextEvent,
+  requestOk,
+  startHub,
+  type Hub,
+} from './support/hub.ts';
+
+const hubs: Hub[] = [];
+const clients: Redis[] = [];
+afterEach(async () => {
+  closeAllSockets();
+  await Promise.all(hubs.splice(0).map((hub) => hub.close()));
+  for (const client of clients.splice(0)) client.disconnect();
+});
+
+async function hub(prefix: string, peerCountMs: number): Promise<Hub> {
+  const started = await startHub({ prefix, peerCountMs });
+  hubs.push(started);
+  return started;
+}
+
+/** The node's own count of the nodes on its Redis, as /metrics gives it to an operator. */
+async function nodesCounted(node: Hub): Promise<number | undefined> {
+  const text = await fetch(`${node.url}/metrics`).then((response) => response.text());
+  const value = /^lockstep_nodes (\d+)$/m.exec(text)?.[1];
+  return value === undefined ? undefined : Number(value);
+}
+
+/** Polls a count that no event announces, bounded. */
+async function untilCounted(node: Hub, nodes: number) {
+  const deadline = Date.now() + 10_000;
+  while ((await nodesCounted(node)) !== nodes) {
+    if (Date.now() > deadline) throw new Error(`the node did not count ${nodes} nodes within 10 s`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Every PUBLISH Redis runs on the hub's channels, seen through MONITOR (a subscriber would be counted as a node). */
+async function publishesOn(prefix: string): Promise<{ channels: string[]; settled: () => Promise<void> }> {
+  const monitor = await new Redis(inject('redisUrl')).monitor();
+  const marker = new Redis(inject('redisUrl'));
+  clients.push(monitor, marker);
+  const channels: string[] = [];
+  const markers = new Map<string, () => void>();
+  monitor.on('monitor', (_time: string, args: string[]) => {
+    if (args[0]?.toLowerCase() !== 'publish' || args[1] === undefined) return;
+    if (args[1].startsWith(prefix)) channels.push(args[1]);
+    markers.get(args[1])?.();
+  });
+  return {
+    channels,
+    // Redis runs commands one at a time: once a marker sent now is seen, every publish sent before it has been.
+    settled: () =>
+      new Promise((resolve) => {
+        const channel = `marker:${randomUUID()}`;
+        markers.set(channel, resolve);
+        void marker.publish(channel, '');
+      }),
+  };
+}
+
+describe('nodes on one Redis count each other', () => {
+  it('a node alone publishes no cue; a node that starts later gets its cues at once, before its first count would tell it', async () => {
+    const prefix = `peers:${randomUUID()}:`;
+    // A count a minute apart: only the newcomer's announcement can tell the first node it is no longer alone.
+    const a = await hub(prefix, 60_000);
+    expect(await nodesCounted(a)).toBe(1);
+    const mission = await createMission(a, { members: STANDARD_MEMBERS });
+    const token = (callsign: string) => mission.members[callsign]!.token;
+    const lead = await connect(a, token('LEAD'));
+    const driverOnA = await connect(a, token('DRV-1'));
+    const published = await publishesOn(prefix);
+
+    const alone = newId();
+    const shown = nextEvent(driverOnA, 'trigger', (cue) => cue.id === alone);
+    await requestOk(lead, 'trigger:issue', { id: alone, type: 'box-in', target: { vehicleIds: ['v1'] } });
+    await shown;
+    await published.settled();
+    expect(published.channels).toEqual([]);
+
+    const b = await hub(prefix, 60_000);
+    expect(await nodesCounted(b)).toBe(2);
+    const driverOnB = await connect(b, token('DRV-2'));
+    const together = newId();
+    const relayed = nextEvent(driverOnB, 'trigger', (cue) => cue.id === together);
+    await requestOk(lead, 'trigger:issue', { id: together, type: 'box-in', target: { vehicleIds: ['v2'] } });
+    const [cue] = await relayed;
+    expect(cue).toMatchObject({ id: together, vehicleId: 'v2' });
+    expect(published.channels.length).toBeGreaterThan(0);
+  });
+
+  it('counts the nodes on its Redis for the operator: two while another is up, one once it has gone', async () => {
+    const prefix = `peers:${randomUUID()}:`;
+    const a = await hub(prefix, 50);
+    const b = await hub(prefix, 50);
+    await untilCounted(a, 2);
+    await b.close();
+    await untilCounted(a, 1);
+  });
+});
