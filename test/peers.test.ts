@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { RedisPeers, type PeerIo } from '@lockstep/server';
 import { Redis } from 'ioredis';
+import pino from 'pino';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import {
   STANDARD_MEMBERS,
@@ -34,14 +36,16 @@ async function nodesCounted(node: Hub): Promise<number | undefined> {
   return value === undefined ? undefined : Number(value);
 }
 
-/** Polls a count that no event announces, bounded. */
-async function untilCounted(node: Hub, nodes: number) {
+/** Polls what no event announces (a count taken on a timer), bounded. */
+async function until(condition: () => boolean | Promise<boolean>, what: string) {
   const deadline = Date.now() + 10_000;
-  while ((await nodesCounted(node)) !== nodes) {
-    if (Date.now() > deadline) throw new Error(`the node did not count ${nodes} nodes within 10 s`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within 10 s`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+const untilCounted = (node: Hub, nodes: number) => until(async () => (await nodesCounted(node)) === nodes, `${nodes} nodes counted`);
 
 /** Every PUBLISH Redis runs on the hub's channels, seen through MONITOR (a subscriber would be counted as a node). */
 async function publishesOn(prefix: string): Promise<{ channels: string[]; settled: () => Promise<void> }> {
@@ -104,5 +108,34 @@ describe('nodes on one Redis count each other', () => {
     await untilCounted(a, 2);
     await b.close();
     await untilCounted(a, 1);
+  });
+
+  it('counts itself not alone the moment its subscriber drops, and announces itself again when it is back', async () => {
+    const adapterKey = `peers:${randomUUID()}:socket.io`;
+    const pub = new Redis(inject('redisUrl'));
+    const sub = new Redis(inject('redisUrl'));
+    clients.push(pub, sub);
+    // What the adapter does on this connection: every node subscribes to its request channel.
+    await sub.subscribe(`${adapterKey}-request#/#`);
+    let announcements = 0;
+    const io: PeerIo = {
+      on: () => undefined,
+      serverSideEmitWithAck: async () => {
+        announcements += 1;
+        return [];
+      },
+    };
+    const peers = new RedisPeers(io, pub, sub, { adapterKey, countMs: 20, logger: pino({ level: 'silent' }), onCount: () => {} });
+    await peers.join();
+    expect(peers.alone).toBe(true);
+    expect(announcements).toBe(1);
+
+    const closed = new Promise((resolve) => sub.once('close', resolve));
+    sub.disconnect(true);
+    await closed;
+    expect(peers.alone).toBe(false);
+    await until(() => announcements === 2, 'announced again');
+    await until(() => peers.alone, 'alone again once counted');
+    peers.close();
   });
 });

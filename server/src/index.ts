@@ -29,6 +29,7 @@ export { MISSION_CACHE_MAX_AGE_MS, MissionCache } from './store/mission-cache.ts
 export { MemberSockets } from './relay/member-sockets.ts';
 export { logAsCsv } from './log/mission-log.ts';
 export { originAllowed } from './relay/socket-server.ts';
+export { RedisPeers, type PeerIo } from './relay/peers.ts';
 export { systemClock, type Clock } from './clock.ts';
 export { Alerts } from './alerts.ts';
 export { Deadlines } from './deadlines.ts';
