@@ -98,6 +98,7 @@ describe('nodes on one Redis count each other', () => {
     await requestOk(lead, 'trigger:issue', { id: together, type: 'box-in', target: { vehicleIds: ['v2'] } });
     const [cue] = await relayed;
     expect(cue).toMatchObject({ id: together, vehicleId: 'v2' });
+    await published.settled();
     expect(published.channels.length).toBeGreaterThan(0);
   });
 
