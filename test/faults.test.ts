@@ -297,6 +297,29 @@ describe('Redis trouble', () => {
     expect(snapshot.triggers.find((t) => t.id === during)).toMatchObject({ status: 'answered' });
   }, 30_000);
 
+  it('starts while Redis is down, and once Redis is back hears the other nodes: a cue from a node started later reaches its driver', async () => {
+    const prefix = `outage-start:${randomUUID()}:`;
+    await redis.shutdown();
+    hub = await startHub({ redisUrl: redis.url, prefix, peerCountMs: 100 });
+    expect((await hub.api('GET', '/healthz')).body).toEqual({ status: 'degraded', store: 'redis' });
+
+    await redis.restart();
+    await until(async () => (await hub.api('GET', '/healthz')).body.status === 'ok');
+    await until(async () => /^lockstep_nodes 1$/m.test(await fetch(`${hub.url}/metrics`).then((r) => r.text())));
+    const other = await startHub({ redisUrl: redis.url, prefix });
+    try {
+      const mission = await createMission(other, { members: STANDARD_MEMBERS });
+      const lead = await connect(other, mission.members.LEAD!.token);
+      const driver = await connect(hub, mission.members['DRV-1']!.token);
+      const id = newId();
+      const cue = nextEvent(driver, 'trigger', (c) => c.id === id);
+      await requestOk(lead, 'trigger:issue', { id, type: 'extract', target: { vehicleIds: ['v1'] } });
+      expect((await cue)[0]).toMatchObject({ id, seq: 1 });
+    } finally {
+      await other.close();
+    }
+  }, 30_000);
+
   it('replays the journal of a node that crashed during the outage when it starts again', async () => {
     const journalDir = mkdtempSync(join(tmpdir(), 'lockstep-journal-'));
     const port = String(await freePort());

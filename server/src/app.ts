@@ -168,7 +168,11 @@ export async function buildApp(config: AppConfig): Promise<LockstepApp> {
   const io = createIo(http.server, { store, clock, metrics, logger, allowedOrigins });
   // Nodes on one Redis form one hub: rooms, broadcasts and cues cross nodes over pub/sub.
   // A cue for another node is published the moment it is relayed, not behind a pipeline in flight.
-  const adapterClients = redis ? [redis.duplicate({ enableAutoPipelining: false }), redis.duplicate({ enableAutoPipelining: false })] : [];
+  // The subscriber's commands wait for Redis however long it is away: a node that starts during an
+  // outage had its subscriptions refused for good, and heard no other node once Redis was back.
+  const adapterClients = redis
+    ? [redis.duplicate({ enableAutoPipelining: false }), redis.duplicate({ enableAutoPipelining: false, maxRetriesPerRequest: null })]
+    : [];
   const [pubClient, subClient] = adapterClients;
   let peers: RedisPeers | undefined;
   if (pubClient && subClient && config.store.kind === 'redis') {
