@@ -91,22 +91,26 @@ export class RedisPeers implements Peers {
    */
   async join(): Promise<void> {
     this.#joined = true;
-    if (await this.#subscribedWithin(JOIN_SUBSCRIBE_WAIT_MS))
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await this.#announce();
-          break;
-        } catch (error) {
-          if (attempt === JOIN_ATTEMPTS) {
-            this.options.logger.warn({ err: error }, 'not every node on this Redis acknowledged this one: starting, counted as not alone');
-            break;
-          }
-        }
-      }
+    if (await this.#subscribedWithin(JOIN_SUBSCRIBE_WAIT_MS)) await this.#askEveryNode();
     else this.options.logger.warn('Redis unreachable: starting counted as not alone; this node announces itself when it is back');
     await this.#count();
     this.#timer = setInterval(() => void this.#count(), this.options.countMs);
     this.#timer.unref();
+  }
+
+  /** Asks every node counted on the Redis to acknowledge this one, a few times before giving up on one that does not answer. */
+  async #askEveryNode(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.io.serverSideEmitWithAck('joining');
+        return;
+      } catch (error) {
+        if (attempt === JOIN_ATTEMPTS) {
+          this.options.logger.warn({ err: error }, 'not every node on this Redis acknowledged this one: starting, counted as not alone');
+          return;
+        }
+      }
+    }
   }
 
   close(): void {
@@ -130,9 +134,10 @@ export class RedisPeers implements Peers {
     }
   }
 
+  /** Once its subscriber is (back) ready. */
   async #announce(): Promise<void> {
-    // Subscribing again is harmless, and its answer comes after the adapter's own subscriptions on
-    // this connection: those are live too.
+    // Its answer comes after the adapter's own subscriptions on this connection, including any a
+    // start during an outage left waiting: those are live too before any node is asked.
     await this.sub.subscribe(this.#ownChannel);
     await this.io.serverSideEmitWithAck('joining');
   }
