@@ -47,7 +47,10 @@ async function until(condition: () => boolean | Promise<boolean>, what: string) 
 
 const untilCounted = (node: Hub, nodes: number) => until(async () => (await nodesCounted(node)) === nodes, `${nodes} nodes counted`);
 
-/** Every PUBLISH Redis runs on the hub's channels, seen through MONITOR (a subscriber would be counted as a node). */
+/**
+ * Every PUBLISH Redis runs on the channels between the hub's nodes (the adapter's; the mission
+ * cache has its own), seen through MONITOR (a subscriber would be counted as a node).
+ */
 async function publishesOn(prefix: string): Promise<{ channels: string[]; settled: () => Promise<void> }> {
   const monitor = await new Redis(inject('redisUrl')).monitor();
   const marker = new Redis(inject('redisUrl'));
@@ -56,7 +59,7 @@ async function publishesOn(prefix: string): Promise<{ channels: string[]; settle
   const markers = new Map<string, () => void>();
   monitor.on('monitor', (_time: string, args: string[]) => {
     if (args[0]?.toLowerCase() !== 'publish' || args[1] === undefined) return;
-    if (args[1].startsWith(prefix)) channels.push(args[1]);
+    if (args[1].startsWith(`${prefix}socket.io`)) channels.push(args[1]);
     markers.get(args[1])?.();
   });
   return {
@@ -72,21 +75,32 @@ async function publishesOn(prefix: string): Promise<{ channels: string[]; settle
 }
 
 describe('nodes on one Redis count each other', () => {
-  it('a node alone publishes no cue; a node that starts later gets its cues at once, before its first count would tell it', async () => {
+  it('a node alone publishes nothing; once a node starts beside it, cues, broadcasts and revocations reach the other at once, before its first count would tell it', async () => {
     const prefix = `peers:${randomUUID()}:`;
     // A count a minute apart: only the newcomer's announcement can tell the first node it is no longer alone.
     const a = await hub(prefix, 60_000);
     expect(await nodesCounted(a)).toBe(1);
     const mission = await createMission(a, { members: STANDARD_MEMBERS });
     const token = (callsign: string) => mission.members[callsign]!.token;
+    const revoke = async (callsign: string) =>
+      expect((await a.api('DELETE', `/api/missions/${mission.id}/members/${mission.members[callsign]!.memberId}`)).status).toBe(204);
+    const observation = () => ({ id: newId(), category: 'vehicle', severity: 'threat', text: 'grey van closing' });
     const lead = await connect(a, token('LEAD'));
     const driverOnA = await connect(a, token('DRV-1'));
+    const cpoOnA = await connect(a, token('CPO-1'));
     const published = await publishesOn(prefix);
 
     const alone = newId();
     const shown = nextEvent(driverOnA, 'trigger', (cue) => cue.id === alone);
     await requestOk(lead, 'trigger:issue', { id: alone, type: 'box-in', target: { vehicleIds: ['v1'] } });
     await shown;
+    const seenAlone = observation();
+    const broadcast = nextEvent(driverOnA, 'observation', (seen) => seen.id === seenAlone.id);
+    await requestOk(lead, 'observation:post', seenAlone);
+    await broadcast;
+    const cpoClosed = new Promise((resolve) => cpoOnA.once('disconnect', resolve));
+    await revoke('CPO-1');
+    await cpoClosed;
     await published.settled();
     expect(published.channels).toEqual([]);
 
@@ -98,6 +112,13 @@ describe('nodes on one Redis count each other', () => {
     await requestOk(lead, 'trigger:issue', { id: together, type: 'box-in', target: { vehicleIds: ['v2'] } });
     const [cue] = await relayed;
     expect(cue).toMatchObject({ id: together, vehicleId: 'v2' });
+    const seenTogether = observation();
+    const crossed = nextEvent(driverOnB, 'observation', (seen) => seen.id === seenTogether.id);
+    await requestOk(lead, 'observation:post', seenTogether);
+    await crossed;
+    const driverClosed = new Promise((resolve) => driverOnB.once('disconnect', resolve));
+    await revoke('DRV-2');
+    await driverClosed;
     await published.settled();
     expect(published.channels.length).toBeGreaterThan(0);
   });

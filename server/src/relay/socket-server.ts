@@ -119,7 +119,8 @@ export function createIo(httpServer: HttpServer, deps: SocketDeps): LockstepIo {
 /**
  * The socket side of `Fanout`: rooms for broadcasts (across nodes through the adapter),
  * per-socket emits with a receipt for cues. A cue goes to this node's sockets of the member
- * and, in a cluster, to the other nodes, each of which delivers to its own.
+ * and, in a cluster, to the other nodes, each of which delivers to its own. A node alone on its
+ * Redis publishes none of it (see Peers).
  */
 export class SocketFanout implements Fanout {
   /** Per trigger, its latest state not broadcast yet (see #stateSoon). */
@@ -197,7 +198,12 @@ export class SocketFanout implements Fanout {
 
   /** Each event is typed by the Fanout signatures; socket.io's emit overloads cannot see through their generics. */
   #emit(room: string, event: string, payload: unknown): void {
-    (this.io.to(room).emit as (event: string, payload: unknown) => boolean)(event, payload);
+    (this.#everywhere().to(room).emit as (event: string, payload: unknown) => boolean)(event, payload);
+  }
+
+  /** Every node's sockets: through the adapter, unless this node is alone and the publish would reach only itself. */
+  #everywhere() {
+    return this.peers.alone ? this.io.local : this.io;
   }
 
   deliverCue(memberId: string, cue: TriggerCue): void {
@@ -247,7 +253,7 @@ export class SocketFanout implements Fanout {
   }
 
   disconnectMember(memberId: string): void {
-    this.io.in(rooms.member(memberId)).disconnectSockets(true);
+    this.#everywhere().in(rooms.member(memberId)).disconnectSockets(true);
   }
 }
 
