@@ -286,7 +286,12 @@ export async function runScenario(system: SystemName, devices: number, context: 
       fleets.map((fleet, f) =>
         fleet.call(
           'connect',
-          { missions: shares[f] ?? [], concurrency: settings.connectConcurrency, timeoutMs: RPC_TIMEOUT_MS },
+          {
+            missions: shares[f] ?? [],
+            concurrency: settings.connectConcurrency,
+            timeoutMs: RPC_TIMEOUT_MS,
+            snapshots: system === 'lockstep' || system === 'lockstep-2',
+          },
           RPC_TIMEOUT_MS * 4,
         ),
       ),

@@ -200,6 +200,7 @@ async function stormOnce(
             missions: missions.filter((_, i) => i % fleets.length === f),
             concurrency: settings.connectConcurrency,
             timeoutMs: RPC_TIMEOUT_MS,
+            snapshots: system === 'lockstep-2',
           },
           RPC_TIMEOUT_MS * 4,
         ),
@@ -396,7 +397,7 @@ function pacingNote(pacing: ReconnectPacing): string {
 export function stormMethod(settings: StormSettings): string {
   return [
     `**Reconnect storm** (\`npm run bench -- --storm [--storm-devices 5000]\`, issue #12; it prints its own table and does not write this file). Two server processes: two bare relays, or two Lockstep nodes on one Redis and key prefix. Every device is on node A except the leads, which are on node B. Lockstep's drivers first receive ${settings.primeCuesPerLead} cues from their lead and answer none, so they stay open; A is killed ${settings.primeSettleMs / 1000} s after they hold them, past the cues' undelivered deadline (\`--storm-in-flight\` kills at once, with receipts possibly still in flight).`,
-    `Node A gets SIGKILL; at once each lead, still on B, fires one more cue to its convoy, which its drivers can get only from the replay after \`lastSeq\` (or live, when a driver is back before the issue is accepted: the table counts the owed cues accepted first). A's devices come back to B (the fleet points them at B, as a load balancer would) with \`lastSeq\` the highest seq they hold. Reconnect pacing, the same for both systems: ${pacingNote(settings.pacing)}`,
+    `Node A gets SIGKILL; at once each lead, still on B, fires one more cue to its convoy, which its drivers can get only from the replay after \`lastSeq\` (or live, when a driver is back before the issue is accepted: the table counts the owed cues accepted first). A's devices come back to B (the fleet points them at B, as a load balancer would) with \`lastSeq\` the highest seq they hold, and each asks for its mission's snapshot once back, as every Lockstep screen does. Reconnect pacing, the same for both systems: ${pacingNote(settings.pacing)}`,
     `Measured from the SIGKILL: until every device of A is connected to B (**all back**), and for Lockstep until every driver also holds the cue it is owed (**all back with cues**), with per-device p50 / p99 / max; a cue id a device already holds counts as shown twice, an owed cue not held ${settings.boundMs / 1000} s after the kill as lost; the survivor's CPU and event-loop delay, Redis's and the rest of the machine's CPU over the same window. The bare relay has no store and no replay: its time is reconnecting alone, the base of the issue's 1.5× target.`,
   ].join('\n\n');
 }

@@ -52,13 +52,15 @@ class Fleet {
   #window = newWindow();
   #closing = false;
   #ackTimeoutMs = 10_000;
+  #snapshots = false;
 
   #error(message: string) {
     this.#window.errors += 1;
     if (this.#window.errorSamples.length < MAX_ERROR_SAMPLES) this.#window.errorSamples.push(message);
   }
 
-  async connect({ missions, concurrency, timeoutMs }: ConnectRequest): Promise<ConnectReport> {
+  async connect({ missions, concurrency, timeoutMs, snapshots }: ConnectRequest): Promise<ConnectReport> {
+    this.#snapshots = snapshots;
     const leads = new Map<string, Device>();
     const report = await connectAll(
       missions.flatMap((spec) => [
@@ -76,7 +78,7 @@ class Fleet {
   }
 
   async #open(endpoint: Endpoint, timeoutMs: number): Promise<Device> {
-    const socket = deviceSocket(endpoint.url, { token: endpoint.token }, timeoutMs);
+    const socket = deviceSocket(endpoint.url, { token: endpoint.token }, timeoutMs, this.#snapshots);
     this.#devices.push(socket);
     await connected(socket);
     socket.on('disconnect', (reason) => {

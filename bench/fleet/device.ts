@@ -16,9 +16,9 @@ export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve
 /**
  * A device's socket to `url`, connecting at once. No reconnection of socket.io's own: a fleet decides
  * when and where a device comes back. Probes are answered at once, as every Lockstep client must
- * (docs/PROTOCOL.md §5).
+ * (docs/PROTOCOL.md §5); with `snapshot`, the device asks for its mission's snapshot once connected.
  */
-export function deviceSocket(url: string, auth: Pick<HandshakeAuth, 'token' | 'lastSeq'>, timeoutMs: number): Device {
+export function deviceSocket(url: string, auth: Pick<HandshakeAuth, 'token' | 'lastSeq'>, timeoutMs: number, snapshot: boolean): Device {
   const socket: Device = io(url, {
     transports: ['websocket'],
     auth,
@@ -28,6 +28,7 @@ export function deviceSocket(url: string, auth: Pick<HandshakeAuth, 'token' | 'l
     timeout: timeoutMs,
   });
   socket.on('probe', (_probe, answer) => answer({ deviceAt: deviceNow() }));
+  if (snapshot) socket.once('connect', () => socket.timeout(timeoutMs).emit('mission:snapshot', {}, () => undefined));
   return socket;
 }
 

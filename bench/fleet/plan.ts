@@ -19,6 +19,11 @@ export interface ConnectRequest {
   /** Connections in flight at once, so the server's accept queue is not flooded. */
   concurrency: number;
   timeoutMs: number;
+  /**
+   * Each device asks for its mission's snapshot on every connect, as every Lockstep screen does
+   * (client/src/lockstep-client.ts), without waiting for it; the bare relays have none.
+   */
+  snapshots: boolean;
 }
 
 export interface ConnectReport {

@@ -149,13 +149,16 @@ class StormFleet {
   #failedAttempts = 0;
   #errors = 0;
   #errorSamples: string[] = [];
+  /** Whether each device asks for its mission's snapshot on every connect (ConnectRequest). */
+  #snapshots = false;
 
   #error(message: string) {
     this.#errors += 1;
     if (this.#errorSamples.length < MAX_ERROR_SAMPLES) this.#errorSamples.push(message);
   }
 
-  async connect({ missions, concurrency, timeoutMs }: ConnectRequest): Promise<ConnectReport> {
+  async connect({ missions, concurrency, timeoutMs, snapshots }: ConnectRequest): Promise<ConnectReport> {
+    this.#snapshots = snapshots;
     const device = (endpoint: Endpoint, driver: boolean): StormDevice => {
       const made: StormDevice = {
         endpoint,
@@ -187,7 +190,7 @@ class StormFleet {
   async #open(device: StormDevice, url: string, timeoutMs: number): Promise<void> {
     const auth =
       device.lastSeq === undefined ? { token: device.endpoint.token } : { token: device.endpoint.token, lastSeq: device.lastSeq };
-    const socket = deviceSocket(url, auth, timeoutMs);
+    const socket = deviceSocket(url, auth, timeoutMs, this.#snapshots);
     this.#sockets.add(socket);
     // Before the connect: a replay comes right behind it.
     if (device.driver) socket.on('trigger', (cue, receipt) => this.#onCue(device, cue, receipt));
