@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import pino from 'pino';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import {
+  type Client,
   STANDARD_MEMBERS,
   closeAllSockets,
   connect,
@@ -84,41 +85,33 @@ describe('nodes on one Redis count each other', () => {
     const token = (callsign: string) => mission.members[callsign]!.token;
     const revoke = async (callsign: string) =>
       expect((await a.api('DELETE', `/api/missions/${mission.id}/members/${mission.members[callsign]!.memberId}`)).status).toBe(204);
-    const observation = () => ({ id: newId(), category: 'vehicle', severity: 'threat', text: 'grey van closing' });
     const lead = await connect(a, token('LEAD'));
+    /** A cue to the driver's vehicle and an observation reach the driver; a revocation closes the revoked member's socket. */
+    const eachReaches = async (driver: Client, vehicleId: string, revoked: { callsign: string; socket: Client }) => {
+      const id = newId();
+      const shown = nextEvent(driver, 'trigger', (cue) => cue.id === id);
+      await requestOk(lead, 'trigger:issue', { id, type: 'box-in', target: { vehicleIds: [vehicleId] } });
+      await shown;
+      const observation = { id: newId(), category: 'vehicle', severity: 'threat', text: 'grey van closing' };
+      const broadcast = nextEvent(driver, 'observation', (seen) => seen.id === observation.id);
+      await requestOk(lead, 'observation:post', observation);
+      await broadcast;
+      const closed = new Promise((resolve) => revoked.socket.once('disconnect', resolve));
+      await revoke(revoked.callsign);
+      await closed;
+    };
     const driverOnA = await connect(a, token('DRV-1'));
     const cpoOnA = await connect(a, token('CPO-1'));
     const published = await publishesOn(prefix);
 
-    const alone = newId();
-    const shown = nextEvent(driverOnA, 'trigger', (cue) => cue.id === alone);
-    await requestOk(lead, 'trigger:issue', { id: alone, type: 'box-in', target: { vehicleIds: ['v1'] } });
-    await shown;
-    const seenAlone = observation();
-    const broadcast = nextEvent(driverOnA, 'observation', (seen) => seen.id === seenAlone.id);
-    await requestOk(lead, 'observation:post', seenAlone);
-    await broadcast;
-    const cpoClosed = new Promise((resolve) => cpoOnA.once('disconnect', resolve));
-    await revoke('CPO-1');
-    await cpoClosed;
+    await eachReaches(driverOnA, 'v1', { callsign: 'CPO-1', socket: cpoOnA });
     await published.settled();
     expect(published.channels).toEqual([]);
 
     const b = await hub(prefix, 60_000);
     expect(await nodesCounted(b)).toBe(2);
     const driverOnB = await connect(b, token('DRV-2'));
-    const together = newId();
-    const relayed = nextEvent(driverOnB, 'trigger', (cue) => cue.id === together);
-    await requestOk(lead, 'trigger:issue', { id: together, type: 'box-in', target: { vehicleIds: ['v2'] } });
-    const [cue] = await relayed;
-    expect(cue).toMatchObject({ id: together, vehicleId: 'v2' });
-    const seenTogether = observation();
-    const crossed = nextEvent(driverOnB, 'observation', (seen) => seen.id === seenTogether.id);
-    await requestOk(lead, 'observation:post', seenTogether);
-    await crossed;
-    const driverClosed = new Promise((resolve) => driverOnB.once('disconnect', resolve));
-    await revoke('DRV-2');
-    await driverClosed;
+    await eachReaches(driverOnB, 'v2', { callsign: 'DRV-2', socket: driverOnB });
     await published.settled();
     expect(published.channels.length).toBeGreaterThan(0);
   });
