@@ -166,7 +166,7 @@ export class SocketFanout implements Fanout {
     const waiting = [...this.#statesWaiting.values()];
     this.#statesWaiting.clear();
     this.#statesHere(waiting);
-    if (!this.peers.alone) this.io.serverSideEmit('states', waiting);
+    this.#toOtherNodes('states', waiting);
   }
 
   #statesHere(states: readonly WaitingState[]): void {
@@ -176,7 +176,7 @@ export class SocketFanout implements Fanout {
   presenceToWatchers(updates: readonly PresenceUpdate[]): void {
     this.#sendStates();
     this.#presenceHere(updates);
-    if (!this.peers.alone && updates.length > 0) this.io.serverSideEmit('presence', [...updates]);
+    if (updates.length > 0) this.#toOtherNodes('presence', [...updates]);
   }
 
   #presenceHere(updates: readonly PresenceUpdate[]): void {
@@ -206,9 +206,12 @@ export class SocketFanout implements Fanout {
     return this.peers.alone ? this.io.local : this.io;
   }
 
+  /** A message for the other nodes, which each deliver to their own sockets; none is sent while this node is alone. */
+  #toOtherNodes: LockstepIo['serverSideEmit'] = (...message) => !this.peers.alone && this.io.serverSideEmit(...message);
+
   deliverCue(memberId: string, cue: TriggerCue): void {
     this.#deliverHere(memberId, cue);
-    if (!this.peers.alone) this.io.serverSideEmit('cue', memberId, cue);
+    this.#toOtherNodes('cue', memberId, cue);
   }
 
   #deliverHere(memberId: string, cue: TriggerCue): void {
