@@ -14,23 +14,16 @@ import {
   deviceNow,
   newId,
   nextEvent,
+  nodesCounted,
   request,
   requestOk,
   startHub,
   type Hub,
+  until,
 } from './support/hub.ts';
 import { startNodeProcess, type NodeProcess } from './support/node-process.ts';
 import { missionRecord } from './support/mission-record.ts';
 import { RedisServer, freePort } from './support/redis-server.ts';
-
-/** Polls a condition that no event announces (a node's health), bounded. */
-async function until(condition: () => Promise<boolean>, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`not true within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 /** These tests own their Redis, so they can restart it; and run nodes as processes, so they can kill them. */
 let redis: RedisServer;
@@ -305,7 +298,7 @@ describe('Redis trouble', () => {
 
     await redis.restart();
     await until(async () => (await hub.api('GET', '/healthz')).body.status === 'ok');
-    await until(async () => /^lockstep_nodes 1$/m.test(await fetch(`${hub.url}/metrics`).then((r) => r.text())));
+    await until(async () => (await nodesCounted(hub)) === 1, '1 node counted');
     const other = await startHub({ redisUrl: redis.url, prefix });
     try {
       const mission = await createMission(other, { members: STANDARD_MEMBERS });

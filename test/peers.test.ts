@@ -11,9 +11,11 @@ import {
   createMission,
   newId,
   nextEvent,
+  nodesCounted,
   requestOk,
   startHub,
   type Hub,
+  until,
 } from './support/hub.ts';
 
 const hubs: Hub[] = [];
@@ -28,22 +30,6 @@ async function hub(prefix: string, peerCountMs: number): Promise<Hub> {
   const started = await startHub({ prefix, peerCountMs });
   hubs.push(started);
   return started;
-}
-
-/** The node's own count of the nodes on its Redis, as /metrics gives it to an operator. */
-async function nodesCounted(node: Hub): Promise<number | undefined> {
-  const text = await fetch(`${node.url}/metrics`).then((response) => response.text());
-  const value = /^lockstep_nodes (\d+)$/m.exec(text)?.[1];
-  return value === undefined ? undefined : Number(value);
-}
-
-/** Polls what no event announces (a count taken on a timer), bounded. */
-async function until(condition: () => boolean | Promise<boolean>, what: string) {
-  const deadline = Date.now() + 10_000;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within 10 s`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 const untilCounted = (node: Hub, nodes: number) => until(async () => (await nodesCounted(node)) === nodes, `${nodes} nodes counted`);

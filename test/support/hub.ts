@@ -317,3 +317,19 @@ export async function requestRefused<E extends ClientEventName>(socket: Client, 
 export const deviceNow = () => performance.timeOrigin + performance.now();
 
 export const newId = () => randomUUID();
+
+/** Polls what no event announces (a node's health, a count taken on a timer), bounded. */
+export async function until(condition: () => boolean | Promise<boolean>, what = 'the condition', timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** The node's own count of the nodes on its Redis, as /metrics gives it to an operator. */
+export async function nodesCounted(hub: Pick<Hub, 'url'>): Promise<number | undefined> {
+  const text = await fetch(`${hub.url}/metrics`).then((response) => response.text());
+  const value = /^lockstep_nodes (\d+)$/m.exec(text)?.[1];
+  return value === undefined ? undefined : Number(value);
+}
