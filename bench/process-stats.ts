@@ -1,4 +1,5 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { Server } from 'socket.io';
 
 /** What one measured process says about itself. CPU is cumulative; the bench takes differences. */
 export interface ProcessStats {
@@ -8,6 +9,15 @@ export interface ProcessStats {
   /** Event-loop delay since the last reset. */
   loopDelayP99Ms: number;
   loopDelayMaxMs: number;
+  /** What a server process has written to its devices, cumulative; undefined for a process that serves none. */
+  sent: SentCount | undefined;
+}
+
+/** Engine.io packets written to devices: each is one WebSocket frame, and a write to its socket. */
+export interface SentCount {
+  frames: number;
+  /** The packets' payloads, in characters (every payload here is ASCII JSON): the frames' size without their headers. */
+  bytes: number;
 }
 
 export interface StatsRequest {
@@ -24,8 +34,28 @@ const LOOP_SAMPLING_MS = 10;
 /** The histogram holds whole intervals between samples (Node 20): the delay is what exceeds the sampling period. */
 const lateness = (intervalNs: number) => Math.max(0, intervalNs / 1e6 - LOOP_SAMPLING_MS);
 
-/** Watches this process's event loop from start; `read` reports and optionally starts a new window. */
-export function selfStats(): (request: StatsRequest) => ProcessStats {
+/**
+ * Counts every packet the server hands to its devices' transports, pings and acknowledgements
+ * included, from the moment it is called: where the extra work of a reconnect goes (a frame is
+ * a write to a socket whatever its size), in figures both servers report the same way.
+ */
+function countSent(io: Server): SentCount {
+  const sent: SentCount = { frames: 0, bytes: 0 };
+  io.engine.on('connection', (conn: Server['engine']['clients'][string]) =>
+    conn.on('packetCreate', (packet: { data?: unknown }) => {
+      sent.frames += 1;
+      if (typeof packet.data === 'string') sent.bytes += packet.data.length;
+    }),
+  );
+  return sent;
+}
+
+/**
+ * Watches this process's event loop from start; `read` reports and optionally starts a new window.
+ * Given the process's socket.io server, it also counts what the server sends.
+ */
+export function selfStats(io?: Server): (request: StatsRequest) => ProcessStats {
+  const sent = io && countSent(io);
   // 10 ms sampling is fine-grained enough for a 20 ms target and cheap.
   const loopDelay = monitorEventLoopDelay({ resolution: LOOP_SAMPLING_MS });
   loopDelay.enable();
@@ -40,6 +70,7 @@ export function selfStats(): (request: StatsRequest) => ProcessStats {
       cpuSeconds: (cpu.user + cpu.system) / 1e6,
       loopDelayP99Ms: loopDelay.count > 0 ? lateness(loopDelay.percentile(99)) : 0,
       loopDelayMaxMs: loopDelay.count > 0 ? lateness(loopDelay.max) : 0,
+      sent: sent && { ...sent },
     };
     if (resetLoopDelay) loopDelay.reset();
     return stats;

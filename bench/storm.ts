@@ -6,7 +6,7 @@ import type { PrimeReport, ReconnectPacing, StormFleetRpc, StormReport } from '.
 import type { BenchChild } from './ipc.ts';
 import { summarise } from './latency.ts';
 import { bareMissions, DEVICES_PER_MISSION } from './missions.ts';
-import type { ProcessStats, StatsRpc } from './process-stats.ts';
+import type { ProcessStats, SentCount, StatsRpc } from './process-stats.ts';
 import type { LockstepNodeRpc } from './servers/lockstep-node.ts';
 import { deployLockstep, startBareRelay, type SystemName } from './scenario.ts';
 
@@ -89,6 +89,8 @@ interface StormRow {
   /** Kill → the storm settled (or the bound): the window of the CPU figures. */
   windowS: number;
   survivor: { cpu: number; loopDelayP99Ms: number; loopDelayMaxMs: number };
+  /** What the survivor wrote to devices from the kill until the storm settled, per device that came back. */
+  sentPerDevice: SentCount | undefined;
   redisCpu: number | undefined;
   fleets: { cpu: number; loopDelayP99Ms: number };
   /** Everything else on the machine (other users, the OS, the bench itself): the bench does not control it. */
@@ -110,6 +112,11 @@ const sum = (values: readonly number[]) => values.reduce((total, value) => total
 /** Epoch ms from the monotonic clock: the fleets count from the kill on the same scale. */
 const wallNow = () => performance.timeOrigin + performance.now();
 const loadNow = () => loadavg()[0] ?? 0;
+
+function sentPer(before: SentCount | undefined, after: SentCount | undefined, devices: number): SentCount | undefined {
+  if (!before || !after || devices === 0) return undefined;
+  return { frames: (after.frames - before.frames) / devices, bytes: (after.bytes - before.bytes) / devices };
+}
 
 function stats(children: readonly BenchChild<StatsRpc>[], resetLoopDelay: boolean): Promise<ProcessStats[]> {
   return Promise.all(children.map((child) => child.call('stats', { gc: false, resetLoopDelay }, RPC_TIMEOUT_MS)));
@@ -277,6 +284,7 @@ async function stormOnce(
       report,
       windowS,
       survivor: { cpu: survivorCpu / windowS, loopDelayP99Ms: survivorAfter.loopDelayP99Ms, loopDelayMaxMs: survivorAfter.loopDelayMaxMs },
+      sentPerDevice: sentPer(survivorBefore.sent, survivorAfter.sent, report.reconnecting),
       redisCpu: redisCpu === undefined ? undefined : redisCpu / windowS,
       fleets: { cpu: fleetsCpu / windowS, loopDelayP99Ms: Math.max(...fleetsAfter.map((s) => s.loopDelayP99Ms)) },
       otherCpu: machineCpu === undefined ? undefined : Math.max(0, machineCpu - survivorCpu - fleetsCpu - (redisCpu ?? 0)) / windowS,
@@ -329,15 +337,15 @@ function stormTable(rows: readonly (StormRow | FailedStorm)[], settings: StormSe
   const lines = [
     `Reconnect storm (issue #12): SIGKILL to node A of two; every device but the leads was on A and comes back to node B. Times from the SIGKILL, ms unless said.`,
     '',
-    '| system | devices | back on B | all back s | all back with cues s | back p50 / p99 / max | back with cues p50 / p99 / max | cues owed / received / lost / shown twice | owed cues accepted before their driver was back | failed attempts | errors | survivor CPU | redis CPU | rest of the machine | survivor loop delay p99 / max | load (1 min) before → after |',
-    '|---|---:|---:|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| system | devices | back on B | all back s | all back with cues s | back p50 / p99 / max | back with cues p50 / p99 / max | cues owed / received / lost / shown twice | owed cues accepted before their driver was back | failed attempts | errors | survivor CPU | survivor frames / kB sent per device back | redis CPU | rest of the machine | survivor loop delay p99 / max | load (1 min) before → after |',
+    '|---|---:|---:|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   const notes: string[] = [];
   for (const row of rows) {
     const label = STORM_LABELS[row.system];
     if ('error' in row) {
       lines.push(
-        `| ${label} | ${count(row.devices)} | failed: ${row.error.replaceAll('|', '/').slice(0, 200)} | — | — | — | — | — | — | — | — | — | — | — | — | — |`,
+        `| ${label} | ${count(row.devices)} | failed: ${row.error.replaceAll('|', '/').slice(0, 200)} | — | — | — | — | — | — | — | — | — | — | — | — | — | — |`,
       );
       continue;
     }
@@ -360,6 +368,7 @@ function stormTable(rows: readonly (StormRow | FailedStorm)[], settings: StormSe
       count(report.failedAttempts),
       count(report.errors),
       percent(row.survivor.cpu),
+      row.sentPerDevice ? `${row.sentPerDevice.frames.toFixed(1)} / ${(row.sentPerDevice.bytes / 1000).toFixed(1)}` : 'n/a',
       percent(row.redisCpu),
       percent(row.otherCpu),
       `${ms(row.survivor.loopDelayP99Ms)} / ${ms(row.survivor.loopDelayMaxMs)}`,
@@ -380,6 +389,7 @@ function stormTable(rows: readonly (StormRow | FailedStorm)[], settings: StormSe
     `- Reconnect pacing, the same for both systems: ${pacingNote(pacing)}`,
     `- **back** = the device's socket connected to node B (\`connect\` event). **back with cues** = back, and holding the cue its lead fired right after the kill (each lead is on B, so the cue is accepted while its drivers are gone; it reaches them by the replay after \`lastSeq\`, or live when the driver is back first). A cue id a device already held (including the ${settings.primeCuesPerLead} open cues from before the kill) counts as shown twice, up to ${settings.tailMs / 1000} s after the storm settled; an owed cue not held ${settings.boundMs / 1000} s after the kill is lost.`,
     '- The bare relay has no store and no replay: its devices are done when they are connected, and it fires no cues (its two relays share nothing). Its time is what reconnecting alone costs: the target compares Lockstep\'s "all back with cues" with it.',
+    "- **Frames sent**: every engine.io packet the survivor wrote to a device (each a WebSocket frame and a write to its socket: pings, probes, acknowledgements such as the snapshot, and every event), from the kill until the storm settled (a longer storm also holds more probes), divided by the devices that came back; kB are the packets' payloads. A frame costs the survivor a socket write whatever its size: this is the work each protocol asks of a reconnect, apart from how well a server does it.",
     `- Survivor, Redis and the rest of the machine (other processes and the bench orchestrator; not the device fleets) in % of one core, from the kill until the storm settled: a busy rest of the machine makes a row measure contention as much as the server. Load average read just before the kill and when it settled (a 1-minute average lags a storm of seconds).`,
     ...notes.map((note) => `- ${note}`),
     '',

@@ -115,4 +115,4 @@ await new Promise<void>((resolve) => http.listen({ port: 0, host: '127.0.0.1', b
 const address = http.address();
 if (typeof address !== 'object' || !address) throw new Error('the bare relay has no address');
 
-serve<StatsRpc>({ stats: selfStats() }, { ready: true, url: `http://127.0.0.1:${address.port}` });
+serve<StatsRpc>({ stats: selfStats(io) }, { ready: true, url: `http://127.0.0.1:${address.port}` });

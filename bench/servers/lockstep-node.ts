@@ -32,7 +32,7 @@ inspector.connect();
 
 serve<LockstepNodeRpc>(
   {
-    stats: selfStats(),
+    stats: selfStats(app.io),
     'profile:start': async ({ samplingIntervalUs }) => {
       await inspector.post('Profiler.enable');
       await inspector.post('Profiler.setSamplingInterval', { interval: samplingIntervalUs });
