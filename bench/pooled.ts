@@ -69,8 +69,8 @@ export function pooledTable(rows: readonly PooledRow[]): string {
 
 /**
  * Issue #12's ratios on the pooled figures: relay p99 against bare at each size, one node and two;
- * and, beside them, what one Redis write before each relay costs bare (bare + write / bare) and
- * what Lockstep costs on top of that write (lockstep / bare + write).
+ * and, beside them, one node and two, what one Redis write before each relay costs bare
+ * (bare + write / bare) and what Lockstep costs on top of that write (lockstep / bare + write).
  */
 export function pooledRatios(rows: readonly PooledRow[]): string[] {
   const find = (system: SystemName, devices: number) => rows.find((r) => r.system === system && r.devices === devices);
@@ -81,6 +81,8 @@ export function pooledRatios(rows: readonly PooledRow[]): string[] {
       ['bare-write', 'bare', false],
       ['lockstep', 'bare-write', false],
       ['lockstep-2', 'bare-2', true],
+      ['bare-2-write', 'bare-2', false],
+      ['lockstep-2', 'bare-2-write', false],
     ] as const) {
       const ours = find(system, devices);
       const theirs = find(base, devices);

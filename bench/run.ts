@@ -42,7 +42,7 @@ import {
 /**
  * `npm run bench [-- --quick] [-- --sizes 1000,5000] [-- --systems bare,lockstep] [-- --profile 5000] [-- --fleets K] [-- --repeat N] [-- --report]`:
  * Lockstep side by side with a bare Socket.IO relay, at several numbers of connected devices,
- * on 127.0.0.1 only. --systems runs only the systems named (bare, bare-write, lockstep, bare-2, lockstep-2).
+ * on 127.0.0.1 only. --systems runs only the systems named (bare, bare-write, lockstep, bare-2, bare-2-write, lockstep-2).
  * --profile N writes a CPU profile of the Lockstep node's fire window at N devices.
  * --repeat N runs every row N times, round the systems each time, and adds a table of each row's
  * runs pooled (bench/pooled.ts): one run's p99 moves 2–3× with where GC pauses fall.

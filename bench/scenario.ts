@@ -10,7 +10,7 @@ import type { RedisServer } from '@lockstep/test/support/redis-server';
 import type { LockstepNodeRpc } from './servers/lockstep-node.ts';
 import { SERVER_NODE_FLAGS } from './servers/node-flags.ts';
 
-export const SYSTEMS = ['bare', 'bare-write', 'lockstep', 'bare-2', 'lockstep-2'] as const;
+export const SYSTEMS = ['bare', 'bare-write', 'lockstep', 'bare-2', 'bare-2-write', 'lockstep-2'] as const;
 export type SystemName = (typeof SYSTEMS)[number];
 
 export const SYSTEM_LABELS: Record<SystemName, string> = {
@@ -18,11 +18,12 @@ export const SYSTEM_LABELS: Record<SystemName, string> = {
   'bare-write': 'bare socket.io + a Redis write',
   lockstep: 'lockstep',
   'bare-2': 'bare socket.io, 2 nodes',
+  'bare-2-write': 'bare socket.io, 2 nodes + a Redis write',
   'lockstep-2': 'lockstep, 2 nodes',
 };
 
 /** Two server processes on one Redis, the lead on A and everyone else on B: each cue crosses the adapter. */
-export const isTwoNodes = (system: SystemName) => system === 'bare-2' || system === 'lockstep-2';
+export const isTwoNodes = (system: SystemName) => system === 'bare-2' || system === 'bare-2-write' || system === 'lockstep-2';
 
 export const UNSUPPORTED_MULTI_NODE = 'not yet supported (issue #4)';
 
@@ -34,7 +35,7 @@ export interface BenchSettings {
   drainMs: number;
   /** Idle time after the last connect before memory is read (the first probes are answered by then). */
   settleMs: number;
-  /** How long the two-node canary waits for its cues before calling the relay unsupported (or, for bare-2, broken). */
+  /** How long the two-node canary waits for its cues before calling the relay unsupported (or, for a bare pair, broken). */
   canaryMs: number;
   ackTimeoutMs: number;
   connectConcurrency: number;
@@ -194,13 +195,17 @@ export async function deployLockstep(
   }
 }
 
-/** Two bare relays on one Redis and a fresh key prefix, the lead on A and everyone else on B, as for lockstep-2. */
+/**
+ * Two bare relays on one Redis and a fresh key prefix, the lead on A and everyone else on B, as for lockstep-2;
+ * with `writes`, each writes what it relays or answers to that Redis first.
+ */
 async function deployBarePair(
   missionCount: number,
   redis: RedisServer,
+  writes: boolean,
 ): Promise<{ servers: BenchChild<StatsRpc>[]; missions: MissionDevices[] }> {
-  const hub = { url: redis.url, prefix: freshPrefix() };
-  const started = await Promise.allSettled([startBareRelay('bare relay A', { hub }), startBareRelay('bare relay B', { hub })]);
+  const options = { hub: { url: redis.url, prefix: freshPrefix() }, ...(writes ? { writeUrl: redis.url } : {}) };
+  const started = await Promise.allSettled([startBareRelay('bare relay A', options), startBareRelay('bare relay B', options)]);
   const relays = started.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
   const failure = started.find((outcome) => outcome.status === 'rejected');
   const [a, b] = relays;
@@ -223,8 +228,8 @@ async function deploy(system: SystemName, missionCount: number, context: RunCont
     const missions = bareMissions({ leadUrl: url, othersUrl: url }, missionCount);
     return { servers: [relay], profiled: undefined, missions, setupS: seconds(setupStart) };
   }
-  if (system === 'bare-2') {
-    const { servers, missions } = await deployBarePair(missionCount, context.redis);
+  if (system === 'bare-2' || system === 'bare-2-write') {
+    const { servers, missions } = await deployBarePair(missionCount, context.redis, system === 'bare-2-write');
     return { servers, profiled: undefined, missions, setupS: seconds(setupStart) };
   }
   const names = system === 'lockstep' ? ['lockstep node'] : ['lockstep node A', 'lockstep node B'];
@@ -319,7 +324,7 @@ export async function runScenario(system: SystemName, devices: number, context: 
       const canary = await fleets[0]?.call('canary', { waitMs: settings.canaryMs }, RPC_TIMEOUT_MS);
       if (!canary || canary.received === 0) {
         // The adapter is socket.io's own: bare relays that do not relay across it are a broken bench, not a missing feature.
-        if (system === 'bare-2') throw new Error(`the canary cue did not reach relay B from relay A within ${settings.canaryMs} ms`);
+        if (system !== 'lockstep-2') throw new Error(`the canary cue did not reach relay B from relay A within ${settings.canaryMs} ms`);
         return {
           ...unmeasured(system, devices),
           unsupported: UNSUPPORTED_MULTI_NODE,
