@@ -34,9 +34,20 @@ const LOOP_SAMPLING_MS = 10;
 /** The histogram holds whole intervals between samples (Node 20): the delay is what exceeds the sampling period. */
 const lateness = (intervalNs: number) => Math.max(0, intervalNs / 1e6 - LOOP_SAMPLING_MS);
 
+/** What servers sent between two readings of each, per device; undefined unless every one of them counts it. */
+export function sentPerDevice(before: readonly ProcessStats[], after: readonly ProcessStats[], devices: number): SentCount | undefined {
+  if (devices === 0 || [...before, ...after].some((stats) => stats.sent === undefined)) return undefined;
+  const total = (stats: readonly ProcessStats[], key: keyof SentCount) => stats.reduce((sum, { sent }) => sum + (sent?.[key] ?? 0), 0);
+  return {
+    frames: (total(after, 'frames') - total(before, 'frames')) / devices,
+    bytes: (total(after, 'bytes') - total(before, 'bytes')) / devices,
+  };
+}
+
 /**
  * Counts every packet the server hands to its devices' transports, pings and acknowledgements
- * included, from the moment it is called: where the extra work of a reconnect goes (a frame is
+ * included (not engine.io's own `open`, sent before the connection is announced), from the
+ * moment it is called: where the extra work of a reconnect goes (a frame is
  * a write to a socket whatever its size), in figures both servers report the same way.
  */
 function countSent(io: Server): SentCount {

@@ -58,17 +58,18 @@ export function serverRevision(repoRoot: string): string {
 
 export function resultsTable(rows: readonly Row[]): string {
   const lines = [
-    '| system | devices | cues received / sent | relay ms (p50 / p90 / p99 / p99.9 / max) | answer recorded ms (p50 / p90 / p99 / p99.9 / max) | connect s | server RSS MB | RSS MB per 1k devices | heap MB per 1k devices | idle server CPU | loop delay p99 / max ms | server CPU s | errors |',
-    '|---|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| system | devices | cues received / sent | relay ms (p50 / p90 / p99 / p99.9 / max) | answer recorded ms (p50 / p90 / p99 / p99.9 / max) | connect s | frames / kB sent per device at connect | server RSS MB | RSS MB per 1k devices | heap MB per 1k devices | idle server CPU | loop delay p99 / max ms | server CPU s | errors |',
+    '|---|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const row of rows) {
     if (isFailed(row)) {
       lines.push(
-        `| ${row.label} | ${count(row.devices)} | failed: ${row.error.replaceAll('|', '/').slice(0, 200)} | — | — | — | — | — | — | — | — | — | — |`,
+        `| ${row.label} | ${count(row.devices)} | failed: ${row.error.replaceAll('|', '/').slice(0, 200)} | — | — | — | — | — | — | — | — | — | — | — |`,
       );
       continue;
     }
-    const memory = `${row.timings.connectS.toFixed(1)} | ${row.memory.rssMb.toFixed(0)} | ${row.memory.rssPerThousandMb.toFixed(1)} | ${row.memory.heapPerThousandMb.toFixed(1)} | ${percent(row.idleServerCpu)}`;
+    const sent = row.sentAtConnect ? `${row.sentAtConnect.frames.toFixed(1)} / ${(row.sentAtConnect.bytes / 1000).toFixed(1)}` : 'n/a';
+    const memory = `${row.timings.connectS.toFixed(1)} | ${sent} | ${row.memory.rssMb.toFixed(0)} | ${row.memory.rssPerThousandMb.toFixed(1)} | ${row.memory.heapPerThousandMb.toFixed(1)} | ${percent(row.idleServerCpu)}`;
     if (row.unsupported) {
       lines.push(`| ${labelOf(row)} | ${count(row.devices)} | ${row.unsupported} | — | — | ${memory} | — | — | ${row.errors} |`);
       continue;
@@ -155,7 +156,7 @@ export function method(settings: BenchSettings): string {
     `A mission is one lead, one ops board and three drivers. Leads of at most ${Math.floor((settings.maxCuesPerSecond * settings.periodMs) / 1000 / 3)} missions fire a convoy-wide \`box-in\` every ${settings.periodMs / 1000} s, spread evenly (≤ ${settings.maxCuesPerSecond} cues/s), over a fire window; every device answers every probe (3 s), and a Lockstep device asks for its mission's snapshot once connected, as every Lockstep screen does.`,
     "**relay** = lead emits `trigger:issue` → driver receives `trigger`; **answer recorded** = same start → the reply to the driver's `trigger:respond` (sent at once on receipt). Both ends are read from the one `performance.now()` of the fleet process holding the lead and its drivers, so no clock offset enters; the fleet's own event-loop delay (CPU table) bounds the measuring error. HDR histograms, 3 significant digits; with about 1,000 cues a row (fewer in --quick), p99.9 is the largest sample or next to it.",
     `Missions and members are created through the HTTP API of a separate setup node on the same Redis and key prefix, which exits before the measured node(s) see a device: their baseline holds no setup garbage, like the bare relay's.`,
-    `Memory: server RSS and heap after a forced GC, with every device connected and idle for a while, minus the same before any device connected, per 1,000 devices. **Idle server CPU** is over that idle time (liveness probes only). Loop delay (perf_hooks, 10 ms sampling, the sampling period subtracted) and CPU are over the fire window. Two nodes: lead on node A, everyone else on node B, one Redis, one key prefix; memory and CPU are the sum of both, loop delay the worse.`,
+    `Memory: server RSS and heap after a forced GC, with every device connected and idle for a while, minus the same before any device connected, per 1,000 devices. **Idle server CPU** is over that idle time (liveness probes only). **Frames / kB sent per device at connect**: every engine.io packet the server(s) handed a device while the devices connected (the socket's connect, probes, replies such as the snapshot, every event), per device; kB are the packets' payloads. Each frame is a write to a socket whatever its size. Loop delay (perf_hooks, 10 ms sampling, the sampling period subtracted) and CPU are over the fire window. Two nodes: lead on node A, everyone else on node B, one Redis, one key prefix; memory and CPU are the sum of both, loop delay the worse.`,
     "The bare relay is socket.io with rooms and the same 3 s probe, forwarding the issue to the drivers' room with a receipt ack and answering ok: no validation, no authority, no store.",
     "**bare socket.io + a Redis write** (bare-write) is the same relay writing each issue and each answer to the bench's Redis (one SET) before it relays or answers it: the least any relay pays that records a cue before showing it, as Lockstep must (a cue's seq comes from the store). Lockstep / bare-write is what Lockstep costs on top of that write.",
     "**bare socket.io, 2 nodes** (bare-2) is two such relays joined by @socket.io/redis-adapter on the bench's Redis, with the package version, Redis client settings and adapter key Lockstep's nodes use, under a fresh key prefix per scenario. It is placed like lockstep-2 (lead on relay A, everyone else on relay B, so every cue crosses the adapter), runs wherever lockstep-2 does, and is the base of issue #12's two-node target (relay p99 ≤ 1.5×, read at the run's largest size). **bare socket.io, 2 nodes + a Redis write** (bare-2-write) is that pair writing each issue (relay A) and each answer (relay B) first, as bare-write does.",

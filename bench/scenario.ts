@@ -5,7 +5,7 @@ import type { FireReport, FiringMission, FleetRpc, MissionDevices } from './flee
 import { BenchChild } from './ipc.ts';
 import { summarise, type LatencySummary } from './latency.ts';
 import { bareMissions, createLockstepMissions, DEVICES_PER_MISSION, type Placement } from './missions.ts';
-import type { ProcessStats, StatsRpc } from './process-stats.ts';
+import { sentPerDevice, type ProcessStats, type SentCount, type StatsRpc } from './process-stats.ts';
 import type { RedisServer } from '@lockstep/test/support/redis-server';
 import type { LockstepNodeRpc } from './servers/lockstep-node.ts';
 import { SERVER_NODE_FLAGS } from './servers/node-flags.ts';
@@ -85,6 +85,8 @@ export interface ScenarioResult {
   server: { loopDelayP99Ms: number; loopDelayMaxMs: number; cpuSeconds: number } | undefined;
   cpu: CpuSplit | undefined;
   timings: { setupS: number; connectS: number };
+  /** What the server(s) wrote to devices while they connected, per device (see SentCount). */
+  sentAtConnect: SentCount | undefined;
 }
 
 const MB = 1024 * 1024;
@@ -239,7 +241,7 @@ async function deploy(system: SystemName, missionCount: number, context: RunCont
 }
 
 /** A result with nothing measured in a fire window. */
-function unmeasured(system: SystemName, devices: number): Omit<ScenarioResult, 'memory' | 'idleServerCpu' | 'timings'> {
+function unmeasured(system: SystemName, devices: number): Omit<ScenarioResult, 'memory' | 'idleServerCpu' | 'timings' | 'sentAtConnect'> {
   return {
     system,
     devices,
@@ -302,6 +304,7 @@ export async function runScenario(system: SystemName, devices: number, context: 
       ),
     );
     const connectS = seconds(connectStart);
+    const sentAtConnect = sentPerDevice(before, await statsOfAll(servers, false, false), devices);
     const connectErrors = connected.flatMap((c) => c.errors);
     const failedConnects = sum(connected.map((c) => c.failed));
     context.progress(
@@ -331,6 +334,7 @@ export async function runScenario(system: SystemName, devices: number, context: 
           memory,
           idleServerCpu,
           timings: { setupS, connectS },
+          sentAtConnect,
           errors: failedConnects,
           errorSamples: connectErrors,
         };
@@ -408,6 +412,7 @@ export async function runScenario(system: SystemName, devices: number, context: 
         fleetLoopDelayP99Ms: Math.max(...fleetEnd.map((s) => s.loopDelayP99Ms)),
       },
       timings: { setupS, connectS },
+      sentAtConnect,
     };
   } finally {
     await Promise.all(fleets.map((fleet) => fleet.call('disconnect', {}, RPC_TIMEOUT_MS).catch(() => undefined)));

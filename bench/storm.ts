@@ -6,7 +6,7 @@ import type { PrimeReport, ReconnectPacing, StormFleetRpc, StormReport } from '.
 import type { BenchChild } from './ipc.ts';
 import { summarise } from './latency.ts';
 import { bareMissions, DEVICES_PER_MISSION } from './missions.ts';
-import type { ProcessStats, SentCount, StatsRpc } from './process-stats.ts';
+import { sentPerDevice, type ProcessStats, type SentCount, type StatsRpc } from './process-stats.ts';
 import type { LockstepNodeRpc } from './servers/lockstep-node.ts';
 import { deployLockstep, startBareRelay, type SystemName } from './scenario.ts';
 
@@ -112,11 +112,6 @@ const sum = (values: readonly number[]) => values.reduce((total, value) => total
 /** Epoch ms from the monotonic clock: the fleets count from the kill on the same scale. */
 const wallNow = () => performance.timeOrigin + performance.now();
 const loadNow = () => loadavg()[0] ?? 0;
-
-function sentPer(before: SentCount | undefined, after: SentCount | undefined, devices: number): SentCount | undefined {
-  if (!before || !after || devices === 0) return undefined;
-  return { frames: (after.frames - before.frames) / devices, bytes: (after.bytes - before.bytes) / devices };
-}
 
 function stats(children: readonly BenchChild<StatsRpc>[], resetLoopDelay: boolean): Promise<ProcessStats[]> {
   return Promise.all(children.map((child) => child.call('stats', { gc: false, resetLoopDelay }, RPC_TIMEOUT_MS)));
@@ -284,7 +279,7 @@ async function stormOnce(
       report,
       windowS,
       survivor: { cpu: survivorCpu / windowS, loopDelayP99Ms: survivorAfter.loopDelayP99Ms, loopDelayMaxMs: survivorAfter.loopDelayMaxMs },
-      sentPerDevice: sentPer(survivorBefore.sent, survivorAfter.sent, report.reconnecting),
+      sentPerDevice: sentPerDevice([survivorBefore], [survivorAfter], report.reconnecting),
       redisCpu: redisCpu === undefined ? undefined : redisCpu / windowS,
       fleets: { cpu: fleetsCpu / windowS, loopDelayP99Ms: Math.max(...fleetsAfter.map((s) => s.loopDelayP99Ms)) },
       otherCpu: machineCpu === undefined ? undefined : Math.max(0, machineCpu - survivorCpu - fleetsCpu - (redisCpu ?? 0)) / windowS,
