@@ -45,10 +45,10 @@ export function sentPerDevice(before: readonly ProcessStats[], after: readonly P
 }
 
 /**
- * Counts every packet the server hands to its devices' transports, pings and acknowledgements
- * included (not engine.io's own `open`, sent before the connection is announced), from the
- * moment it is called: where the extra work of a reconnect goes (a frame is
- * a write to a socket whatever its size), in figures both servers report the same way.
+ * Counts every packet the server hands to its devices' transports from now on, pings and
+ * acknowledgements included (not engine.io's own `open`, sent before the connection is
+ * announced). Each is a write to a socket whatever its size, so the count says how much work a
+ * protocol asks of a connect, in figures both servers report the same way.
  */
 function countSent(io: Server): SentCount {
   const sent: SentCount = { frames: 0, bytes: 0 };
