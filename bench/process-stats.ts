@@ -34,6 +34,10 @@ const LOOP_SAMPLING_MS = 10;
 /** The histogram holds whole intervals between samples (Node 20): the delay is what exceeds the sampling period. */
 const lateness = (intervalNs: number) => Math.max(0, intervalNs / 1e6 - LOOP_SAMPLING_MS);
 
+/** A table cell: frames and kB of payload, as both the main run and the storm print them. */
+export const framesAndKb = (sent: SentCount | undefined) =>
+  sent ? `${sent.frames.toFixed(1)} / ${(sent.bytes / 1000).toFixed(1)}` : 'n/a';
+
 /** What servers sent between two readings of each, per device; undefined unless every one of them counts it. */
 export function sentPerDevice(before: readonly ProcessStats[], after: readonly ProcessStats[], devices: number): SentCount | undefined {
   if (devices === 0 || [...before, ...after].some((stats) => stats.sent === undefined)) return undefined;

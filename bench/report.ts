@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import type { LatencySummary } from './latency.ts';
+import { framesAndKb } from './process-stats.ts';
 import { SYSTEM_LABELS, type BenchSettings, type ScenarioResult } from './scenario.ts';
 import { STORM_SETTINGS, stormMethod } from './storm.ts';
 
@@ -68,8 +69,7 @@ export function resultsTable(rows: readonly Row[]): string {
       );
       continue;
     }
-    const sent = row.sentAtConnect ? `${row.sentAtConnect.frames.toFixed(1)} / ${(row.sentAtConnect.bytes / 1000).toFixed(1)}` : 'n/a';
-    const memory = `${row.timings.connectS.toFixed(1)} | ${sent} | ${row.memory.rssMb.toFixed(0)} | ${row.memory.rssPerThousandMb.toFixed(1)} | ${row.memory.heapPerThousandMb.toFixed(1)} | ${percent(row.idleServerCpu)}`;
+    const memory = `${row.timings.connectS.toFixed(1)} | ${framesAndKb(row.sentAtConnect)} | ${row.memory.rssMb.toFixed(0)} | ${row.memory.rssPerThousandMb.toFixed(1)} | ${row.memory.heapPerThousandMb.toFixed(1)} | ${percent(row.idleServerCpu)}`;
     if (row.unsupported) {
       lines.push(`| ${labelOf(row)} | ${count(row.devices)} | ${row.unsupported} | — | — | ${memory} | — | — | ${row.errors} |`);
       continue;

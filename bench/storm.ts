@@ -6,7 +6,7 @@ import type { PrimeReport, ReconnectPacing, StormFleetRpc, StormReport } from '.
 import type { BenchChild } from './ipc.ts';
 import { summarise } from './latency.ts';
 import { bareMissions, DEVICES_PER_MISSION } from './missions.ts';
-import { sentPerDevice, type ProcessStats, type SentCount, type StatsRpc } from './process-stats.ts';
+import { framesAndKb, sentPerDevice, type ProcessStats, type SentCount, type StatsRpc } from './process-stats.ts';
 import type { LockstepNodeRpc } from './servers/lockstep-node.ts';
 import { deployLockstep, startBareRelay, type SystemName } from './scenario.ts';
 
@@ -90,7 +90,7 @@ interface StormRow {
   windowS: number;
   survivor: { cpu: number; loopDelayP99Ms: number; loopDelayMaxMs: number };
   /** What the survivor wrote to devices from the kill until the storm settled, per device that came back. */
-  sentPerDevice: SentCount | undefined;
+  sentPerDeviceBack: SentCount | undefined;
   redisCpu: number | undefined;
   fleets: { cpu: number; loopDelayP99Ms: number };
   /** Everything else on the machine (other users, the OS, the bench itself): the bench does not control it. */
@@ -279,7 +279,7 @@ async function stormOnce(
       report,
       windowS,
       survivor: { cpu: survivorCpu / windowS, loopDelayP99Ms: survivorAfter.loopDelayP99Ms, loopDelayMaxMs: survivorAfter.loopDelayMaxMs },
-      sentPerDevice: sentPerDevice([survivorBefore], [survivorAfter], report.reconnecting),
+      sentPerDeviceBack: sentPerDevice([survivorBefore], [survivorAfter], report.reconnecting),
       redisCpu: redisCpu === undefined ? undefined : redisCpu / windowS,
       fleets: { cpu: fleetsCpu / windowS, loopDelayP99Ms: Math.max(...fleetsAfter.map((s) => s.loopDelayP99Ms)) },
       otherCpu: machineCpu === undefined ? undefined : Math.max(0, machineCpu - survivorCpu - fleetsCpu - (redisCpu ?? 0)) / windowS,
@@ -363,7 +363,7 @@ function stormTable(rows: readonly (StormRow | FailedStorm)[], settings: StormSe
       count(report.failedAttempts),
       count(report.errors),
       percent(row.survivor.cpu),
-      row.sentPerDevice ? `${row.sentPerDevice.frames.toFixed(1)} / ${(row.sentPerDevice.bytes / 1000).toFixed(1)}` : 'n/a',
+      framesAndKb(row.sentPerDeviceBack),
       percent(row.redisCpu),
       percent(row.otherCpu),
       `${ms(row.survivor.loopDelayP99Ms)} / ${ms(row.survivor.loopDelayMaxMs)}`,
