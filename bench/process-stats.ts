@@ -1,4 +1,4 @@
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { constants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import type { Server } from 'socket.io';
 
 /** What one measured process says about itself. CPU is cumulative; the bench takes differences. */
@@ -9,6 +9,10 @@ export interface ProcessStats {
   /** Event-loop delay since the last reset. */
   loopDelayP99Ms: number;
   loopDelayMaxMs: number;
+  /** The garbage collector's pauses, cumulative. */
+  gc: GcPauses;
+  /** The longest collector pause since the last reset. */
+  gcLongestMs: number;
   /** What a server process has written to its devices, cumulative; undefined for a process that serves none. */
   sent: SentCount | undefined;
 }
@@ -20,10 +24,22 @@ export interface SentCount {
   bytes: number;
 }
 
+/**
+ * Young-generation scavenges apart from everything else the collector stops the process for
+ * (mark-compact, incremental marking steps, weak callbacks): a latency percentile that lands in
+ * a pause is set by how often the process stops and for how long, not by the code path measured.
+ */
+export interface GcPauses {
+  scavenges: number;
+  scavengeMs: number;
+  others: number;
+  otherMs: number;
+}
+
 export interface StatsRequest {
   /** Collect garbage first, so memory reads as what is live (needs --expose-gc). */
   gc: boolean;
-  /** Start a new event-loop delay window after this reading. */
+  /** Start a new window for the event-loop delay and the longest collector pause after this reading. */
   resetLoopDelay: boolean;
 }
 
@@ -65,8 +81,27 @@ function countSent(io: Server): SentCount {
   return sent;
 }
 
+/** Adds up the collector's pauses from now on; `longestMs` is kept until the caller resets it. */
+function watchPauses(): { pauses: GcPauses; longest: { ms: number } } {
+  const pauses: GcPauses = { scavenges: 0, scavengeMs: 0, others: 0, otherMs: 0 };
+  const longest = { ms: 0 };
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      if ((entry as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR) {
+        pauses.scavenges += 1;
+        pauses.scavengeMs += entry.duration;
+      } else {
+        pauses.others += 1;
+        pauses.otherMs += entry.duration;
+      }
+      longest.ms = Math.max(longest.ms, entry.duration);
+    }
+  }).observe({ entryTypes: ['gc'] });
+  return { pauses, longest };
+}
+
 /**
- * Watches this process's event loop from start; `read` reports and optionally starts a new window.
+ * Watches this process's event loop and collector pauses from start; `read` reports and optionally starts a new window.
  * Given the process's socket.io server, it also counts what the server sends.
  */
 export function selfStats(io?: Server): (request: StatsRequest) => ProcessStats {
@@ -74,6 +109,7 @@ export function selfStats(io?: Server): (request: StatsRequest) => ProcessStats 
   // 10 ms sampling is fine-grained enough for a 20 ms target and cheap.
   const loopDelay = monitorEventLoopDelay({ resolution: LOOP_SAMPLING_MS });
   loopDelay.enable();
+  const { pauses, longest } = watchPauses();
   const collectGarbage = (globalThis as { gc?: () => void }).gc;
   return ({ gc, resetLoopDelay }) => {
     if (gc) collectGarbage?.();
@@ -85,9 +121,14 @@ export function selfStats(io?: Server): (request: StatsRequest) => ProcessStats 
       cpuSeconds: (cpu.user + cpu.system) / 1e6,
       loopDelayP99Ms: loopDelay.count > 0 ? lateness(loopDelay.percentile(99)) : 0,
       loopDelayMaxMs: loopDelay.count > 0 ? lateness(loopDelay.max) : 0,
+      gc: { ...pauses },
+      gcLongestMs: longest.ms,
       sent: sent && { ...sent },
     };
-    if (resetLoopDelay) loopDelay.reset();
+    if (resetLoopDelay) {
+      loopDelay.reset();
+      longest.ms = 0;
+    }
     return stats;
   };
 }

@@ -85,16 +85,23 @@ export function resultsTable(rows: readonly Row[]): string {
   return lines.join('\n');
 }
 
+/** The fire window's collector pauses, as the CPU table prints them: "9, 283 / 2, 15 · 63.6". */
+function pauses(server: ScenarioResult['server']): string {
+  if (!server) return 'n/a';
+  const { gc } = server;
+  return `${gc.scavenges}, ${gc.scavengeMs.toFixed(0)} / ${gc.others}, ${gc.otherMs.toFixed(0)} · ${ms(server.gcLongestMs)}`;
+}
+
 export function cpuTable(rows: readonly Row[], fleets: number): string {
   const lines = [
-    `| system | devices | fire window s | server(s) | redis | ${fleets} device fleets | bench orchestrator | rest of the machine | device fleet loop delay p99 ms |`,
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    `| system | devices | fire window s | server(s) | server collector pauses: scavenges / others (count, ms), longest ms | redis | ${fleets} device fleets | bench orchestrator | rest of the machine | device fleet loop delay p99 ms |`,
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const row of rows) {
     if (isFailed(row) || !row.cpu) continue;
     const { cpu } = row;
     lines.push(
-      `| ${labelOf(row)} | ${count(row.devices)} | ${cpu.windowS.toFixed(1)} | ${percent(cpu.server)} | ${percent(cpu.redis)} | ${percent(cpu.fleets)} | ${percent(cpu.bench)} | ${percent(cpu.other)} | ${ms(cpu.fleetLoopDelayP99Ms)} |`,
+      `| ${labelOf(row)} | ${count(row.devices)} | ${cpu.windowS.toFixed(1)} | ${percent(cpu.server)} | ${pauses(row.server)} | ${percent(cpu.redis)} | ${percent(cpu.fleets)} | ${percent(cpu.bench)} | ${percent(cpu.other)} | ${ms(cpu.fleetLoopDelayP99Ms)} |`,
     );
   }
   return lines.join('\n');
@@ -156,7 +163,7 @@ export function method(settings: BenchSettings): string {
     `A mission is one lead, one ops board and three drivers. Leads of at most ${Math.floor((settings.maxCuesPerSecond * settings.periodMs) / 1000 / 3)} missions fire a convoy-wide \`box-in\` every ${settings.periodMs / 1000} s, spread evenly (≤ ${settings.maxCuesPerSecond} cues/s), over a fire window; every device answers every probe (3 s), and a Lockstep device asks for its mission's snapshot once connected, as every Lockstep screen does.`,
     "**relay** = lead emits `trigger:issue` → driver receives `trigger`; **answer recorded** = same start → the reply to the driver's `trigger:respond` (sent at once on receipt). Both ends are read from the one `performance.now()` of the fleet process holding the lead and its drivers, so no clock offset enters; the fleet's own event-loop delay (CPU table) bounds the measuring error. HDR histograms, 3 significant digits; with about 1,000 cues a row (fewer in --quick), p99.9 is the largest sample or next to it.",
     `Missions and members are created through the HTTP API of a separate setup node on the same Redis and key prefix, which exits before the measured node(s) see a device: their baseline holds no setup garbage, like the bare relay's.`,
-    `Memory: server RSS and heap after a forced GC, with every device connected and idle for a while, minus the same before any device connected, per 1,000 devices. **Idle server CPU** is over that idle time (liveness probes only). **Frames / kB sent per device at connect**: every engine.io packet the server(s) handed a device while the devices connected (the socket's connect, probes, replies such as the snapshot, every event), per device; kB are the packets' payloads. Each frame is a write to a socket whatever its size. Loop delay (perf_hooks, 10 ms sampling, the sampling period subtracted) and CPU are over the fire window. Two nodes: lead on node A, everyone else on node B, one Redis, one key prefix; memory and CPU are the sum of both, loop delay the worse.`,
+    `Memory: server RSS and heap after a forced GC, with every device connected and idle for a while, minus the same before any device connected, per 1,000 devices. **Idle server CPU** is over that idle time (liveness probes only). **Frames / kB sent per device at connect**: every engine.io packet the server(s) handed a device while the devices connected (the socket's connect, probes, replies such as the snapshot, every event), per device; kB are the packets' payloads. Each frame is a write to a socket whatever its size. Loop delay (perf_hooks, 10 ms sampling, the sampling period subtracted), CPU and the **collector pauses** (perf_hooks \`gc\` entries: young-generation scavenges apart from mark-compact and its incremental steps, with the longest single pause) are over the fire window. A relay percentile that lands in a pause is set by how often the server stops and for how long, which is why the p99 of about 1,000 cues moves so much between runs of the same code. Two nodes: lead on node A, everyone else on node B, one Redis, one key prefix; memory and CPU are the sum of both, loop delay the worse.`,
     "The bare relay is socket.io with rooms and the same 3 s probe, forwarding the issue to the drivers' room with a receipt ack and answering ok: no validation, no authority, no store.",
     "**bare socket.io + a Redis write** (bare-write) is the same relay writing each issue and each answer to the bench's Redis (one SET) before it relays or answers it: the least any relay pays that records a cue before showing it, as Lockstep must (a cue's seq comes from the store). Lockstep / bare-write is what Lockstep costs on top of that write.",
     "**bare socket.io, 2 nodes** (bare-2) is two such relays joined by @socket.io/redis-adapter on the bench's Redis, with the package version, Redis client settings and adapter key Lockstep's nodes use, under a fresh key prefix per scenario. It is placed like lockstep-2 (lead on relay A, everyone else on relay B, so every cue crosses the adapter), runs wherever lockstep-2 does, and is the base of issue #12's two-node target (relay p99 ≤ 1.5×, read at the run's largest size). **bare socket.io, 2 nodes + a Redis write** (bare-2-write) is that pair writing each issue (relay A) and each answer (relay B) first, as bare-write does.",
