@@ -283,5 +283,5 @@ describe('field-ready screens', () => {
       .waitFor();
     await expect.poll(tones).toBeGreaterThan(beforeExpiry);
     await screenshot(driver.page, 'driver-missed');
-  }, 40_000);
+  });
 });

@@ -1,6 +1,6 @@
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, openScreen, screenshot, type Screen } from '../support/browser.ts';
+import { launchBrowser, openScreen, screenshot, type Screen, useScenarioTimeout } from '../support/browser.ts';
 import { closeAllSockets, connect, createMission, type Hub, requestOk, startHub, type TestMission } from '../support/hub.ts';
 
 /**
@@ -17,6 +17,8 @@ const ALLOWED_MS = 5 * MINUTE;
 const RED = 'rgb(229, 38, 47)';
 const AMBER = 'rgb(242, 169, 0)';
 const RED_TEXT = 'rgb(255, 123, 128)';
+
+useScenarioTimeout();
 
 let hub: Hub;
 let browser: Browser;

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, vi } from 'vitest';
 import { type FileHubOptions, resolveHubOptions, startHub, startedHub, type Hub, type TestMission } from './hub.ts';
 
 /** Debian's Chromium, driven by playwright-core: no browser is ever downloaded. */
@@ -92,7 +92,21 @@ export interface BrowserHub {
  * last. After each test every screen opened through it must have seen no uncaught page error, and
  * is closed.
  */
+/**
+ * What one browser scenario may take in all. It walks many steps across several screens, each
+ * waiting up to 6 s for what it expects (a step that hangs still fails there, naming its
+ * locator); on two loaded cores the longer walks passed the default 20 s (the shared picture's,
+ * 20.5 s, on a host taking CPU from this machine).
+ */
+const BROWSER_SCENARIO_MS = 60_000;
+
+/** Gives every test of the calling file a browser scenario's time; call it before its tests. */
+export function useScenarioTimeout(): void {
+  vi.setConfig({ testTimeout: BROWSER_SCENARIO_MS });
+}
+
 export function useBrowserHub(options: BrowserHubOptions = {}): BrowserHub {
+  useScenarioTimeout();
   let hub: Hub | undefined;
   let browser: Browser | undefined;
   const screens: Screen[] = [];
