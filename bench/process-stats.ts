@@ -81,7 +81,7 @@ function countSent(io: Server): SentCount {
   return sent;
 }
 
-/** Adds up the collector's pauses from now on; `longestMs` is kept until the caller resets it. */
+/** Adds up the collector's pauses from now on, and the longest one until the caller resets it. */
 function watchPauses(): { pauses: GcPauses; longest: { ms: number } } {
   const pauses: GcPauses = { scavenges: 0, scavengeMs: 0, others: 0, otherMs: 0 };
   const longest = { ms: 0 };

@@ -88,11 +88,6 @@ export interface BrowserHub {
 }
 
 /**
- * One node and one Chromium for a test file, started before its first test and closed after its
- * last. After each test every screen opened through it must have seen no uncaught page error, and
- * is closed.
- */
-/**
  * What one browser scenario may take in all. It walks many steps across several screens, each
  * waiting up to 6 s for what it expects (a step that hangs still fails there, naming its
  * locator); on two loaded cores the longer walks passed the default 20 s (the shared picture's,
@@ -105,6 +100,11 @@ export function useScenarioTimeout(): void {
   vi.setConfig({ testTimeout: BROWSER_SCENARIO_MS });
 }
 
+/**
+ * One node and one Chromium for a test file, started before its first test and closed after its
+ * last, with a browser scenario's time for each test. After each test every screen opened through
+ * it must have seen no uncaught page error, and is closed.
+ */
 export function useBrowserHub(options: BrowserHubOptions = {}): BrowserHub {
   useScenarioTimeout();
   let hub: Hub | undefined;
