@@ -54,13 +54,28 @@ const lateness = (intervalNs: number) => Math.max(0, intervalNs / 1e6 - LOOP_SAM
 export const framesAndKb = (sent: SentCount | undefined) =>
   sent ? `${sent.frames.toFixed(1)} / ${(sent.bytes / 1000).toFixed(1)}` : 'n/a';
 
+/** How much a cumulative figure, summed over processes, grew between two readings of each. */
+function grew(before: readonly ProcessStats[], after: readonly ProcessStats[], figure: (stats: ProcessStats) => number): number {
+  const total = (readings: readonly ProcessStats[]) => readings.reduce((sum, stats) => sum + figure(stats), 0);
+  return total(after) - total(before);
+}
+
 /** What servers sent between two readings of each, per device; undefined unless every one of them counts it. */
 export function sentPerDevice(before: readonly ProcessStats[], after: readonly ProcessStats[], devices: number): SentCount | undefined {
   if (devices === 0 || [...before, ...after].some((stats) => stats.sent === undefined)) return undefined;
-  const total = (stats: readonly ProcessStats[], key: keyof SentCount) => stats.reduce((sum, { sent }) => sum + (sent?.[key] ?? 0), 0);
   return {
-    frames: (total(after, 'frames') - total(before, 'frames')) / devices,
-    bytes: (total(after, 'bytes') - total(before, 'bytes')) / devices,
+    frames: grew(before, after, (stats) => stats.sent?.frames ?? 0) / devices,
+    bytes: grew(before, after, (stats) => stats.sent?.bytes ?? 0) / devices,
+  };
+}
+
+/** The collector's pauses of every server between two readings of each. */
+export function pausesBetween(before: readonly ProcessStats[], after: readonly ProcessStats[]): GcPauses {
+  return {
+    scavenges: grew(before, after, (stats) => stats.gc.scavenges),
+    scavengeMs: grew(before, after, (stats) => stats.gc.scavengeMs),
+    others: grew(before, after, (stats) => stats.gc.others),
+    otherMs: grew(before, after, (stats) => stats.gc.otherMs),
   };
 }
 

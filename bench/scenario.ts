@@ -5,7 +5,7 @@ import type { FireReport, FiringMission, FleetRpc, MissionDevices } from './flee
 import { BenchChild } from './ipc.ts';
 import { summarise, type LatencySummary } from './latency.ts';
 import { bareMissions, createLockstepMissions, DEVICES_PER_MISSION, type Placement } from './missions.ts';
-import { sentPerDevice, type GcPauses, type ProcessStats, type SentCount, type StatsRpc } from './process-stats.ts';
+import { pausesBetween, sentPerDevice, type GcPauses, type ProcessStats, type SentCount, type StatsRpc } from './process-stats.ts';
 import type { RedisServer } from '@lockstep/test/support/redis-server';
 import type { LockstepNodeRpc } from './servers/lockstep-node.ts';
 import { SERVER_NODE_FLAGS } from './servers/node-flags.ts';
@@ -97,17 +97,6 @@ const STOP_GRACE_MS = 5_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const seconds = (fromMs: number) => (performance.now() - fromMs) / 1000;
 const sum = (values: readonly number[]) => values.reduce((total, value) => total + value, 0);
-
-/** The collector's pauses of every server between two readings of each. */
-function pausesBetween(before: readonly ProcessStats[], after: readonly ProcessStats[]): GcPauses {
-  const total = (stats: readonly ProcessStats[], key: keyof GcPauses) => sum(stats.map((s) => s.gc[key]));
-  return {
-    scavenges: total(after, 'scavenges') - total(before, 'scavenges'),
-    scavengeMs: total(after, 'scavengeMs') - total(before, 'scavengeMs'),
-    others: total(after, 'others') - total(before, 'others'),
-    otherMs: total(after, 'otherMs') - total(before, 'otherMs'),
-  };
-}
 
 function statsOfAll(children: readonly BenchChild<StatsRpc>[], gc: boolean, resetLoopDelay: boolean): Promise<ProcessStats[]> {
   return Promise.all(children.map((child) => child.call('stats', { gc, resetLoopDelay }, RPC_TIMEOUT_MS)));
