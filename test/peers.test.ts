@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { connect as connectTcp, type Socket } from 'node:net';
 import { RedisPeers, type PeerIo } from '@lockstep/server';
 import { Redis } from 'ioredis';
 import pino from 'pino';
@@ -20,10 +21,12 @@ import {
 
 const hubs: Hub[] = [];
 const clients: Redis[] = [];
+const monitors: Socket[] = [];
 afterEach(async () => {
   closeAllSockets();
   await Promise.all(hubs.splice(0).map((hub) => hub.close()));
   for (const client of clients.splice(0)) client.disconnect();
+  for (const monitor of monitors.splice(0)) monitor.destroy();
 });
 
 async function hub(prefix: string, peerCountMs: number): Promise<Hub> {
@@ -35,20 +38,45 @@ async function hub(prefix: string, peerCountMs: number): Promise<Hub> {
 const untilCounted = (node: Hub, nodes: number) => until(async () => (await nodesCounted(node)) === nodes, `${nodes} nodes counted`);
 
 /**
+ * MONITOR on a socket of its own, calling back with the channel of every PUBLISH Redis runs from
+ * when it answers OK. ioredis's monitor() took the lines a busy Redis streams right behind its OK
+ * for replies to nothing ("Command queue state error"), failing the test on a loaded machine.
+ */
+async function monitorPublishes(onPublish: (channel: string) => void): Promise<void> {
+  const { hostname, port } = new URL(inject('redisUrl'));
+  const socket = connectTcp(Number(port), hostname);
+  monitors.push(socket);
+  socket.setEncoding('utf8');
+  let pending = '';
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.on('data', (chunk: string) => {
+      const lines = (pending + chunk).split('\r\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) {
+        if (line === '+OK') resolve();
+        // +<time> [<db> <client>] "publish" "<channel>" ...: each argument quoted, quotes inside escaped.
+        const [command, channel] = [...line.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((quoted) => quoted[1]);
+        if (command?.toLowerCase() === 'publish' && channel !== undefined) onPublish(channel);
+      }
+    });
+    socket.write('MONITOR\r\n');
+  });
+}
+
+/**
  * Every PUBLISH Redis runs on the channels between the hub's nodes (the adapter's; the mission
  * cache has its own), seen through MONITOR (a subscriber would be counted as a node).
  */
 async function publishesOn(prefix: string): Promise<{ channels: string[]; settled: () => Promise<void> }> {
-  const monitor = await new Redis(inject('redisUrl')).monitor();
-  const marker = new Redis(inject('redisUrl'));
-  clients.push(monitor, marker);
   const channels: string[] = [];
   const markers = new Map<string, () => void>();
-  monitor.on('monitor', (_time: string, args: string[]) => {
-    if (args[0]?.toLowerCase() !== 'publish' || args[1] === undefined) return;
-    if (args[1].startsWith(`${prefix}socket.io`)) channels.push(args[1]);
-    markers.get(args[1])?.();
+  await monitorPublishes((channel) => {
+    if (channel.startsWith(`${prefix}socket.io`)) channels.push(channel);
+    markers.get(channel)?.();
   });
+  const marker = new Redis(inject('redisUrl'));
+  clients.push(marker);
   return {
     channels,
     // Redis runs commands one at a time: once a marker sent now is seen, every publish sent before it has been.
